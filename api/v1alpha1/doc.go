@@ -1,0 +1,7 @@
+// Package v1alpha1 holds swarmrun's object types: Recipe and TestRun with their metadata,
+// conditions, condition reasons, label keys and defaults.
+//
+// It imports only the standard library and apimachinery's condition and duration types, so
+// that every other package (the store, the spec reader, the reconcilers, the CLI) can share
+// these shapes without pulling in Docker or storage code.
+package v1alpha1

@@ -1,0 +1,182 @@
+package v1alpha1
+
+import "time"
+
+// Stage is a test tier an operator can ask for.
+type Stage string
+
+// Stages, in the order a run climbs them.
+const (
+	StageInstall Stage = "install"
+	StageUpgrade Stage = "upgrade"
+	StageBackup  Stage = "backup"
+	StageRestore Stage = "restore"
+	StageCustom  Stage = "custom"
+)
+
+// AllStages is the default and the order of a run's tiers.
+var AllStages = []Stage{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
+
+// TierLint is the lint rung: it never blocks a run but caps its level.
+const TierLint = "lint"
+
+// TeardownPolicy says when a run's stack is removed.
+type TeardownPolicy string
+
+// Teardown policies.
+const (
+	TeardownAlways    TeardownPolicy = "Always"
+	TeardownOnSuccess TeardownPolicy = "OnSuccess"
+	TeardownNever     TeardownPolicy = "Never"
+)
+
+// DefaultRunTimeout bounds a whole TestRun when its spec does not say.
+const DefaultRunTimeout = 45 * time.Minute
+
+// TestRun asks for one test of a recipe at a head: deploy the upgrade base, upgrade to the head,
+// prune, verify, run the tiers, record a level.
+type TestRun struct {
+	TypeMeta   `json:",inline"`
+	ObjectMeta `json:"metadata"`
+	Spec       TestRunSpec   `json:"spec"`
+	Status     TestRunStatus `json:"status,omitzero"`
+}
+
+// TestRunSpec is the desired state of a TestRun.
+type TestRunSpec struct {
+	// Recipe is the name of a Recipe.
+	Recipe string `json:"recipe"`
+	// Head is the commit, tag or branch under test; empty means the target branch tip.
+	Head string `json:"head,omitempty"`
+	// Stages are the tiers to run; empty means all five.
+	Stages []Stage `json:"stages,omitempty"`
+	// UpgradeBase is an explicit base (version tag or commit) that wins over resolution.
+	UpgradeBase string `json:"upgradeBase,omitempty"`
+	// Env is per-run env over the recipe's.
+	Env      map[string]string `json:"env,omitempty"`
+	Teardown TeardownPolicy    `json:"teardown,omitempty"`
+	Timeout  *Duration         `json:"timeout,omitempty"`
+}
+
+// Default fills the defaults of a TestRun's spec.
+func (r *TestRun) Default() {
+	r.APIVersion, r.Kind = APIVersion, KindTestRun
+	if len(r.Spec.Stages) == 0 {
+		r.Spec.Stages = append([]Stage(nil), AllStages...)
+	}
+	if r.Spec.Teardown == "" {
+		r.Spec.Teardown = TeardownAlways
+	}
+	if r.Spec.Timeout == nil {
+		r.Spec.Timeout = &Duration{Duration: DefaultRunTimeout}
+	}
+}
+
+// HasStage reports whether the run asks for stage.
+func (s *TestRunSpec) HasStage(stage Stage) bool {
+	for _, x := range s.Stages {
+		if x == stage {
+			return true
+		}
+	}
+	return false
+}
+
+// BaseKind says where a run's upgrade base came from.
+type BaseKind string
+
+// Base kinds.
+const (
+	BaseVersion BaseKind = "version" // a published version (explicit or the canonical)
+	BaseRef     BaseKind = "ref"     // a commit: the target branch tip or an explicit commit
+	BaseNone    BaseKind = "none"    // no upgrade: install deploys the head directly
+)
+
+// BasePlan is the resolved upgrade base with the human reason for it.
+type BasePlan struct {
+	Kind    BaseKind `json:"kind"`
+	Version string   `json:"version,omitempty"`
+	Ref     string   `json:"ref,omitempty"`
+	Commit  string   `json:"commit,omitempty"`
+	Reason  string   `json:"reason"`
+	// Previous reports whether the recipe's base-only repair applies, or why not.
+	Previous string `json:"previous,omitempty"`
+}
+
+// HeadStatus is the resolved head under test.
+type HeadStatus struct {
+	Ref          string `json:"ref"`
+	Commit       string `json:"commit"`
+	Version      string `json:"version,omitempty"`
+	ChaosVersion string `json:"chaosVersion,omitempty"`
+}
+
+// ImageRecord is one service's image in a deploy.
+type ImageRecord struct {
+	Service string `json:"service"`
+	Image   string `json:"image"`
+	Digest  string `json:"digest,omitempty"`
+}
+
+// DeployRecord is one phase's deploy of a run.
+type DeployRecord struct {
+	Role         string        `json:"role"`
+	Commit       string        `json:"commit,omitempty"`
+	ComposeFiles []string      `json:"composeFiles,omitempty"`
+	RenderDigest string        `json:"renderDigest,omitempty"`
+	Images       []ImageRecord `json:"images,omitempty"`
+	Created      []string      `json:"created,omitempty"`
+	Updated      []string      `json:"updated,omitempty"`
+	Unchanged    []string      `json:"unchanged,omitempty"`
+	StartedAt    *Time         `json:"startedAt,omitempty"`
+	ConvergedAt  *Time         `json:"convergedAt,omitempty"`
+}
+
+// TierResultValue is a tier's or a check's outcome.
+type TierResultValue string
+
+// Tier and check outcomes.
+const (
+	ResultPassed        TierResultValue = "passed"
+	ResultFailed        TierResultValue = "failed"
+	ResultNotApplicable TierResultValue = "notApplicable"
+	ResultSkipped       TierResultValue = "skipped"
+)
+
+// TierResult is the outcome of one tier with its checks.
+type TierResult struct {
+	Result TierResultValue `json:"result"`
+	Reason string          `json:"reason,omitempty"`
+	Checks []CheckResult   `json:"checks,omitempty"`
+}
+
+// CheckResult is the outcome of one check. Output is trimmed and has secrets masked.
+type CheckResult struct {
+	Name     string          `json:"name"`
+	Result   TierResultValue `json:"result"`
+	Duration Duration        `json:"duration"`
+	Message  string          `json:"message,omitempty"`
+	Output   string          `json:"output,omitempty"`
+}
+
+// TestRunStatus is the observed state of a TestRun.
+type TestRunStatus struct {
+	ObservedGeneration int64                 `json:"observedGeneration,omitempty"`
+	Conditions         []Condition           `json:"conditions,omitempty"`
+	Stack              string                `json:"stack,omitempty"`
+	Base               *BasePlan             `json:"base,omitempty"`
+	Head               *HeadStatus           `json:"head,omitempty"`
+	Deploys            []DeployRecord        `json:"deploys,omitempty"`
+	Pruned             []string              `json:"pruned,omitempty"`
+	Tiers              map[string]TierResult `json:"tiers,omitempty"`
+	Level              int                   `json:"level"`
+	StartedAt          *Time                 `json:"startedAt,omitempty"`
+	CompletedAt        *Time                 `json:"completedAt,omitempty"`
+}
+
+// TestRunList is a list of TestRuns.
+type TestRunList struct {
+	TypeMeta `json:",inline"`
+	ListMeta `json:"metadata"`
+	Items    []TestRun `json:"items"`
+}

@@ -1,0 +1,61 @@
+// Command swarmrun is a reconciling controller for Docker Swarm stacks: it deploys recipe
+// stacks, upgrades them, prunes what the head dropped, verifies and records results.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	root := newRootCommand()
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+	}
+	os.Exit(cli.ExitCode(err))
+}
+
+func newRootCommand() *cobra.Command {
+	g := &cli.Globals{}
+	root := &cobra.Command{
+		Use:   "swarmrun",
+		Short: "Reconcile Docker Swarm stacks to recipes: deploy, upgrade, prune, verify",
+		Long: `swarmrun is a Kubernetes-style reconciling controller for Docker Swarm stacks.
+
+Operators apply Recipe and TestRun objects as YAML; swarmrun deploys the recipe's upgrade base
+as a real swarm stack, upgrades it to the head under test, prunes the services the head
+dropped, proves the head runs, runs the test tiers and records a level.
+
+The stack commands work on a swarm directly, like docker stack, but wait for true
+convergence and prune by default.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	g.Bind(root)
+	root.AddCommand(newVersionCommand())
+	return root
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the swarmrun version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "swarmrun", version)
+		},
+	}
+}

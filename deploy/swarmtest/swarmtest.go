@@ -1,0 +1,209 @@
+// Package swarmtest is the test harness for tests that run against the real Docker Swarm.
+//
+// A test calls RequireSwarm first. Without a reachable swarm manager the test is skipped on a
+// developer's machine, but fails when SWARMRUN_REQUIRE_SWARM=1 or CI=true: in CI a missing
+// swarm is a failure, never a silent skip. Stack names come from StackName, which makes them
+// unique per test and registers a cleanup that removes exactly that stack's objects (services,
+// then networks, secrets, configs and volumes carrying its namespace label), nothing else.
+package swarmtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+)
+
+// NamespaceLabel is the label docker stack deploy puts on every object of a stack.
+const NamespaceLabel = "com.docker.stack.namespace"
+
+// Probe images built by `make images` (scripts/build-images.sh).
+const (
+	ProbeV1 = "swarmrun-probe:1"
+	ProbeV2 = "swarmrun-probe:2"
+)
+
+// Required reports whether a missing swarm must fail the test instead of skipping it.
+func Required() bool {
+	return os.Getenv("SWARMRUN_REQUIRE_SWARM") == "1" || os.Getenv("CI") == "true"
+}
+
+// RequireSwarm returns a client for the local swarm manager, or skips (fails when Required)
+// the test when there is none.
+func RequireSwarm(t testing.TB) *client.Client {
+	t.Helper()
+	miss := func(format string, args ...any) {
+		t.Helper()
+		msg := fmt.Sprintf(format, args...) + " (run `make swarm` or scripts/swarm-up.sh)"
+		if Required() {
+			t.Fatal("real swarm required: " + msg)
+		}
+		t.Skip("no real swarm: " + msg)
+	}
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		miss("docker client: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := c.Info(ctx)
+	if err != nil {
+		miss("docker engine not reachable: %v", err)
+	}
+	if info.Swarm.LocalNodeState != swarm.LocalNodeStateActive || !info.Swarm.ControlAvailable {
+		miss("node is not a swarm manager (state %q)", info.Swarm.LocalNodeState)
+	}
+	return c
+}
+
+// RequireImages fails the test when an image is not present locally: tests use only images
+// built by `make images`, never pulled ones.
+func RequireImages(t testing.TB, c *client.Client, images ...string) {
+	t.Helper()
+	for _, img := range images {
+		if _, err := c.ImageInspect(context.Background(), img); err != nil {
+			t.Fatalf("image %s is not present locally (build it with `make images`): %v", img, err)
+		}
+	}
+}
+
+// StackName returns a stack name unique to this test run, starting with prefix (keep it short:
+// swarm object names derived from it must stay under 63 characters), and registers a cleanup
+// that removes every object of that stack.
+func StackName(t testing.TB, c *client.Client, prefix string) string {
+	t.Helper()
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	name := "it-" + prefix + "-" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := RemoveStack(ctx, c, name, true); err != nil {
+			t.Errorf("cleanup of stack %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// RemoveStack removes the objects labelled with the stack's namespace: services first, then
+// (once their tasks are gone) networks, secrets, configs and, when volumes is set, volumes.
+func RemoveStack(ctx context.Context, c *client.Client, stack string, volumes bool) error {
+	f := filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+stack))
+	svcs, err := c.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	var errs []string
+	for _, s := range svcs {
+		if err := c.ServiceRemove(ctx, s.ID); err != nil && !client.IsErrNotFound(err) {
+			errs = append(errs, err.Error())
+		}
+	}
+	if err := waitNoContainers(ctx, c, stack); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if nets, err := c.NetworkList(ctx, network.ListOptions{Filters: f}); err == nil {
+		for _, n := range nets {
+			if err := retryRemove(ctx, func() error { return c.NetworkRemove(ctx, n.ID) }); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if secs, err := c.SecretList(ctx, swarm.SecretListOptions{Filters: f}); err == nil {
+		for _, s := range secs {
+			if err := retryRemove(ctx, func() error { return c.SecretRemove(ctx, s.ID) }); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if cfgs, err := c.ConfigList(ctx, swarm.ConfigListOptions{Filters: f}); err == nil {
+		for _, s := range cfgs {
+			if err := retryRemove(ctx, func() error { return c.ConfigRemove(ctx, s.ID) }); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if volumes {
+		if vols, err := c.VolumeList(ctx, volume.ListOptions{Filters: f}); err == nil {
+			for _, v := range vols.Volumes {
+				if err := retryRemove(ctx, func() error { return c.VolumeRemove(ctx, v.Name, false) }); err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("remove stack %s: %s", stack, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// waitNoContainers waits until no container of the stack remains on this node, so networks and
+// volumes are free to go.
+func waitNoContainers(ctx context.Context, c *client.Client, stack string) error {
+	f := filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+stack))
+	for {
+		tasks, err := c.TaskList(ctx, swarm.TaskListOptions{Filters: f})
+		if err != nil {
+			return err
+		}
+		live := 0
+		for _, tk := range tasks {
+			if tk.Status.State == swarm.TaskStateRunning || tk.Status.State == swarm.TaskStateStarting ||
+				tk.Status.State == swarm.TaskStatePreparing || tk.Status.State == swarm.TaskStateReady {
+				live++
+			}
+		}
+		if live == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("tasks of stack %s still running: %w", stack, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// retryRemove retries a removal the engine refuses while the object is still in use (a network
+// whose last container is going away), until ctx ends. A missing object counts as removed.
+func retryRemove(ctx context.Context, remove func() error) error {
+	for {
+		err := remove()
+		if err == nil || client.IsErrNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Eventually polls cond every interval until it returns true or the timeout passes, then fails
+// the test with msg. Tests wait by polling with a deadline, never by sleeping.
+func Eventually(t testing.TB, timeout, interval time.Duration, cond func() bool, msg string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: "+msg, append([]any{timeout}, args...)...)
+		}
+		time.Sleep(interval)
+	}
+}
