@@ -14,6 +14,11 @@
 //	-check URL [...]        GET (or PUT with -put VALUE) URL until it matches, exit 0 or 1
 //	-sleep D                do nothing for D; 0 means forever
 //	-version                print the built-in version
+//
+// The image has no /bin/sh, so a healthcheck must use the exec form
+// (compose `test: ["CMD", "/probe", "-health"]`). The shell form, which is also what
+// `docker service create --health-cmd` produces, never runs: the container stays `starting`
+// and swarm replaces it (observed: the task ends `complete`, exit 0, every ~11 s).
 package main
 
 import (

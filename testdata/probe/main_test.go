@@ -109,7 +109,7 @@ func TestHandlers(t *testing.T) {
 		{"GET", "/secret/token", "", 200, tokenSum},
 		{"GET", "/secret/blank", "", 404, "no such secret\n"},
 		{"GET", "/secret/absent", "", 404, "no such secret\n"},
-		{"GET", "/secret/..", "", 400, "bad name\n"},
+		{"GET", "/secret/%2E%2E", "", 400, "bad name\n"},
 	}
 	for _, st := range steps {
 		status, body := do(t, st.method, ts.URL+st.path, st.body)
@@ -290,5 +290,29 @@ func TestWaitStops(t *testing.T) {
 	cancel()
 	if wait(ctx, time.Hour) {
 		t.Error("wait ran to the end despite a cancelled context")
+	}
+}
+
+// TestRunServerStops proves the server exits 0 on a stop request, as swarm's SIGTERM is.
+func TestRunServerStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	var out syncBuffer
+	go func() { done <- runServer(ctx, config{listen: "127.0.0.1:0", dataDir: t.TempDir()}, &out, io.Discard) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "listening") {
+		if time.Now().After(deadline) {
+			t.Fatal("server never announced it was listening")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(out.String(), "probe stopped") {
+			t.Errorf("runServer = %d, output %q; want 0 and a stop line", code, out.String())
+		}
+	case <-time.After(shutdownGrace + time.Second):
+		t.Fatal("runServer did not stop")
 	}
 }
