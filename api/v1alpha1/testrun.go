@@ -14,8 +14,23 @@ const (
 	StageCustom  Stage = "custom"
 )
 
-// AllStages is the default and the order of a run's tiers.
+// AllStages is the default and the order of a run's tiers. Treat it as read-only; Stages
+// returns a copy that is safe to change.
 var AllStages = []Stage{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
+
+// Stages returns the known stages in the order a run climbs them, as a new slice.
+func Stages() []Stage {
+	return []Stage{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
+}
+
+// Known reports whether s is one of the stages swarmrun can run.
+func (s Stage) Known() bool {
+	switch s {
+	case StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom:
+		return true
+	}
+	return false
+}
 
 // TierLint is the lint rung: it never blocks a run but caps its level.
 const TierLint = "lint"
@@ -29,6 +44,20 @@ const (
 	TeardownOnSuccess TeardownPolicy = "OnSuccess"
 	TeardownNever     TeardownPolicy = "Never"
 )
+
+// TeardownPolicies returns the known teardown policies, as a new slice.
+func TeardownPolicies() []TeardownPolicy {
+	return []TeardownPolicy{TeardownAlways, TeardownOnSuccess, TeardownNever}
+}
+
+// Known reports whether p is one of the teardown policies.
+func (p TeardownPolicy) Known() bool {
+	switch p {
+	case TeardownAlways, TeardownOnSuccess, TeardownNever:
+		return true
+	}
+	return false
+}
 
 // DefaultRunTimeout bounds a whole TestRun when its spec does not say.
 const DefaultRunTimeout = 45 * time.Minute
@@ -62,7 +91,7 @@ type TestRunSpec struct {
 func (r *TestRun) Default() {
 	r.APIVersion, r.Kind = APIVersion, KindTestRun
 	if len(r.Spec.Stages) == 0 {
-		r.Spec.Stages = append([]Stage(nil), AllStages...)
+		r.Spec.Stages = Stages()
 	}
 	if r.Spec.Teardown == "" {
 		r.Spec.Teardown = TeardownAlways

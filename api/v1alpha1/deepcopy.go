@@ -1,0 +1,171 @@
+package v1alpha1
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+)
+
+// The copies below are written out by hand rather than made by a JSON round trip: they
+// cannot fail (an invalid json.RawMessage would make encoding fail) and they keep nil and
+// empty apart. deepcopy_test.go fills every field by reflection and fails when a field added
+// later is shared between an object and its copy, so this file cannot silently fall behind.
+
+// DeepCopy returns a copy of r that shares no memory with it.
+func (r *Recipe) DeepCopy() *Recipe {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	out.ObjectMeta = r.ObjectMeta.DeepCopy()
+	out.Spec = r.Spec.DeepCopy()
+	out.Status = r.Status.DeepCopy()
+	return &out
+}
+
+// DeepCopy returns a copy of r that shares no memory with it.
+func (r *TestRun) DeepCopy() *TestRun {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	out.ObjectMeta = r.ObjectMeta.DeepCopy()
+	out.Spec = r.Spec.DeepCopy()
+	out.Status = r.Status.DeepCopy()
+	return &out
+}
+
+// DeepCopy returns a copy of m that shares no memory with it.
+func (m ObjectMeta) DeepCopy() ObjectMeta {
+	m.Labels = maps.Clone(m.Labels)
+	m.Annotations = maps.Clone(m.Annotations)
+	m.DeletionTimestamp = clonePtr(m.DeletionTimestamp)
+	m.Finalizers = slices.Clone(m.Finalizers)
+	return m
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s RecipeSpec) DeepCopy() RecipeSpec {
+	s.Env = maps.Clone(s.Env)
+	s.Overlays = cloneRaw(s.Overlays)
+	if s.Previous != nil {
+		p := *s.Previous
+		p.Overlays = cloneRaw(p.Overlays)
+		p.Env = maps.Clone(p.Env)
+		s.Previous = &p
+	}
+	s.ExpectedNotApplicable = maps.Clone(s.ExpectedNotApplicable)
+	s.Timeouts.Deploy = clonePtr(s.Timeouts.Deploy)
+	s.Checks = s.Checks.DeepCopy()
+	return s
+}
+
+// DeepCopy returns a copy of c that shares no memory with it.
+func (c Checks) DeepCopy() Checks {
+	c.Install = cloneChecks(c.Install)
+	c.Upgrade.Before = cloneChecks(c.Upgrade.Before)
+	c.Upgrade.After = cloneChecks(c.Upgrade.After)
+	c.Backup = cloneChecks(c.Backup)
+	c.Restore = cloneChecks(c.Restore)
+	c.Custom = cloneChecks(c.Custom)
+	return c
+}
+
+// DeepCopy returns a copy of c that shares no memory with it.
+func (c Check) DeepCopy() Check {
+	c.HTTP = clonePtr(c.HTTP)
+	if c.Exec != nil {
+		e := *c.Exec
+		e.Command = slices.Clone(e.Command)
+		c.Exec = &e
+	}
+	if c.Job != nil {
+		j := *c.Job
+		j.Command = slices.Clone(j.Command)
+		j.Env = maps.Clone(j.Env)
+		c.Job = &j
+	}
+	c.Timeout = clonePtr(c.Timeout)
+	return c
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s RecipeStatus) DeepCopy() RecipeStatus {
+	s.Canonical = clonePtr(s.Canonical)
+	s.WarmStack = clonePtr(s.WarmStack)
+	s.Conditions = slices.Clone(s.Conditions)
+	return s
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s TestRunSpec) DeepCopy() TestRunSpec {
+	s.Stages = slices.Clone(s.Stages)
+	s.Env = maps.Clone(s.Env)
+	s.Timeout = clonePtr(s.Timeout)
+	return s
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s TestRunStatus) DeepCopy() TestRunStatus {
+	s.Conditions = slices.Clone(s.Conditions)
+	s.Base = clonePtr(s.Base)
+	s.Head = clonePtr(s.Head)
+	if s.Deploys != nil {
+		ds := make([]DeployRecord, len(s.Deploys))
+		for i, d := range s.Deploys {
+			d.ComposeFiles = slices.Clone(d.ComposeFiles)
+			d.Images = slices.Clone(d.Images)
+			d.Created = slices.Clone(d.Created)
+			d.Updated = slices.Clone(d.Updated)
+			d.Unchanged = slices.Clone(d.Unchanged)
+			d.StartedAt = clonePtr(d.StartedAt)
+			d.ConvergedAt = clonePtr(d.ConvergedAt)
+			ds[i] = d
+		}
+		s.Deploys = ds
+	}
+	s.Pruned = slices.Clone(s.Pruned)
+	if s.Tiers != nil {
+		ts := make(map[string]TierResult, len(s.Tiers))
+		for k, t := range s.Tiers {
+			t.Checks = slices.Clone(t.Checks)
+			ts[k] = t
+		}
+		s.Tiers = ts
+	}
+	s.StartedAt = clonePtr(s.StartedAt)
+	s.CompletedAt = clonePtr(s.CompletedAt)
+	return s
+}
+
+func cloneChecks(cs []Check) []Check {
+	if cs == nil {
+		return nil
+	}
+	out := make([]Check, len(cs))
+	for i, c := range cs {
+		out[i] = c.DeepCopy()
+	}
+	return out
+}
+
+func cloneRaw(rs []json.RawMessage) []json.RawMessage {
+	if rs == nil {
+		return nil
+	}
+	out := make([]json.RawMessage, len(rs))
+	for i, r := range rs {
+		out[i] = slices.Clone(r)
+	}
+	return out
+}
+
+// clonePtr copies the value p points to; it is only deep for types without pointers, maps
+// or slices inside.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
