@@ -10,37 +10,56 @@ type Options struct {
 	// Stack is the stack name: objects are scoped "<stack>_<key>" and labelled
 	// com.docker.stack.namespace=<stack>.
 	Stack string
-	// Dir is the working directory: relative compose files, env_file and file-based secrets
-	// and configs resolve against it.
+	// Dir is the directory relative Files resolve against; empty means the current
+	// directory. As in `docker stack deploy`, env_file entries, file-based secrets and
+	// configs and bind mounts resolve against the directory of the first file (Dir itself
+	// when there are only overlays), which is Dir for the usual recipe layout.
 	Dir string
 	// Files are the compose files, merged in order (later overrides earlier), as
-	// `docker stack deploy -c a -c b` and COMPOSE_FILE do.
+	// `docker stack deploy -c a -c b` and COMPOSE_FILE do. See ComposeFiles.
 	Files []string
-	// Overlays are inline compose fragments (YAML or JSON documents) merged after Files, in order.
+	// Overlays are inline compose fragments (YAML or JSON documents) merged after Files, in
+	// order; errors call the i-th one "overlay[i]". A fragment without a version key takes
+	// the version of the first document.
 	Overlays [][]byte
-	// Env is the whole environment for interpolation. Nothing else is consulted.
+	// Env is the whole environment for interpolation (including ${VAR:-default}) and for
+	// valueless `environment:` entries. Nothing else is consulted: pass os.Environ()
+	// explicitly to get docker's behaviour.
 	Env map[string]string
 }
 
-// Stack is the rendered desired state of one stack.
+// Stack is the rendered desired state of one stack: the objects `docker stack deploy` would
+// create or update for the same input, with the same names, labels and specs.
+//
+// Secret data is never printed: String, GoString and MarshalJSON replace it by its digest.
 type Stack struct {
 	Name string
 	// Networks to create when missing, keyed by their full (scoped or explicit) name.
+	// Driver is filled in (DefaultNetworkDriver) as docker does when it creates them.
 	Networks map[string]network.CreateOptions
-	// ExternalNetworks must already exist.
+	// ExternalNetworks must already exist (sorted). docker checks only user-defined ones:
+	// built-in networks such as "host" are always there.
 	ExternalNetworks []string
-	// Secrets and Configs to create, keyed by their full name.
+	// Secrets and Configs to create, keyed by their full name, data included.
 	Secrets map[string]swarm.SecretSpec
 	Configs map[string]swarm.ConfigSpec
-	// ExternalSecrets and ExternalConfigs must already exist (full names).
+	// ExternalSecrets and ExternalConfigs must already exist (full names, sorted).
 	ExternalSecrets []string
 	ExternalConfigs []string
-	// Volumes are the named volumes the stack's services mount (full names).
+	// Volumes are the stack's named volumes that services mount (full names, sorted). The
+	// engine creates them, labelled with the namespace, when a task first mounts them.
 	Volumes []string
-	// Services keyed by their full name ("<stack>_<service>").
+	// ExternalVolumes are named volumes declared external that services mount (sorted).
+	ExternalVolumes []string
+	// Services keyed by their full name ("<stack>_<service>"). Their secret and config
+	// references carry names but empty IDs until ResolveIDs fills them in.
 	Services map[string]swarm.ServiceSpec
-	// Images maps each service's full name to the image string as written in compose.
+	// Images maps each service's full name to the image string as written in compose
+	// (after interpolation), the value of the com.docker.stack.image label.
 	Images map[string]string
 	// Digest is a stable sha256 over the rendered objects: equal inputs give equal digests.
 	Digest string
+	// Warnings are the options docker ignores (unsupported or deprecated), as it would
+	// print them. They do not take part in Digest.
+	Warnings []string
 }

@@ -1,0 +1,178 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/docker/cli/cli/compose/loader"
+	"github.com/docker/cli/cli/compose/schema"
+	composetypes "github.com/docker/cli/cli/compose/types"
+)
+
+// source is one compose document: a file or an inline overlay.
+type source struct {
+	// name is what errors call it: the path as given in Options.Files, or "overlay[i]".
+	name string
+	raw  []byte
+	dict map[string]any
+}
+
+// versionKey is the compose "version" key: docker requires all files of one deploy to agree.
+const versionKey = "version"
+
+// readSources reads and parses the files, then the overlays, in merge order.
+func readSources(ctx context.Context, opts Options, dir string) ([]source, error) {
+	sources := make([]source, 0, len(opts.Files)+len(opts.Overlays))
+	for _, name := range opts.Files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		raw, err := os.ReadFile(resolve(dir, name))
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				// The OS error repeats the absolute path; the file is named already.
+				err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+			}
+			return nil, &Error{File: name, Err: err}
+		}
+		sources = append(sources, source{name: name, raw: raw})
+	}
+	for i, raw := range opts.Overlays {
+		sources = append(sources, source{name: fmt.Sprintf("overlay[%d]", i), raw: raw})
+	}
+	if len(sources) == 0 {
+		return nil, &Error{Err: errors.New("no compose files and no overlays")}
+	}
+	for i := range sources {
+		dict, err := loader.ParseYAML(sources[i].raw)
+		if err != nil {
+			return nil, fileError(sources[i], err)
+		}
+		sources[i].dict = dict
+	}
+	// An overlay is a fragment written by an operator, not a versioned compose file: it takes
+	// the version of the first document, which would otherwise reject it as a mismatch.
+	if first, ok := sources[0].dict[versionKey]; ok {
+		for i := len(opts.Files); i < len(sources); i++ {
+			if _, ok := sources[i].dict[versionKey]; !ok {
+				sources[i].dict[versionKey] = first
+			}
+		}
+	}
+	return sources, nil
+}
+
+// resolve makes name absolute against dir.
+func resolve(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, name)
+}
+
+// load runs docker's compose loader over the sources, as `docker stack deploy` does, and
+// returns the merged configuration and docker's warnings about ignored options.
+//
+// The loader reports problems without naming the file, so each source is first loaded on
+// its own: every check the loader makes per file then points at the right one. Only
+// merge conflicts are found by the final load over all sources.
+func load(sources []source, workingDir string, env map[string]string) (*composetypes.Config, []string, error) {
+	details := composetypes.ConfigDetails{
+		WorkingDir:  workingDir,
+		Version:     schema.Version(sources[0].dict),
+		Environment: env,
+	}
+	for _, src := range sources {
+		one := details
+		one.ConfigFiles = []composetypes.ConfigFile{{Filename: src.name, Config: src.dict}}
+		if _, err := loader.Load(one); err != nil {
+			return nil, nil, loadError(src, err)
+		}
+	}
+
+	all := details
+	dicts := make([]map[string]any, 0, len(sources))
+	for _, src := range sources {
+		all.ConfigFiles = append(all.ConfigFiles, composetypes.ConfigFile{Filename: src.name, Config: src.dict})
+		dicts = append(dicts, src.dict)
+	}
+	cfg, err := loader.Load(all)
+	if err != nil {
+		names := make([]string, len(sources))
+		for i, src := range sources {
+			names[i] = src.name
+		}
+		return nil, nil, &Error{File: strings.Join(names, ", "), Err: err}
+	}
+
+	var warnings []string
+	if unsupported := loader.GetUnsupportedProperties(dicts...); len(unsupported) > 0 {
+		warnings = append(warnings, "ignoring unsupported options: "+strings.Join(unsupported, ", "))
+	}
+	deprecated := loader.GetDeprecatedProperties(dicts...)
+	for _, name := range slices.Sorted(maps.Keys(deprecated)) {
+		warnings = append(warnings, fmt.Sprintf("ignoring deprecated option %s: %s", name, deprecated[name]))
+	}
+
+	if err := checkImages(sources, cfg); err != nil {
+		return nil, nil, err
+	}
+	return cfg, warnings, nil
+}
+
+// loadError turns an error of the loader for one source into an *Error. Forbidden options
+// get docker's explanation and the key of the first service that uses one.
+func loadError(src source, err error) *Error {
+	var fpe *loader.ForbiddenPropertiesError
+	if !errors.As(err, &fpe) {
+		return fileError(src, err)
+	}
+	msgs := make([]string, 0, len(fpe.Properties))
+	for name, description := range fpe.Properties {
+		msgs = append(msgs, name+": "+description)
+	}
+	sort.Strings(msgs)
+	e := &Error{File: src.name, Err: fmt.Errorf("compose file contains unsupported options: %s", strings.Join(msgs, "; "))}
+	services, _ := src.dict["services"].(map[string]any)
+	for _, svc := range slices.Sorted(maps.Keys(services)) {
+		dict, _ := services[svc].(map[string]any)
+		for _, prop := range slices.Sorted(maps.Keys(fpe.Properties)) {
+			if _, ok := dict[prop]; ok {
+				path := []string{"services", svc, prop}
+				e.Path = strings.Join(path, ".")
+				if line, depth := findLine(src.raw, path); depth == len(path) {
+					e.Line = line
+				}
+				return e
+			}
+		}
+	}
+	return e
+}
+
+// checkImages rejects services without a valid image reference, as docker's stack loader
+// does after loading.
+func checkImages(sources []source, cfg *composetypes.Config) error {
+	services := slices.Clone(cfg.Services)
+	sort.Slice(services, func(i, j int) bool { return services[i].Name < services[j].Name })
+	for _, svc := range services {
+		path := []string{"services", svc.Name, "image"}
+		if svc.Image == "" {
+			return locate(sources, path, fmt.Errorf("invalid image reference for service %s: no image specified", svc.Name))
+		}
+		if _, err := reference.ParseAnyReference(svc.Image); err != nil {
+			return locate(sources, path, fmt.Errorf("invalid image reference for service %s: %w", svc.Name, err))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"strings"
+	"unicode"
+)
+
+// Render loads the compose files and overlays of opts with docker's compose loader and
+// converts them with docker's converter, the way `docker stack deploy` does, into the swarm
+// objects of stack opts.Stack. It reads files only; it talks to no engine.
+//
+// Bad input (unreadable file, YAML syntax, schema violation, undefined reference, missing
+// image, interpolation error) gives an *Error naming the file and, where known, the key
+// path and line. Secret data never appears in errors.
+//
+// Two differences from docker, both because a render has no engine: secret and config
+// references carry empty IDs (see Stack.ResolveIDs), and external secrets, configs and
+// networks are listed in the Stack instead of being looked up.
+func Render(ctx context.Context, opts Options) (*Stack, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if strings.TrimFunc(opts.Stack, quoteOrSpace) == "" {
+		return nil, &Error{Err: fmt.Errorf("invalid stack name: %q", opts.Stack)}
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("render: directory %q: %w", opts.Dir, err)
+	}
+	workingDir := dir
+	if len(opts.Files) > 0 {
+		workingDir = filepath.Dir(resolve(dir, opts.Files[0]))
+	}
+
+	sources, err := readSources(ctx, opts, dir)
+	if err != nil {
+		return nil, err
+	}
+	// The loader keeps the map it is given; a copy keeps the caller's map out of reach.
+	env := maps.Clone(opts.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	cfg, warnings, err := load(sources, workingDir, env)
+	if err != nil {
+		return nil, err
+	}
+	st, err := convertStack(ctx, sources, opts.Stack, cfg)
+	if err != nil {
+		var re *Error
+		if errors.As(err, &re) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	st.Warnings = warnings
+	st.Digest = st.computeDigest()
+	return st, nil
+}
+
+// quoteOrSpace is what docker trims before it rejects an empty stack name.
+func quoteOrSpace(r rune) bool {
+	return unicode.IsSpace(r) || r == '"' || r == '\''
+}
