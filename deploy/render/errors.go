@@ -66,6 +66,9 @@ var (
 
 // pathOf recovers the key path an error message of the loader names, or nil.
 func pathOf(msg string) []string {
+	if strings.HasPrefix(msg, "unsupported Compose file version") || strings.HasPrefix(msg, "version mismatched") {
+		return []string{versionKey}
+	}
 	if m := interpolationPattern.FindStringSubmatch(msg); m != nil {
 		path, _, _ := strings.Cut(m[1], ".[]")
 		return strings.Split(path, ".")
