@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+)
+
+// RecordEvent adds an event to the object ref names. A repeat of the last events' type, reason
+// and message bumps its count and last time instead of adding one. Only the newest
+// EventsPerObject events are kept. Events do not change the object or its resourceVersion;
+// they go when the object goes.
+func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) error {
+	if _, err := NewObject(ref.Kind); err != nil {
+		return fmt.Errorf("record event: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("record event on %s %q: %w", ref.Kind, ref.Name, err)
+	}
+	now := s.o.Now().UTC()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		cur := tx.Bucket([]byte(ref.Kind)).Get([]byte(ref.Name))
+		if cur == nil {
+			return ErrNotFound
+		}
+		if ref.UID == "" {
+			f, err := splitRaw(cur)
+			if err != nil {
+				return err
+			}
+			m, err := f.meta()
+			if err != nil {
+				return err
+			}
+			ref.UID = m.UID
+		}
+		b := tx.Bucket(bucketEvents)
+		key := eventsKey(ref.Kind, ref.Name)
+		events, err := decodeEvents(b.Get(key))
+		if err != nil {
+			return err
+		}
+		events = addEvent(events, v1alpha1.Event{
+			Object: ref, Type: typ, Reason: reason, Message: message,
+			Count: 1, FirstTimestamp: now, LastTimestamp: now,
+		}, s.o.EventsPerObject)
+		raw, err := json.Marshal(events)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, raw)
+	})
+	if err != nil {
+		return fmt.Errorf("record event on %s %q: %w", ref.Kind, ref.Name, err)
+	}
+	return nil
+}
+
+// addEvent merges e into events (oldest first), keeping at most max.
+func addEvent(events []v1alpha1.Event, e v1alpha1.Event, max int) []v1alpha1.Event {
+	for i, x := range events {
+		if x.Type == e.Type && x.Reason == e.Reason && x.Message == e.Message {
+			x.Count++
+			x.LastTimestamp = e.LastTimestamp
+			events = append(append(events[:i:i], events[i+1:]...), x)
+			return events
+		}
+	}
+	events = append(events, e)
+	if len(events) > max {
+		events = events[len(events)-max:]
+	}
+	return events
+}
+
+// Events returns the events kept for an object, oldest first. An object without events has
+// none; an absent object is ErrNotFound.
+func (s *Store) Events(ctx context.Context, kind, name string) ([]v1alpha1.Event, error) {
+	if _, err := NewObject(kind); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("events of %s %q: %w", kind, name, err)
+	}
+	var events []v1alpha1.Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte(kind)).Get([]byte(name)) == nil {
+			return ErrNotFound
+		}
+		var err error
+		events, err = decodeEvents(tx.Bucket(bucketEvents).Get(eventsKey(kind, name)))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events of %s %q: %w", kind, name, err)
+	}
+	return events, nil
+}
+
+func eventsKey(kind, name string) []byte { return []byte(kind + "/" + name) }
+
+func decodeEvents(raw []byte) ([]v1alpha1.Event, error) {
+	if raw == nil {
+		return []v1alpha1.Event{}, nil
+	}
+	var events []v1alpha1.Event
+	if err := json.Unmarshal(raw, &events); err != nil {
+		return nil, fmt.Errorf("decode events: %w", err)
+	}
+	return events, nil
+}
