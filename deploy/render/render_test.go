@@ -2,11 +2,14 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -130,4 +133,79 @@ func writeFiles(t *testing.T, files map[string]string) string {
 		}
 	}
 	return dir
+}
+
+func TestRenderEnvIsOnlyOptsEnv(t *testing.T) {
+	// Set in the process, absent from Options.Env: must not reach the render.
+	t.Setenv("SWARMRUN_RENDER_LEAK", "from-process")
+	t.Setenv("SWARMRUN_RENDER_TAG", "9")
+	compose := `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:${SWARMRUN_RENDER_TAG:-1}
+    environment:
+      - SWARMRUN_RENDER_LEAK
+      - FALLBACK=${SWARMRUN_RENDER_LEAK:-default}
+      - GIVEN=${GIVEN}
+`
+	dir := writeFiles(t, map[string]string{"compose.yml": compose})
+	st, err := Render(t.Context(), Options{Stack: testStack, Dir: dir, Files: []string{"compose.yml"}, Env: map[string]string{"GIVEN": "yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := st.Services["test_app"]
+	if got := spec.TaskTemplate.ContainerSpec.Image; got != "swarmrun-probe:1" {
+		t.Errorf("image = %q, want the default tag: the process environment leaked", got)
+	}
+	want := []string{"FALLBACK=default", "GIVEN=yes", "SWARMRUN_RENDER_LEAK"}
+	if got := spec.TaskTemplate.ContainerSpec.Env; !slices.Equal(got, want) {
+		t.Errorf("env = %q, want %q", got, want)
+	}
+}
+
+func TestRenderOverlayWithoutVersion(t *testing.T) {
+	tests := []struct {
+		name    string
+		compose string
+		overlay string
+	}{
+		{"versioned file", "version: \"3.8\"\nservices:\n  app:\n    image: swarmrun-probe:1\n", "services:\n  app:\n    image: swarmrun-probe:2\n"},
+		{"unversioned file", "services:\n  app:\n    image: swarmrun-probe:1\n", "services:\n  app:\n    image: swarmrun-probe:2\n"},
+		{"json overlay", "version: \"3.7\"\nservices:\n  app:\n    image: swarmrun-probe:1\n", `{"services": {"app": {"image": "swarmrun-probe:2"}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{"compose.yml": tt.compose})
+			st, err := Render(t.Context(), Options{Stack: testStack, Dir: dir, Files: []string{"compose.yml"}, Overlays: [][]byte{[]byte(tt.overlay)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := st.Images["test_app"]; got != "swarmrun-probe:2" {
+				t.Errorf("image = %q, want the overlay's", got)
+			}
+		})
+	}
+}
+
+func TestRenderWarnings(t *testing.T) {
+	compose := "version: \"3.8\"\nservices:\n  app:\n    image: swarmrun-probe:1\n    build: .\n    restart: always\n"
+	dir := writeFiles(t, map[string]string{"compose.yml": compose})
+	st, err := Render(t.Context(), Options{Stack: testStack, Dir: dir, Files: []string{"compose.yml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ignoring unsupported options: build, restart"}
+	if !slices.Equal(st.Warnings, want) {
+		t.Errorf("warnings = %q, want %q", st.Warnings, want)
+	}
+}
+
+func TestRenderCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	dir := writeFiles(t, map[string]string{"compose.yml": "services:\n  app:\n    image: swarmrun-probe:1\n"})
+	_, err := Render(ctx, Options{Stack: testStack, Dir: dir, Files: []string{"compose.yml"}})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
 }
