@@ -1,0 +1,357 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+)
+
+// MaxSize bounds one spec source. Real specs are a few kilobytes; the bound keeps a stray
+// pipe or a binary file from being read into memory whole.
+const MaxSize = 8 << 20
+
+// StdinName is the File of problems found in specs read from standard input.
+const StdinName = "<stdin>"
+
+// Document is one object read from a spec source, decoded, defaulted and validated.
+type Document struct {
+	// Source is the file the object came from, or StdinName.
+	Source string
+	// Index is the document's position in Source, counting from 1 and counting empty
+	// documents too, so that it matches what an editor shows between the --- lines.
+	Index int
+	// Line is the line the document starts on.
+	Line int
+	// Object is a *v1alpha1.Recipe or a *v1alpha1.TestRun. Its status is always empty: status
+	// belongs to the controller, so a status in a file (as `get -o yaml` prints it) is
+	// dropped.
+	Object v1alpha1.Object
+}
+
+// ReadPath reads path: a file, a directory (see ReadDir), or "-" for standard input.
+func ReadPath(path string) ([]Document, error) {
+	if path == "-" {
+		return Read(StdinName, os.Stdin)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading specs: %w", err)
+	}
+	if fi.IsDir() {
+		return ReadDir(path)
+	}
+	return ReadFile(path)
+}
+
+// ReadFile reads the documents of one YAML or JSON file. See Read.
+func ReadFile(path string) ([]Document, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading specs: %w", err)
+	}
+	defer f.Close()
+	return Read(path, f)
+}
+
+// ReadDir reads every *.yaml and *.yml file directly in dir, in name order, as one set: a
+// problem in one file fails them all. Subdirectories are not read.
+func ReadDir(dir string) ([]Document, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading specs: %w", err)
+	}
+	var (
+		docs     []Document
+		problems []Problem
+		files    int
+	)
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if ext != ".yaml" && ext != ".yml" {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			continue // a directory named like a file; a dangling link fails to read below
+		}
+		files++
+		data, err := readAll(path)
+		if err != nil {
+			return nil, err
+		}
+		d, p := parse(path, data)
+		docs, problems = append(docs, d...), append(problems, p...)
+	}
+	if files == 0 {
+		return nil, fmt.Errorf("reading specs: no *.yaml or *.yml files in %s", dir)
+	}
+	return finish(docs, problems)
+}
+
+// Read reads the documents of one source named name. The source is YAML (JSON is YAML too),
+// with documents separated by ---. Empty documents are skipped. Every document must be a
+// mapping with a supported apiVersion and kind; unknown fields are errors.
+//
+// Read is all or nothing: when anything is wrong it returns no documents and an *Error with
+// every problem of every document, so that a caller cannot store half of a bad set. Other
+// errors are failures to read.
+func Read(name string, r io.Reader) ([]Document, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading specs from %s: %w", name, err)
+	}
+	docs, problems := parse(name, data)
+	return finish(docs, problems)
+}
+
+func readAll(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading specs: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading specs from %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// finish checks the set as a whole and returns it, or every problem found.
+func finish(docs []Document, problems []Problem) ([]Document, error) {
+	problems = append(problems, duplicates(docs)...)
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	return docs, nil
+}
+
+// duplicates reports an object defined twice in one set: applying the set would quietly keep
+// the last, which is never what was meant.
+func duplicates(docs []Document) []Problem {
+	var problems []Problem
+	first := map[string]Document{}
+	for _, d := range docs {
+		key := objectName(d.Object)
+		if prev, ok := first[key]; ok {
+			problems = append(problems, Problem{
+				File: d.Source, Doc: d.Index, Object: key, Field: "metadata.name", Line: d.Line,
+				Message: fmt.Sprintf("%s is defined twice (first in %s:%d)", key, prev.Source, prev.Line),
+			})
+			continue
+		}
+		first[key] = d
+	}
+	return problems
+}
+
+// parse decodes every document of one source.
+func parse(name string, data []byte) ([]Document, []Problem) {
+	if len(data) > MaxSize {
+		return nil, []Problem{{File: name, Message: fmt.Sprintf("larger than %d MiB", MaxSize>>20)}}
+	}
+	var (
+		docs     []Document
+		problems []Problem
+	)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for index := 1; ; index++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// The parser cannot find the start of the next document after a syntax error,
+			// so this is the last problem this source gives.
+			line, msg := syntaxError(err)
+			problems = append(problems, Problem{File: name, Doc: index, Line: line, Message: "invalid YAML: " + msg})
+			break
+		}
+		doc, ps := document(name, index, &n)
+		problems = append(problems, ps...)
+		if doc != nil && len(ps) == 0 {
+			docs = append(docs, *doc)
+		}
+	}
+	return docs, problems
+}
+
+// document decodes, defaults and validates one document. It returns no document for an empty
+// one.
+func document(name string, index int, n *yaml.Node) (*Document, []Problem) {
+	if n.Kind != yaml.DocumentNode || len(n.Content) == 0 || isNull(n.Content[0]) {
+		return nil, nil
+	}
+	root := n.Content[0]
+	at := func(ps []Problem, object string) []Problem {
+		for i := range ps {
+			ps[i].File, ps[i].Doc, ps[i].Object = name, index, object
+		}
+		return ps
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, at([]Problem{{Line: root.Line,
+			Message: "a document must be a mapping with apiVersion and kind, got " + describe(root)}}, "")
+	}
+	obj, ps := newObject(root)
+	if obj == nil {
+		return nil, at(ps, "")
+	}
+	d := newDecoder()
+	if v, ok := d.value(root, reflect.TypeOf(obj).Elem(), "", 0); ok && len(d.problems) == 0 {
+		raw, err := json.Marshal(v)
+		if err == nil {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			err = dec.Decode(obj)
+		}
+		if err != nil {
+			// The walk above accepts only what decodes; this is a bug, but a clear one.
+			d.problems = append(d.problems, Problem{Line: root.Line, Message: fmt.Sprintf("cannot decode: %v", err)})
+		}
+	}
+	problems := d.problems
+	clearStatus(obj)
+	if o, ok := obj.(interface{ Default() }); ok {
+		o.Default()
+	}
+	for _, p := range Validate(obj) {
+		if d.hides(p.Field) {
+			continue
+		}
+		p.Line = d.line(p.Field, root.Line)
+		problems = append(problems, p)
+	}
+	slices.SortStableFunc(problems, func(a, b Problem) int { return a.Line - b.Line })
+	problems = at(problems, objectName(obj))
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return &Document{Source: name, Index: index, Line: root.Line, Object: obj}, nil
+}
+
+// syntaxError splits the YAML library's "yaml: line 4: did not find ..." into its line and the
+// rest; the line is 0 when the message has none.
+func syntaxError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	rest, ok := strings.CutPrefix(msg, "line ")
+	if !ok {
+		return 0, msg
+	}
+	num, text, ok := strings.Cut(rest, ": ")
+	line, err := strconv.Atoi(num)
+	if !ok || err != nil || line <= 0 {
+		return 0, msg
+	}
+	return line, text
+}
+
+// newObject reads apiVersion and kind, which say what the rest of the document must be.
+func newObject(root *yaml.Node) (v1alpha1.Object, []Problem) {
+	var apiVersion, kind *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch k := root.Content[i]; {
+		case k.Kind != yaml.ScalarNode:
+		case k.Value == "apiVersion" && apiVersion == nil:
+			apiVersion = root.Content[i+1]
+		case k.Value == "kind" && kind == nil:
+			kind = root.Content[i+1]
+		}
+	}
+	var problems []Problem
+	switch {
+	case apiVersion == nil:
+		problems = append(problems, Problem{Field: "apiVersion", Line: root.Line,
+			Message: "required (want " + v1alpha1.APIVersion + ")"})
+	case apiVersion.Kind != yaml.ScalarNode || apiVersion.Value != v1alpha1.APIVersion:
+		problems = append(problems, Problem{Field: "apiVersion", Line: apiVersion.Line,
+			Message: fmt.Sprintf("unsupported apiVersion %s (want %s)", shown(apiVersion), v1alpha1.APIVersion)})
+	}
+	want := "want one of " + strings.Join(v1alpha1.Kinds(), ", ")
+	var obj v1alpha1.Object
+	switch {
+	case kind == nil:
+		problems = append(problems, Problem{Field: "kind", Line: root.Line, Message: "required (" + want + ")"})
+	case kind.Kind != yaml.ScalarNode:
+		problems = append(problems, Problem{Field: "kind", Line: kind.Line,
+			Message: fmt.Sprintf("unknown kind %s (%s)", shown(kind), want)})
+	default:
+		o, err := v1alpha1.New(kind.Value)
+		if err != nil {
+			problems = append(problems, Problem{Field: "kind", Line: kind.Line,
+				Message: fmt.Sprintf("unknown kind %s (%s)", shown(kind), want)})
+		}
+		obj = o
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return obj, nil
+}
+
+// shown is a scalar's text quoted, or what the node is.
+func shown(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return quote(n.Value)
+	}
+	return describe(n)
+}
+
+func clearStatus(obj v1alpha1.Object) {
+	switch o := obj.(type) {
+	case *v1alpha1.Recipe:
+		o.Status = v1alpha1.RecipeStatus{}
+	case *v1alpha1.TestRun:
+		o.Status = v1alpha1.TestRunStatus{}
+	}
+}
+
+// hides reports whether a problem at field only follows from a value the decoder dropped.
+func (d *decoder) hides(field string) bool {
+	for p := field; p != ""; p = parent(p) {
+		if d.dropped[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// line finds the line of field, or of its nearest ancestor that the document has (a missing
+// required field points at the mapping that lacks it).
+func (d *decoder) line(field string, fallback int) int {
+	for p := field; p != ""; p = parent(p) {
+		if l, ok := d.lines[p]; ok {
+			return l
+		}
+	}
+	return fallback
+}
+
+// parent strips the last step of a field path: spec.stages[2] → spec.stages → spec → "".
+func parent(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndex(path, "["); i >= 0 {
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndexAny(path, ".]"); i >= 0 {
+		if path[i] == ']' {
+			return path[:i+1]
+		}
+		return path[:i]
+	}
+	return ""
+}
