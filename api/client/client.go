@@ -1,0 +1,251 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+
+	"github.com/swarmrun/swarmrun/api/server"
+	"github.com/swarmrun/swarmrun/api/store"
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+)
+
+// Client talks to one swarmrun API server. It is safe for concurrent use.
+type Client struct {
+	base  string
+	token string
+	hc    *http.Client
+}
+
+// New returns a client of the server at addr: a unix socket path (or unix://PATH), or an
+// http:// or https:// URL. token, when set, is sent as a bearer token.
+func New(addr, token string) (*Client, error) {
+	c := &Client{token: token}
+	switch {
+	case addr == "":
+		return nil, errors.New("no API server address")
+	case strings.HasPrefix(addr, "http://"), strings.HasPrefix(addr, "https://"):
+		u, err := url.Parse(addr)
+		if err != nil {
+			return nil, fmt.Errorf("API server address: %w", err)
+		}
+		c.base = strings.TrimSuffix(u.String(), "/")
+		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	default:
+		path := strings.TrimPrefix(addr, "unix://")
+		tr := &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", path)
+			},
+			MaxIdleConnsPerHost: 16,
+		}
+		// The host is a placeholder: the transport always dials the socket.
+		c.base = "http://swarmrun"
+		c.hc = &http.Client{Transport: tr}
+	}
+	return c, nil
+}
+
+// StatusError is an error the API server answered with.
+type StatusError struct {
+	Status server.Status
+}
+
+// Error returns the server's message.
+func (e *StatusError) Error() string { return e.Status.Message }
+
+// Is matches the store's sentinel errors by the status reason, so callers branch the same way
+// on a remote error as on a local one.
+func (e *StatusError) Is(target error) bool {
+	switch e.Status.Reason {
+	case server.ReasonNotFound:
+		return target == store.ErrNotFound
+	case server.ReasonAlreadyExists:
+		return target == store.ErrAlreadyExists
+	case server.ReasonConflict:
+		return target == store.ErrConflict
+	case server.ReasonInvalid, server.ReasonBadRequest:
+		return target == store.ErrInvalid
+	}
+	return false
+}
+
+// Healthz checks that the server answers.
+func (c *Client) Healthz(ctx context.Context) error {
+	return c.do(ctx, http.MethodGet, "/healthz", "", nil, nil, nil)
+}
+
+// Create creates obj and fills it with what was stored.
+func (c *Client) Create(ctx context.Context, obj v1alpha1.Object) error {
+	kind, err := store.KindOf(obj)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, server.Path(kind, "", ""), "", obj, obj, nil)
+}
+
+// Get fills into with the object of into's kind named name.
+func (c *Client) Get(ctx context.Context, name string, into v1alpha1.Object) error {
+	kind, err := store.KindOf(into)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodGet, server.Path(kind, name, ""), "", nil, into, nil)
+}
+
+// List returns every object of kind and the resourceVersion to watch from.
+func (c *Client) List(ctx context.Context, kind string) ([]v1alpha1.Object, string, error) {
+	var list server.List
+	if err := c.do(ctx, http.MethodGet, server.Path(kind, "", ""), "", nil, &list, nil); err != nil {
+		return nil, "", err
+	}
+	out := make([]v1alpha1.Object, 0, len(list.Items))
+	for _, raw := range list.Items {
+		obj, err := store.NewObject(kind)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := json.Unmarshal(raw, obj); err != nil {
+			return nil, "", fmt.Errorf("list %s: decode: %w", kind, err)
+		}
+		out = append(out, obj)
+	}
+	return out, list.Metadata.ResourceVersion, nil
+}
+
+// Update replaces obj's spec and metadata (see store.Store.Update) and fills it with the
+// result.
+func (c *Client) Update(ctx context.Context, obj v1alpha1.Object) error {
+	kind, err := store.KindOf(obj)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPut, server.Path(kind, obj.GetObjectMeta().Name, ""), "", obj, obj, nil)
+}
+
+// UpdateStatus replaces obj's status only and fills obj with the result.
+func (c *Client) UpdateStatus(ctx context.Context, obj v1alpha1.Object) error {
+	kind, err := store.KindOf(obj)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPut, server.Path(kind, obj.GetObjectMeta().Name, "status"), "", obj, obj, nil)
+}
+
+// Apply creates obj or replaces its spec, labels and annotations, server-side, and says which.
+func (c *Client) Apply(ctx context.Context, obj v1alpha1.Object) (store.ApplyResult, error) {
+	kind, err := store.KindOf(obj)
+	if err != nil {
+		return "", err
+	}
+	var h http.Header
+	err = c.do(ctx, http.MethodPatch, server.Path(kind, obj.GetObjectMeta().Name, ""), server.ApplyContentType, obj, obj, &h)
+	if err != nil {
+		return "", err
+	}
+	return store.ApplyResult(h.Get(server.ApplyResultHeader)), nil
+}
+
+// Delete deletes (or, with finalizers, marks for deletion) an object and returns its last
+// state.
+func (c *Client) Delete(ctx context.Context, kind, name string) (v1alpha1.Object, error) {
+	obj, err := store.NewObject(kind)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.do(ctx, http.MethodDelete, server.Path(kind, name, ""), "", nil, obj, nil); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// RecordEvent adds an event to the object ref names.
+func (c *Client) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) error {
+	req := server.EventRequest{Type: typ, Reason: reason, Message: message}
+	return c.do(ctx, http.MethodPost, server.Path(ref.Kind, ref.Name, "events"), "", &req, nil, nil)
+}
+
+// Events returns an object's events, oldest first.
+func (c *Client) Events(ctx context.Context, kind, name string) ([]v1alpha1.Event, error) {
+	var list v1alpha1.EventList
+	if err := c.do(ctx, http.MethodGet, server.Path(kind, name, "events"), "", nil, &list, nil); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// do sends one request with an optional JSON body and decodes a JSON answer into out. A
+// failed request becomes a *StatusError. hdr, when set, receives the response headers.
+func (c *Client) do(ctx context.Context, method, path, contentType string, in, out any, hdr *http.Header) error {
+	resp, err := c.send(ctx, method, path, contentType, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if hdr != nil {
+		*hdr = resp.Header
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	// The answer replaces out whole: fields the answer omits (an empty status) must not keep
+	// the caller's values.
+	if v := reflect.ValueOf(out); v.Kind() == reflect.Pointer && !v.IsNil() {
+		v.Elem().SetZero()
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// send sends a request and returns a successful response; the caller closes its body.
+func (c *Client) send(ctx context.Context, method, path, contentType string, in any) (*http.Response, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: encode: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+		if contentType == "" {
+			contentType = "application/json"
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode < 300 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	var st server.Status
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if json.Unmarshal(b, &st) != nil || st.Reason == "" {
+		st = server.Status{Code: resp.StatusCode, Reason: http.StatusText(resp.StatusCode),
+			Message: fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(b)))}
+	}
+	return nil, &StatusError{Status: st}
+}

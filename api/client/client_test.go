@@ -1,0 +1,235 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swarmrun/swarmrun/api/client"
+	"github.com/swarmrun/swarmrun/api/server"
+	"github.com/swarmrun/swarmrun/api/store"
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+)
+
+// objects is the method set the store and the client share, so that code written against it
+// runs in-process or remotely.
+type objects interface {
+	Create(ctx context.Context, obj v1alpha1.Object) error
+	Get(ctx context.Context, name string, into v1alpha1.Object) error
+	List(ctx context.Context, kind string) ([]v1alpha1.Object, string, error)
+	Update(ctx context.Context, obj v1alpha1.Object) error
+	UpdateStatus(ctx context.Context, obj v1alpha1.Object) error
+	Apply(ctx context.Context, obj v1alpha1.Object) (store.ApplyResult, error)
+	Delete(ctx context.Context, kind, name string) (v1alpha1.Object, error)
+	Watch(ctx context.Context, kind, since string) (<-chan store.WatchEvent, error)
+	RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) error
+	Events(ctx context.Context, kind, name string) ([]v1alpha1.Event, error)
+}
+
+var (
+	_ objects = (*store.Store)(nil)
+	_ objects = (*client.Client)(nil)
+)
+
+func start(t *testing.T) (*client.Client, *store.Store) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	st, err := store.Open(filepath.Join(dir, "store.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "api.sock")
+	ln, err := server.ListenUnix(t.Context(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.Serve(ctx, ln, server.New(st, server.Options{}), time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		st.Close()
+	})
+	c, err := client.New(sock, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, st
+}
+
+func testRun(name, recipe string) *v1alpha1.TestRun {
+	return &v1alpha1.TestRun{
+		ObjectMeta: v1alpha1.ObjectMeta{Name: name},
+		Spec:       v1alpha1.TestRunSpec{Recipe: recipe},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	c, _ := start(t)
+	ctx := t.Context()
+	tr := testRun("a", "r")
+	if res, err := c.Apply(ctx, tr); err != nil || res != store.Created {
+		t.Fatalf("apply = %s, %v; want created", res, err)
+	}
+	if res, err := c.Apply(ctx, testRun("a", "r")); err != nil || res != store.Unchanged {
+		t.Fatalf("re-apply = %s, %v; want unchanged", res, err)
+	}
+	if res, err := c.Apply(ctx, testRun("a", "r2")); err != nil || res != store.Configured {
+		t.Fatalf("apply new spec = %s, %v; want configured", res, err)
+	}
+	if err := c.Create(ctx, testRun("a", "r")); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("create taken name: %v, want ErrAlreadyExists", err)
+	}
+
+	var got v1alpha1.TestRun
+	if err := c.Get(ctx, "a", &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.Recipe != "r2" || got.Generation != 2 || got.Spec.Teardown != v1alpha1.TeardownAlways {
+		t.Errorf("get = %+v, want recipe r2, generation 2, defaults filled", got)
+	}
+	objs, rv, err := c.List(ctx, v1alpha1.KindTestRun)
+	if err != nil || len(objs) != 1 || rv != got.ResourceVersion {
+		t.Fatalf("list = %d objects rv %s, %v", len(objs), rv, err)
+	}
+
+	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: "a"}
+	if err := c.RecordEvent(ctx, ref, v1alpha1.EventWarning, "ImagePullFailed", "no such image"); err != nil {
+		t.Fatal(err)
+	}
+	events, err := c.Events(ctx, v1alpha1.KindTestRun, "a")
+	if err != nil || len(events) != 1 || events[0].Reason != "ImagePullFailed" || events[0].Object.UID != got.UID {
+		t.Fatalf("events = %+v, %v", events, err)
+	}
+
+	if _, err := c.Delete(ctx, v1alpha1.KindTestRun, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, "a", &got); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get after delete: %v, want ErrNotFound", err)
+	}
+	if _, err := c.Delete(ctx, v1alpha1.KindTestRun, "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete: %v, want ErrNotFound", err)
+	}
+}
+
+// Acceptance 3 through the API: two clients, same resourceVersion, one wins.
+func TestTwoClientsSameVersion(t *testing.T) {
+	c1, _ := start(t)
+	ctx := t.Context()
+	tr := testRun("a", "r")
+	if err := c1.Create(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			mine := *tr
+			mine.Spec.Head = fmt.Sprint("head-", i)
+			errs[i] = c1.Update(ctx, &mine)
+		})
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("errs = %v, want exactly one nil", errs)
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			t.Errorf("loser: %v, want ErrConflict", err)
+		}
+	}
+}
+
+// Acceptance 6 through the API.
+func TestStatusAndSpecWritesKeepEachOther(t *testing.T) {
+	c, _ := start(t)
+	ctx := t.Context()
+	tr := testRun("a", "r")
+	if err := c.Create(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	st := *tr
+	st.Spec.Recipe = "changed-in-status-write"
+	st.Status.Level = 4
+	if err := c.UpdateStatus(ctx, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Spec.Recipe != "r" || st.Generation != 1 || st.Status.Level != 4 {
+		t.Fatalf("after status write: %+v", st)
+	}
+	sp := *tr // stale status in hand, fresh version needed
+	sp.ResourceVersion = st.ResourceVersion
+	sp.Spec.Head = "new"
+	if err := c.Update(ctx, &sp); err != nil {
+		t.Fatal(err)
+	}
+	if sp.Status.Level != 4 || sp.Generation != 2 {
+		t.Fatalf("after spec write: level %d generation %d", sp.Status.Level, sp.Generation)
+	}
+}
+
+func TestDeleteWithFinalizerThroughAPI(t *testing.T) {
+	c, _ := start(t)
+	ctx := t.Context()
+	tr := testRun("a", "r")
+	tr.Finalizers = []string{v1alpha1.FinalizerTeardown}
+	if err := c.Create(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := c.Delete(ctx, v1alpha1.KindTestRun, "a")
+	if err != nil || obj.GetObjectMeta().DeletionTimestamp == nil {
+		t.Fatalf("delete = %+v, %v; want marked", obj, err)
+	}
+	got := obj.(*v1alpha1.TestRun)
+	got.Finalizers = nil
+	if err := c.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, "a", &v1alpha1.TestRun{}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after last finalizer: %v", err)
+	}
+}
+
+func TestWatchThroughAPI(t *testing.T) {
+	c, _ := start(t)
+	ctx := t.Context()
+	if err := c.Create(ctx, testRun("a", "r")); err != nil {
+		t.Fatal(err)
+	}
+	_, rv, err := c.List(ctx, v1alpha1.KindTestRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, testRun("b", "r")); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := c.Watch(ctx, v1alpha1.KindTestRun, rv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Delete(ctx, v1alpha1.KindTestRun, "a"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ADDED b", "DELETED a"}
+	for _, w := range want {
+		select {
+		case ev := <-ch:
+			if got := fmt.Sprint(ev.Type, " ", ev.Object.GetObjectMeta().Name); got != w {
+				t.Fatalf("event = %s, want %s", got, w)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no event, want %s", w)
+		}
+	}
+}

@@ -1,0 +1,373 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/go-logr/logr"
+
+	"github.com/swarmrun/swarmrun/api/store"
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/spec"
+)
+
+// Options configure a Handler.
+type Options struct {
+	// Token, when set, must be presented as "Authorization: Bearer TOKEN" on every request.
+	// Set it for TCP; the unix socket relies on its file mode instead.
+	Token string
+	// MaxBodyBytes bounds a request body; larger ones are refused. Default MaxBodyBytes.
+	MaxBodyBytes int64
+	// Validate returns every problem with an object about to be stored (after defaulting).
+	// Default: none, so callers wire spec.Validate.
+	Validate func(v1alpha1.Object) []spec.Problem
+}
+
+type handler struct {
+	st *store.Store
+	o  Options
+}
+
+// New returns the API's HTTP handler over st.
+func New(st *store.Store, o Options) http.Handler {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = MaxBodyBytes
+	}
+	if o.Validate == nil {
+		o.Validate = func(v1alpha1.Object) []spec.Problem { return nil }
+	}
+	h := &handler{st: st, o: o}
+	mux := http.NewServeMux()
+	ok := func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") }
+	mux.HandleFunc("GET /healthz", ok)
+	mux.HandleFunc("GET /readyz", ok)
+	mux.HandleFunc("GET "+PathPrefix+"/{resource}", h.list)
+	mux.HandleFunc("POST "+PathPrefix+"/{resource}", h.create)
+	mux.HandleFunc("GET "+PathPrefix+"/{resource}/{name}", h.get)
+	mux.HandleFunc("PUT "+PathPrefix+"/{resource}/{name}", h.update)
+	mux.HandleFunc("PATCH "+PathPrefix+"/{resource}/{name}", h.apply)
+	mux.HandleFunc("DELETE "+PathPrefix+"/{resource}/{name}", h.delete)
+	mux.HandleFunc("GET "+PathPrefix+"/{resource}/{name}/status", h.get)
+	mux.HandleFunc("PUT "+PathPrefix+"/{resource}/{name}/status", h.updateStatus)
+	mux.HandleFunc("GET "+PathPrefix+"/{resource}/{name}/events", h.events)
+	mux.HandleFunc("POST "+PathPrefix+"/{resource}/{name}/events", h.recordEvent)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, newStatus(ReasonNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)))
+	})
+	var out http.Handler = mux
+	if o.Token != "" {
+		out = requireToken(o.Token, out)
+	}
+	return logRequests(out)
+}
+
+// kind reads the {resource} path segment.
+func kind(w http.ResponseWriter, r *http.Request) (string, bool) {
+	res := r.PathValue("resource")
+	k, ok := KindOfResource(res)
+	if !ok {
+		writeStatus(w, newStatus(ReasonNotFound, fmt.Sprintf("the server does not serve resource %q (want recipes or testruns)", res)))
+	}
+	return k, ok
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	obj, _ := store.NewObject(k)
+	if err := h.st.Get(r.Context(), r.PathValue("name"), obj); err != nil {
+		writeError(w, k, r.PathValue("name"), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, obj)
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	if v := r.URL.Query().Get("watch"); v == "1" || v == "true" {
+		h.watch(w, r, k)
+		return
+	}
+	objs, rv, err := h.st.List(r.Context(), k)
+	if err != nil {
+		writeError(w, k, "", err)
+		return
+	}
+	list := List{
+		TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: k + "List"},
+		Metadata: v1alpha1.ListMeta{ResourceVersion: rv},
+		Items:    make([]json.RawMessage, 0, len(objs)),
+	}
+	for _, o := range objs {
+		b, err := json.Marshal(o)
+		if err != nil {
+			writeError(w, k, "", err)
+			return
+		}
+		list.Items = append(list.Items, b)
+	}
+	writeJSON(w, http.StatusOK, &list)
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	obj, ok := h.readObject(w, r, k, "", true)
+	if !ok {
+		return
+	}
+	if err := h.st.Create(r.Context(), obj); err != nil {
+		writeError(w, k, obj.GetObjectMeta().Name, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, obj)
+}
+
+func (h *handler) update(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"), true)
+	if !ok {
+		return
+	}
+	if err := h.st.Update(r.Context(), obj); err != nil {
+		writeError(w, k, obj.GetObjectMeta().Name, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, obj)
+}
+
+func (h *handler) updateStatus(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"), false)
+	if !ok {
+		return
+	}
+	if err := h.st.UpdateStatus(r.Context(), obj); err != nil {
+		writeError(w, k, obj.GetObjectMeta().Name, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, obj)
+}
+
+func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != ApplyContentType {
+		writeStatus(w, newStatus(ReasonUnsupported, fmt.Sprintf("PATCH needs Content-Type %s, got %q", ApplyContentType, ct)))
+		return
+	}
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"), true)
+	if !ok {
+		return
+	}
+	res, err := h.st.Apply(r.Context(), obj)
+	if err != nil {
+		writeError(w, k, obj.GetObjectMeta().Name, err)
+		return
+	}
+	w.Header().Set(ApplyResultHeader, string(res))
+	code := http.StatusOK
+	if res == store.Created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, obj)
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	obj, err := h.st.Delete(r.Context(), k, r.PathValue("name"))
+	if err != nil {
+		writeError(w, k, r.PathValue("name"), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, obj)
+}
+
+func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	events, err := h.st.Events(r.Context(), k, r.PathValue("name"))
+	if err != nil {
+		writeError(w, k, r.PathValue("name"), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, &v1alpha1.EventList{
+		TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: "EventList"},
+		Items:    events,
+	})
+}
+
+func (h *handler) recordEvent(w http.ResponseWriter, r *http.Request) {
+	k, ok := kind(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	var req EventRequest
+	if !h.decode(w, r, &req) {
+		return
+	}
+	if req.Type != v1alpha1.EventNormal && req.Type != v1alpha1.EventWarning || req.Reason == "" {
+		writeStatus(w, invalid(k, name, []Cause{{Field: "type", Message: "want Normal or Warning, with a reason"}}))
+		return
+	}
+	ref := v1alpha1.ObjectReference{Kind: k, Name: name}
+	if err := h.st.RecordEvent(r.Context(), ref, req.Type, req.Reason, req.Message); err != nil {
+		writeError(w, k, name, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readObject decodes a request's object of kind k strictly (unknown fields are errors),
+// checks its kind and name against the path, and, when withSpec, defaults and validates it.
+func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string, withSpec bool) (v1alpha1.Object, bool) {
+	obj, _ := store.NewObject(k)
+	if !h.decode(w, r, obj) {
+		return nil, false
+	}
+	tm, m := obj.GetTypeMeta(), obj.GetObjectMeta()
+	var causes []Cause
+	if tm.Kind != "" && tm.Kind != k {
+		causes = append(causes, Cause{Field: "kind", Message: fmt.Sprintf("%q does not match the path's %s", tm.Kind, k)})
+	}
+	if tm.APIVersion != "" && tm.APIVersion != v1alpha1.APIVersion {
+		causes = append(causes, Cause{Field: "apiVersion", Message: fmt.Sprintf("%q: want %s", tm.APIVersion, v1alpha1.APIVersion)})
+	}
+	switch {
+	case name != "" && m.Name == "":
+		m.Name = name
+	case name != "" && m.Name != name:
+		causes = append(causes, Cause{Field: "metadata.name", Message: fmt.Sprintf("%q does not match the path's %q", m.Name, name)})
+	case m.Name == "":
+		causes = append(causes, Cause{Field: "metadata.name", Message: "required"})
+	}
+	if withSpec && len(causes) == 0 {
+		if d, ok := obj.(interface{ Default() }); ok {
+			d.Default()
+		}
+		for _, p := range h.o.Validate(obj) {
+			causes = append(causes, Cause{Field: p.Field, Message: p.Message})
+		}
+	}
+	if len(causes) > 0 {
+		writeStatus(w, invalid(k, m.Name, causes))
+		return nil, false
+	}
+	return obj, true
+}
+
+func (h *handler) decode(w http.ResponseWriter, r *http.Request, into any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(into)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value in the body")
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeStatus(w, newStatus(ReasonTooLarge, fmt.Sprintf("request body over %d bytes", tooLarge.Limit)))
+		return false
+	case err != nil:
+		writeStatus(w, newStatus(ReasonBadRequest, fmt.Sprintf("request body: %v", err)))
+		return false
+	}
+	return true
+}
+
+func invalid(kind, name string, causes []Cause) *Status {
+	msgs := make([]string, len(causes))
+	for i, c := range causes {
+		msgs[i] = c.Message
+		if c.Field != "" {
+			msgs[i] = c.Field + ": " + c.Message
+		}
+	}
+	st := newStatus(ReasonInvalid, fmt.Sprintf("%s %q is invalid: %s", kind, name, strings.Join(msgs, "; ")))
+	st.Details = &StatusDetails{Kind: kind, Name: name, Causes: causes}
+	return st
+}
+
+// writeError maps a store error to a Status naming the object.
+func writeError(w http.ResponseWriter, kind, name string, err error) {
+	res := QualifiedResource(kind)
+	var st *Status
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		st = newStatus(ReasonNotFound, fmt.Sprintf("%s %q not found", res, name))
+	case errors.Is(err, store.ErrAlreadyExists):
+		st = newStatus(ReasonAlreadyExists, fmt.Sprintf("%s %q already exists", res, name))
+	case errors.Is(err, store.ErrConflict):
+		st = newStatus(ReasonConflict, fmt.Sprintf("operation cannot be fulfilled on %s %q: the object has been modified; read it again and retry", res, name))
+	case errors.Is(err, store.ErrInvalid):
+		st = newStatus(ReasonBadRequest, err.Error())
+	default:
+		st = newStatus(ReasonInternalError, err.Error())
+	}
+	if name != "" {
+		st.Details = &StatusDetails{Kind: kind, Name: name}
+	}
+	writeStatus(w, st)
+}
+
+func writeStatus(w http.ResponseWriter, st *Status) { writeJSON(w, st.Code, st) }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(newStatus(ReasonInternalError, fmt.Sprintf("encode response: %v", err)))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+// logRequests logs each request at V(1) through the request context's logger. It logs the
+// method, path and code, never headers (they carry the token).
+func logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &codeRecorder{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		logr.FromContextOrDiscard(r.Context()).V(1).Info("request", "method", r.Method, "path", r.URL.Path, "code", rec.code)
+	})
+}
+
+type codeRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (c *codeRecorder) WriteHeader(code int) {
+	c.code = code
+	c.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's Flush.
+func (c *codeRecorder) Unwrap() http.ResponseWriter { return c.ResponseWriter }
