@@ -84,7 +84,9 @@ func TestRoundTrip(t *testing.T) {
 	if res, err := c.Apply(ctx, testRun("a", "r")); err != nil || res != store.Unchanged {
 		t.Fatalf("re-apply = %s, %v; want unchanged", res, err)
 	}
-	if res, err := c.Apply(ctx, testRun("a", "r2")); err != nil || res != store.Configured {
+	newHead := testRun("a", "r")
+	newHead.Spec.Head = "4f1c2a9e"
+	if res, err := c.Apply(ctx, newHead); err != nil || res != store.Configured {
 		t.Fatalf("apply new spec = %s, %v; want configured", res, err)
 	}
 	if err := c.Create(ctx, testRun("a", "r")); !errors.Is(err, store.ErrAlreadyExists) {
@@ -95,8 +97,8 @@ func TestRoundTrip(t *testing.T) {
 	if err := c.Get(ctx, "a", &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Spec.Recipe != "r2" || got.Generation != 2 || got.Spec.Teardown != v1alpha1.TeardownAlways {
-		t.Errorf("get = %+v, want recipe r2, generation 2, defaults filled", got)
+	if got.Spec.Head != "4f1c2a9e" || got.Generation != 2 || got.Spec.Teardown != v1alpha1.TeardownAlways {
+		t.Errorf("get = %+v, want the new head, generation 2, defaults filled", got)
 	}
 	objs, rv, err := c.List(ctx, v1alpha1.KindTestRun)
 	if err != nil || len(objs) != 1 || rv != got.ResourceVersion {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,9 +24,10 @@ type Options struct {
 	Token string
 	// MaxBodyBytes bounds a request body; larger ones are refused. Default MaxBodyBytes.
 	MaxBodyBytes int64
-	// Validate returns every problem with an object about to be stored (after defaulting).
-	// Default: none, so callers wire spec.Validate.
-	Validate func(v1alpha1.Object) []spec.Problem
+	// Validate returns every problem with an object about to be stored, after defaulting;
+	// old is the stored object, or nil for a new one. Default: spec.Validate, and
+	// spec.ValidateUpdate when replacing.
+	Validate func(old, obj v1alpha1.Object) []spec.Problem
 }
 
 type handler struct {
@@ -39,7 +41,12 @@ func New(st *store.Store, o Options) http.Handler {
 		o.MaxBodyBytes = MaxBodyBytes
 	}
 	if o.Validate == nil {
-		o.Validate = func(v1alpha1.Object) []spec.Problem { return nil }
+		o.Validate = func(old, obj v1alpha1.Object) []spec.Problem {
+			if old == nil {
+				return spec.Validate(obj)
+			}
+			return spec.ValidateUpdate(old, obj)
+		}
 	}
 	h := &handler{st: st, o: o}
 	mux := http.NewServeMux()
@@ -271,7 +278,7 @@ func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name str
 		if d, ok := obj.(interface{ Default() }); ok {
 			d.Default()
 		}
-		for _, p := range h.o.Validate(obj) {
+		for _, p := range h.o.Validate(h.stored(r.Context(), k, m.Name), obj) {
 			causes = append(causes, Cause{Field: p.Field, Message: p.Message})
 		}
 	}
@@ -280,6 +287,17 @@ func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name str
 		return nil, false
 	}
 	return obj, true
+}
+
+// stored returns the stored object of kind named name, or nil. Validation of a replacement
+// reads it outside the write, which is enough for the fields that must not change: a store
+// write with a stale resourceVersion still fails, and kind and name cannot change at all.
+func (h *handler) stored(ctx context.Context, kind, name string) v1alpha1.Object {
+	obj, _ := store.NewObject(kind)
+	if h.st.Get(ctx, name, obj) != nil {
+		return nil
+	}
+	return obj
 }
 
 func (h *handler) decode(w http.ResponseWriter, r *http.Request, into any) bool {

@@ -155,7 +155,7 @@ func TestTCPNeedsToken(t *testing.T) {
 }
 
 func TestInvalidListsEveryFieldError(t *testing.T) {
-	validate := func(obj v1alpha1.Object) []spec.Problem {
+	validate := func(_, obj v1alpha1.Object) []spec.Problem {
 		tr := obj.(*v1alpha1.TestRun)
 		var ps []spec.Problem
 		if tr.Spec.Recipe == "" {
