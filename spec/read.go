@@ -211,7 +211,9 @@ func document(name string, index int, n *yaml.Node) (*Document, []Problem) {
 		return nil, at(ps, "")
 	}
 	d := newDecoder()
-	if v, ok := d.value(root, reflect.TypeOf(obj).Elem(), "", 0); ok && len(d.problems) == 0 {
+	// What decoded is kept even when other fields had problems, so that validation sees the
+	// rest of the object; the problems of dropped values are left out below.
+	if v, ok := d.value(root, reflect.TypeOf(obj).Elem(), "", 0); ok {
 		raw, err := json.Marshal(v)
 		if err == nil {
 			dec := json.NewDecoder(bytes.NewReader(raw))
@@ -229,7 +231,7 @@ func document(name string, index int, n *yaml.Node) (*Document, []Problem) {
 		o.Default()
 	}
 	for _, p := range Validate(obj) {
-		if d.hides(p.Field) {
+		if d.tooBig || d.hides(p.Field) {
 			continue
 		}
 		p.Line = d.line(p.Field, root.Line)
