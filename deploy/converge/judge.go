@@ -32,6 +32,12 @@ type Observation struct {
 	// way the engine's updater does).
 	UpToDate map[string]bool
 	Nodes    []swarm.Node
+	// Health maps container IDs to the last health status the node's events reported
+	// ("starting", "healthy", "unhealthy"). The engine records a task killed for being
+	// unhealthy as an ordinary exit, so only these events tell a health loop from a crash
+	// loop. Events are node-local: tasks on other nodes are missing, which only makes the
+	// failure reason less precise.
+	Health map[string]string
 }
 
 // Policy sets how strict Judge is.
@@ -405,7 +411,7 @@ func (j judging) groupFailure(tasks []swarm.Task, job bool) (groupFailure, bool)
 			// A replacement waiting for its restart delay; the history behind it decides.
 			continue
 		}
-		if tk.Status.State != swarm.TaskStateFailed && tk.Status.State != swarm.TaskStateRejected {
+		if !ended(tk.Status.State, job) {
 			break
 		}
 		if last == nil {
@@ -413,13 +419,10 @@ func (j judging) groupFailure(tasks []swarm.Task, job bool) (groupFailure, bool)
 		}
 		failures++
 	}
-	newest := tasks[0]
 	if last == nil {
-		if !job && newest.Status.State == swarm.TaskStateComplete && !willRestart(restartCondition(newest), newest, true, 0) {
-			return groupFailure{TaskFailed, fmt.Sprintf("task %s exited (%s) and will not be restarted", shortID(newest.ID), describeExit(newest)), newest}, true
-		}
 		return groupFailure{}, false
 	}
+	newest := tasks[0]
 	image := imageOf(*last)
 	if isImageError(last.Status.Err) {
 		return groupFailure{ImageNotFound, fmt.Sprintf("image %s not found: task %s %s: %s", image, shortID(last.ID), last.Status.State, taskErr(*last)), *last}, true
@@ -431,26 +434,49 @@ func (j judging) groupFailure(tasks []swarm.Task, job bool) (groupFailure, bool)
 	if maxFailures == 0 {
 		maxFailures = DefaultMaxFailures
 	}
-	gaveUp := last.ID == newest.ID && !willRestart(restartCondition(*last), *last, false, failures)
+	completed := last.Status.State == swarm.TaskStateComplete
+	gaveUp := last.ID == newest.ID && !willRestart(restartCondition(*last), *last, completed, failures)
 	if !gaveUp && (maxFailures < 0 || failures < maxFailures) {
 		return groupFailure{}, false
 	}
-	how := fmt.Sprintf("failed %d time(s) in a row", failures)
-	if gaveUp {
-		how = "failed and will not be restarted"
+	what := "failed"
+	if completed {
+		what = fmt.Sprintf("exited (%s)", describeExit(*last))
 	}
-	if isUnhealthy(last.Status.Err) {
+	how := fmt.Sprintf("%s %d time(s) in a row", what, failures)
+	if gaveUp {
+		how = what + " and will not be restarted"
+	}
+	if j.unhealthy(*last) {
 		return groupFailure{Unhealthy, fmt.Sprintf("task %s (image %s) %s (health: unhealthy): %s", shortID(last.ID), image, how, taskErr(*last)), *last}, true
 	}
 	return groupFailure{TaskFailed, fmt.Sprintf("task %s (image %s) %s: %s", shortID(last.ID), image, how, taskErr(*last)), *last}, true
+}
+
+// ended reports whether a task stopped on its own: failed, rejected or, for a service that
+// should run until stopped, completed. The engine marks tasks it stops itself "shutdown".
+func ended(s swarm.TaskState, job bool) bool {
+	return s == swarm.TaskStateFailed || s == swarm.TaskStateRejected || (!job && s == swarm.TaskStateComplete)
+}
+
+func (j judging) unhealthy(tk swarm.Task) bool {
+	if isUnhealthy(tk.Status.Err) {
+		return true
+	}
+	cs := tk.Status.ContainerStatus
+	return cs != nil && j.o.Health[cs.ContainerID] == "unhealthy"
 }
 
 // lastFailure describes the most recent failed task behind a waiting one, so that a timeout
 // explains a crash loop that had not reached MaxFailures yet.
 func (j judging) lastFailure(tasks []swarm.Task) string {
 	for _, tk := range tasks[1:] {
-		if tk.Status.State == swarm.TaskStateFailed || tk.Status.State == swarm.TaskStateRejected {
-			return fmt.Sprintf(" (previous task %s %s: %s)", shortID(tk.ID), tk.Status.State, taskErr(tk))
+		if ended(tk.Status.State, false) {
+			health := ""
+			if j.unhealthy(tk) {
+				health = " (health: unhealthy)"
+			}
+			return fmt.Sprintf(" (previous task %s %s%s: %s)", shortID(tk.ID), tk.Status.State, health, taskErr(tk))
 		}
 	}
 	return ""
@@ -510,7 +536,7 @@ func (j judging) summary(tk swarm.Task) TaskSummary {
 		UpToDate:     j.o.UpToDate[tk.ID],
 	}
 	switch {
-	case isUnhealthy(tk.Status.Err):
+	case j.unhealthy(tk):
 		s.Health = "unhealthy"
 	case j.health != nil && tk.Status.State == swarm.TaskStateStarting:
 		s.Health = "starting"

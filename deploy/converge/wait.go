@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/events"
@@ -64,7 +65,7 @@ func (o Options) withDefaults() Options {
 // is an *Error when a service failed or the bound passed.
 func Wait(ctx context.Context, e Engine, targets []Target, o Options) (*Report, error) {
 	o = o.withDefaults()
-	w := &waiter{e: e, o: o, start: o.Now(), log: logr.FromContextOrDiscard(ctx).WithName("converge")}
+	w := &waiter{e: e, o: o, start: o.Now(), log: logr.FromContextOrDiscard(ctx).WithName("converge"), health: map[string]string{}}
 	if err := w.resolve(ctx, targets); err != nil {
 		return w.report(), err
 	}
@@ -83,6 +84,8 @@ type waiter struct {
 	log   logr.Logger
 	svcs  []*tracked
 	byID  map[string]*tracked
+	// health is the last health status per container, from events.
+	health map[string]string
 }
 
 // tracked is one target and what Wait last learnt about it.
@@ -179,6 +182,7 @@ func (w *waiter) run(ctx context.Context) (*Report, error) {
 				if !w.relevant(ev) {
 					continue
 				}
+				w.record(ev)
 				w.drain(evs)
 				followUp = followUpFirst
 				followUpAt = w.o.Now().Add(followUp)
@@ -219,6 +223,7 @@ func (w *waiter) look(ctx context.Context) (bool, error) {
 		}
 		ob, ok := obs[t.ServiceID]
 		if ok {
+			ob.Health = w.health
 			t.verdict = Judge(ob, t.Target, policy, now)
 		} else {
 			t.verdict = Verdict{Phase: PhaseFailed, Reason: ServiceRemoved, Message: "service was removed while waiting",
@@ -346,17 +351,31 @@ func (w *waiter) relevant(ev events.Message) bool {
 	return t != nil && t.active()
 }
 
-// drain discards the events already queued: one look covers them all.
+// drain takes the events already queued, keeping what they say about health: one look covers
+// them all.
 func (w *waiter) drain(evs <-chan events.Message) {
 	for {
 		select {
-		case _, ok := <-evs:
+		case ev, ok := <-evs:
 			if !ok {
 				return
+			}
+			if w.relevant(ev) {
+				w.record(ev)
 			}
 		default:
 			return
 		}
+	}
+}
+
+// record keeps the last health status of each container of a target.
+func (w *waiter) record(ev events.Message) {
+	if ev.Type != events.ContainerEventType {
+		return
+	}
+	if status, ok := strings.CutPrefix(string(ev.Action), string(events.ActionHealthStatus)+":"); ok {
+		w.health[ev.Actor.ID] = strings.TrimSpace(status)
 	}
 }
 

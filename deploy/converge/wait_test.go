@@ -1,7 +1,9 @@
 package converge_test
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -171,4 +173,216 @@ func TestWaitNewServicesConverge(t *testing.T) {
 			t.Errorf("service %s: progress phases %v, want a path ending in Converged", s.Name, got)
 		}
 	}
+}
+
+func TestWaitUpdateJudgedOnNewTasks(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1, swarmtest.ProbeV2)
+	stack := swarmtest.StackName(t, c, "cv-upd")
+	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1, withReplicas(2)))
+	mustConverge(t, c, []converge.Target{first}, converge.Options{Stable: -1})
+
+	// An independent poller notes when it first sees every task of the new spec running, and
+	// the old ones no longer meant to run.
+	seen := make(chan time.Time, 1)
+	stop := make(chan struct{})
+	go pollNewSpecRunning(t, c, first.ServiceID, swarmtest.ProbeV2, 2, seen, stop)
+	defer close(stop)
+
+	target := update(t, c, first.ServiceID, func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Image = swarmtest.ProbeV2 })
+	applied := time.Now()
+	rep := mustConverge(t, c, []converge.Target{target}, converge.Options{})
+	if got := runningImages(t, c, target.ServiceID); len(got) != 2 || got[0] != swarmtest.ProbeV2 || got[1] != swarmtest.ProbeV2 {
+		t.Fatalf("running images after convergence: %v, want 2 × %s", got, swarmtest.ProbeV2)
+	}
+	for _, tk := range rep.Services[0].Tasks {
+		if !tk.UpToDate || tk.Image != swarmtest.ProbeV2 {
+			t.Errorf("report judged on task %v, want only tasks of the new spec", tk)
+		}
+	}
+	var polled time.Time
+	select {
+	case polled = <-seen:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the 50 ms poller never saw the new spec running")
+	}
+	converged := rep.Services[0].ConvergedAt
+	// The poller's verdict of "running and stable" is its first sighting plus the window.
+	t.Logf("update converged %s after apply; poller saw new tasks running %s after apply; detection latency vs poller+monitor: %s",
+		converged.Sub(applied), polled.Sub(applied), converged.Sub(polled.Add(testMonitor)))
+	if lag := converged.Sub(polled.Add(testMonitor)); lag > 300*time.Millisecond {
+		t.Errorf("convergence detected %s after the poller's stable point, want at most 300ms", lag)
+	}
+}
+
+func pollNewSpecRunning(t *testing.T, c *client.Client, id, image string, want int, seen chan<- time.Time, stop <-chan struct{}) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		tasks, err := c.TaskList(t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", id))})
+		if err != nil {
+			continue
+		}
+		running, oldLive := 0, 0
+		for _, tk := range tasks {
+			live := tk.DesiredState == swarm.TaskStateRunning
+			switch {
+			case tk.Spec.ContainerSpec.Image == image && live && tk.Status.State == swarm.TaskStateRunning:
+				running++
+			case tk.Spec.ContainerSpec.Image != image && live:
+				oldLive++
+			}
+		}
+		if running == want && oldLive == 0 {
+			seen <- time.Now()
+			return
+		}
+	}
+}
+
+func TestWaitMissingImageFailsFast(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-img")
+	const missing = "swarmrun-probe:does-not-exist"
+	ok := create(t, c, probeSpec(stack, "ok", swarmtest.ProbeV1))
+	bad := create(t, c, probeSpec(stack, "bad", missing))
+	start := time.Now()
+	_, err := converge.Wait(t.Context(), c, []converge.Target{ok, bad}, converge.Options{Timeout: 30 * time.Second})
+	took := time.Since(start)
+	t.Logf("missing image detected after %s: %v", took, err)
+	ce := wantError(t, err, converge.ImageNotFound, bad.Name, missing)
+	if took > 10*time.Second {
+		t.Errorf("missing image took %s to detect, want within 10s", took)
+	}
+	if !slices.ContainsFunc(ce.Tasks, func(s converge.TaskSummary) bool { return strings.Contains(s.Err, "No such image") }) {
+		t.Errorf("error tasks %v, want the rejected task's error", ce.Tasks)
+	}
+}
+
+func TestWaitCrashLoopRollbackFails(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1, swarmtest.ProbeV2)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-rb")
+	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1, withFailureAction(swarm.UpdateFailureActionRollback)))
+	mustConverge(t, c, []converge.Target{first}, converge.Options{Stable: -1})
+
+	target := update(t, c, first.ServiceID, func(s *swarm.ServiceSpec) {
+		s.TaskTemplate.ContainerSpec.Image = swarmtest.ProbeV2
+		s.TaskTemplate.ContainerSpec.Args = []string{"-exit", "1", "-after", "200ms"}
+	})
+	start := time.Now()
+	_, err := converge.Wait(t.Context(), c, []converge.Target{target}, converge.Options{Timeout: 60 * time.Second})
+	t.Logf("rollback detected after %s: %v", time.Since(start), err)
+	wantError(t, err, converge.RolledBack, target.Name, "rollback", "non-zero exit")
+
+	swarmtest.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+		got := runningImages(t, c, target.ServiceID)
+		return len(got) == 1 && got[0] == swarmtest.ProbeV1
+	}, "service %s does not run %s again after the rollback", target.Name, swarmtest.ProbeV1)
+}
+
+func TestWaitStaleRollbackDoesNotFailUnchangedService(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1, swarmtest.ProbeV2)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-stale")
+	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1, withFailureAction(swarm.UpdateFailureActionRollback)))
+	mustConverge(t, c, []converge.Target{first}, converge.Options{Stable: -1})
+	bad := update(t, c, first.ServiceID, func(s *swarm.ServiceSpec) {
+		s.TaskTemplate.ContainerSpec.Args = []string{"-exit", "1", "-after", "200ms"}
+	})
+	_, err := converge.Wait(t.Context(), c, []converge.Target{bad}, converge.Options{Timeout: 60 * time.Second})
+	wantError(t, err, converge.RolledBack, bad.Name)
+	swarmtest.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+		svc, _, err := c.ServiceInspectWithRaw(t.Context(), first.ServiceID, swarm.ServiceInspectOptions{})
+		return err == nil && svc.UpdateStatus != nil && svc.UpdateStatus.State == swarm.UpdateStateRollbackCompleted
+	}, "rollback of %s did not complete", bad.Name)
+
+	// A later apply that leaves the service alone: the rolled back state is stale.
+	svc, _, err := c.ServiceInspectWithRaw(t.Context(), first.ServiceID, swarm.ServiceInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unchanged := converge.Target{ServiceID: svc.ID, Name: svc.Spec.Name, PrevVersion: svc.Version.Index}
+	mustConverge(t, c, []converge.Target{unchanged}, converge.Options{})
+}
+
+func TestWaitNeverHealthyFails(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-unh")
+	target := create(t, c, probeSpec(stack, "sick", swarmtest.ProbeV1,
+		withEnv("PROBE_UNHEALTHY=1"), withHealthcheck(200*time.Millisecond, 2)))
+	start := time.Now()
+	_, err := converge.Wait(t.Context(), c, []converge.Target{target}, converge.Options{Timeout: 40 * time.Second, MaxFailures: 2})
+	t.Logf("never-healthy service failed after %s: %v", time.Since(start), err)
+	wantError(t, err, converge.Unhealthy, target.Name, "health: unhealthy")
+}
+
+func TestWaitTimeoutNamesUnconvergedServices(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-tmo")
+	ok := create(t, c, probeSpec(stack, "ok", swarmtest.ProbeV1))
+	// A healthcheck that never passes within the bound: the task stays "starting".
+	slow := create(t, c, probeSpec(stack, "slow", swarmtest.ProbeV1,
+		withEnv("PROBE_UNHEALTHY=1"), withHealthcheck(time.Minute, 3)))
+	crash := create(t, c, probeSpec(stack, "crash", swarmtest.ProbeV1, withArgs("-exit", "3", "-after", "100ms")))
+	start := time.Now()
+	rep, err := converge.Wait(t.Context(), c, []converge.Target{ok, slow, crash}, converge.Options{Timeout: 4 * time.Second, MaxFailures: -1})
+	took := time.Since(start)
+	t.Logf("timeout after %s: %v", took, err)
+	ce := wantError(t, err, converge.Timeout, slow.Name, "health: starting", "non-zero exit")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("timeout error is not a deadline: %v", err)
+	}
+	if took > 8*time.Second {
+		t.Errorf("4s bound returned after %s", took)
+	}
+	var names []string
+	for _, f := range ce.Services {
+		names = append(names, f.Service)
+		if len(f.Tasks) == 0 {
+			t.Errorf("service %s: no last task states in the timeout", f.Service)
+		}
+	}
+	if strings.Join(names, ",") != slow.Name+","+crash.Name {
+		t.Errorf("timeout names %v, want %s and %s", names, slow.Name, crash.Name)
+	}
+	if rep.Services[0].Phase != converge.PhaseConverged {
+		t.Errorf("service %s: phase %s in the report, want Converged", ok.Name, rep.Services[0].Phase)
+	}
+}
+
+func TestWaitReplicatedJobCompletes(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-job")
+	total := uint64(2)
+	job := func(name string, args ...string) swarm.ServiceSpec {
+		s := probeSpec(stack, name, swarmtest.ProbeV1, withArgs(args...))
+		s.Mode = swarm.ServiceMode{ReplicatedJob: &swarm.ReplicatedJob{TotalCompletions: &total, MaxConcurrent: &total}}
+		s.UpdateConfig = nil
+		s.TaskTemplate.RestartPolicy.Condition = swarm.RestartPolicyConditionNone
+		return s
+	}
+	good := create(t, c, job("good", "-exit", "0"))
+	rep := mustConverge(t, c, []converge.Target{good}, converge.Options{})
+	if s := rep.Services[0]; s.Running != 2 || s.Desired != 2 || s.Mode != "replicated-job" {
+		t.Errorf("job report %+v, want 2/2 completed replicated-job", s)
+	}
+	bad := create(t, c, job("bad", "-exit", "4"))
+	_, err := converge.Wait(t.Context(), c, []converge.Target{bad}, converge.Options{Timeout: 30 * time.Second})
+	wantError(t, err, converge.TaskFailed, bad.Name, "will not be restarted")
 }
