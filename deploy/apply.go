@@ -303,7 +303,9 @@ func (d *Deployer) applyServices(ctx context.Context, st *render.Stack, o ApplyO
 	for i, name := range names {
 		spec, err := desiredService(st.Services[name], base, live)
 		if err != nil {
+			mu.Lock()
 			errs = append(errs, err)
+			mu.Unlock()
 			continue
 		}
 		cur, exists := live.services[name]

@@ -141,8 +141,11 @@ func (d *Deployer) Remove(ctx context.Context, stack string, o RemoveOptions) (*
 	return r, nil
 }
 
-// waitTasksGone polls until the engine lists no task of the removed services: a task
-// disappears once its container is gone, which frees the networks and volumes it used.
+// waitTasksGone polls until no task of the removed services is still alive. A task of a
+// removed service normally disappears once its container is shut down; a job's finished
+// tasks stay in the store for good (moby#44312), so a task in a final state counts as gone.
+// A container may outlive its task by a moment: the removals that follow retry while the
+// engine says the network or volume is in use.
 func (d *Deployer) waitTasksGone(ctx context.Context, stack string, removed map[string]bool) error {
 	if len(removed) == 0 {
 		return nil
@@ -154,7 +157,7 @@ func (d *Deployer) waitTasksGone(ctx context.Context, stack string, removed map[
 		}
 		left := 0
 		for _, t := range tasks {
-			if removed[t.ServiceID] {
+			if removed[t.ServiceID] && !finalState(t.Status.State) {
 				left++
 			}
 		}
@@ -162,9 +165,19 @@ func (d *Deployer) waitTasksGone(ctx context.Context, stack string, removed map[
 			return nil
 		}
 		if err := d.pause(ctx); err != nil {
-			return fmt.Errorf("%d tasks of removed services still present: %w", left, err)
+			return fmt.Errorf("%d tasks of removed services still alive: %w", left, err)
 		}
 	}
+}
+
+// finalState reports whether a task in state s has no container running any more.
+func finalState(s swarm.TaskState) bool {
+	switch s {
+	case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed,
+		swarm.TaskStateRejected, swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		return true
+	}
+	return false
 }
 
 // removeRetryFor bounds the retries of one object's removal: the engine's refusals that pass
