@@ -61,6 +61,9 @@ type unixListener struct {
 	path string
 }
 
+// Addr is the socket's real path, not the temporary name it was created under.
+func (l *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
+
 // Close stops listening and removes the socket file.
 func (l *unixListener) Close() error {
 	err := l.UnixListener.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -21,7 +22,7 @@ func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, t
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("record event on %s %q: %w", ref.Kind, ref.Name, err)
 	}
-	now := s.o.Now().UTC()
+	now := s.o.Now().UTC().Truncate(time.Second)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		cur := tx.Bucket([]byte(ref.Kind)).Get([]byte(ref.Name))
 		if cur == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -68,7 +69,7 @@ func (s *Store) create(tx *bolt.Tx, kind string, obj v1alpha1.Object) ([]byte, *
 		UID:               newUID(),
 		Generation:        1,
 		ResourceVersion:   formatRV(rv),
-		CreationTimestamp: s.o.Now().UTC(),
+		CreationTimestamp: s.o.Now().UTC().Truncate(time.Second),
 	}
 	return s.put(tx, kind, f, m, Added)
 }
@@ -332,7 +333,7 @@ func (s *Store) Delete(ctx context.Context, kind, name string) (v1alpha1.Object,
 			raw, c, err = s.remove(tx, kind, f, m)
 			return c, err
 		}
-		now := s.o.Now().UTC()
+		now := s.o.Now().UTC().Truncate(time.Second)
 		m.DeletionTimestamp = &now
 		raw, c, err = s.put(tx, kind, f, m, Modified)
 		return c, err

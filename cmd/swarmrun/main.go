@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -46,6 +47,7 @@ convergence and prune by default.`,
 	}
 	g.Bind(root)
 	root.AddCommand(newVersionCommand())
+	root.AddCommand(objcmd.Commands(g, objcmd.Options{})...)
 	return root
 }
 

@@ -1,0 +1,7 @@
+// Package objcmd holds the commands that work on swarmrun's objects through the API: serve,
+// apply, get, describe, delete and wait. They print what kubectl prints for the same verbs
+// and exit 0 on success, 1 when an object is not found or a wait times out, 2 on bad input.
+//
+// The commands only parse flags, call the API client and format; they must not hold logic
+// the API or the controllers own.
+package objcmd

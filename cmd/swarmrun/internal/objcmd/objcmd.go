@@ -1,0 +1,103 @@
+package objcmd
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmrun/swarmrun/api/client"
+	"github.com/swarmrun/swarmrun/api/server"
+	"github.com/swarmrun/swarmrun/api/store"
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+)
+
+// Options wire the commands.
+type Options struct {
+	// Now is the clock for ages and wait deadlines. Default time.Now.
+	Now func() time.Time
+	// Runners run beside the API in serve, over the same store (the controllers). serve stops
+	// when any of them fails.
+	Runners []Runner
+}
+
+// Commands returns serve, apply, get, describe, delete and wait.
+func Commands(g *cli.Globals, o Options) []*cobra.Command {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return []*cobra.Command{
+		newServeCommand(g, o),
+		newApplyCommand(g),
+		newGetCommand(g, o),
+		newDescribeCommand(g, o),
+		newDeleteCommand(g),
+		newWaitCommand(g, o),
+	}
+}
+
+// StorePath is the store's file under the data dir.
+func StorePath(g *cli.Globals) string { return filepath.Join(g.DataDir, "swarmrun.db") }
+
+// connect returns a client of --server, or of the socket under --data-dir.
+func connect(g *cli.Globals) (*client.Client, error) {
+	addr := g.Server
+	if addr == "" {
+		addr = g.SocketPath()
+	}
+	c, err := client.New(addr, g.Token)
+	if err != nil {
+		return nil, cli.Invalid(err)
+	}
+	return c, nil
+}
+
+// kindOf resolves what a user types (testruns, testrun, tr, recipes, recipe, rc) to a kind.
+func kindOf(resource string) (string, error) {
+	switch strings.ToLower(strings.TrimSuffix(resource, "."+v1alpha1.Group)) {
+	case "testruns", "testrun", "tr":
+		return v1alpha1.KindTestRun, nil
+	case "recipes", "recipe", "rc":
+		return v1alpha1.KindRecipe, nil
+	}
+	return "", cli.Invalid(fmt.Errorf("unknown resource type %q (want testruns or recipes)", resource))
+}
+
+// objectName is the kubectl form of an object's name: testrun.swarmrun.dev/NAME.
+func objectName(kind, name string) string {
+	return strings.ToLower(kind) + "." + v1alpha1.Group + "/" + name
+}
+
+// apiError gives an API error its exit code: 1 for not found, 2 for everything else.
+func apiError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return cli.Failed(err)
+	}
+	var se *client.StatusError
+	if errors.As(err, &se) && se.Status.Reason == server.ReasonInvalid && se.Status.Details != nil {
+		return cli.Invalid(invalidError(se))
+	}
+	return cli.Invalid(err)
+}
+
+// invalidError lists every field error, one a line.
+func invalidError(se *client.StatusError) error {
+	d := se.Status.Details
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %q is invalid:", d.Kind, d.Name)
+	for _, c := range d.Causes {
+		b.WriteString("\n  ")
+		if c.Field != "" {
+			b.WriteString(c.Field + ": ")
+		}
+		b.WriteString(c.Message)
+	}
+	return errors.New(b.String())
+}

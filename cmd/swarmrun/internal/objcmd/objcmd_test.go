@@ -1,0 +1,346 @@
+package objcmd_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/swarmrun/swarmrun/api/client"
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
+)
+
+// now is the clock of the commands and of the served store, so that ages print as 0s.
+func now() time.Time { return time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC) }
+
+// syncBuffer is a bytes.Buffer that a command can write while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// command runs swarmrun with args against dataDir, as main does, until ctx ends.
+func command(ctx context.Context, dataDir string, stdout, stderr *syncBuffer, args ...string) error {
+	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
+	g := &cli.Globals{}
+	g.Bind(root)
+	root.AddCommand(objcmd.Commands(g, objcmd.Options{Now: now})...)
+	root.SetArgs(append([]string{"--data-dir", dataDir, "--server", "", "--token", ""}, args...))
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// run runs one command to completion and returns its output and exit code.
+func run(t *testing.T, dataDir string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut syncBuffer
+	err := command(t.Context(), dataDir, &out, &errOut, args...)
+	if err != nil {
+		errOut.Write([]byte("error: " + err.Error() + "\n"))
+	}
+	return out.String(), errOut.String(), cli.ExitCode(err)
+}
+
+// serve starts `swarmrun serve` on a fresh data dir and returns the dir once the API answers.
+func serve(t *testing.T) string {
+	t.Helper()
+	// Unix socket paths are limited to 108 bytes, which t.TempDir() can exceed.
+	dir, err := os.MkdirTemp("", "sr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out, errOut syncBuffer
+	go func() { done <- command(ctx, dir, &out, &errOut, "serve") }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v\n%s", err, errOut.String())
+		}
+		os.RemoveAll(dir)
+	})
+	c := apiClient(t, dir)
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Healthz(t.Context()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not answer within 10s:\n%s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return dir
+}
+
+func apiClient(t *testing.T, dir string) *client.Client {
+	t.Helper()
+	c, err := client.New(filepath.Join(dir, "swarmrun.sock"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+const examples = "../../../../examples"
+
+func TestApplyGetDescribeDeleteRoundTrip(t *testing.T) {
+	dir := serve(t)
+	steps := []struct {
+		args   []string
+		want   string // exact stdout, or the lines it must contain when contains is set
+		code   int
+		stderr string
+	}{
+		{args: []string{"apply", "-f", examples}, want: "recipe.swarmrun.dev/demo created\ntestrun.swarmrun.dev/demo-pr12 created\n"},
+		{args: []string{"apply", "-f", examples}, want: "recipe.swarmrun.dev/demo unchanged\ntestrun.swarmrun.dev/demo-pr12 unchanged\n"},
+		{args: []string{"get", "testruns"}, want: "" +
+			"NAME        RECIPE   HEAD       BASE   LEVEL   SUCCEEDED   AGE   MESSAGE\n" +
+			"demo-pr12   demo     4f1c2a9e   -      0       Unknown     0s    \n"},
+		{args: []string{"get", "recipes"}, want: "" +
+			"NAME   URL                                        WARM    CANONICAL   AGE\n" +
+			"demo   https://git.example.org/recipes/demo.git   false   -           0s\n"},
+		{args: []string{"delete", "testrun", "demo-pr12"}, want: "testrun.swarmrun.dev \"demo-pr12\" deleted\n"},
+		{args: []string{"get", "testrun", "demo-pr12"}, code: 1, stderr: `testruns.swarmrun.dev "demo-pr12" not found`},
+		{args: []string{"get", "testruns"}, stderr: "No resources found."},
+	}
+	for _, s := range steps {
+		out, errOut, code := run(t, dir, s.args...)
+		if code != s.code || out != s.want || !strings.Contains(errOut, s.stderr) {
+			t.Fatalf("swarmrun %s: exit %d (want %d)\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", strings.Join(s.args, " "), code, s.code, out, s.want, errOut)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	dir := serve(t)
+	if _, errOut, code := run(t, dir, "apply", "-f", examples); code != 0 {
+		t.Fatal(errOut)
+	}
+	c := apiClient(t, dir)
+	var tr v1alpha1.TestRun
+	if err := c.Get(t.Context(), "demo-pr12", &tr); err != nil {
+		t.Fatal(err)
+	}
+	tr.Status.Base = &v1alpha1.BasePlan{Kind: v1alpha1.BaseVersion, Version: "0.7.0+3.3.1", Reason: "last green"}
+	tr.Status.Level = 2
+	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: v1alpha1.ConditionFalse,
+		Reason: v1alpha1.ReasonCheckFailed, Message: "home-page: want 200, got 502"}}
+	if err := c.UpdateStatus(t.Context(), &tr); err != nil {
+		t.Fatal(err)
+	}
+	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: "demo-pr12"}
+	if err := c.RecordEvent(t.Context(), ref, v1alpha1.EventWarning, "CheckFailed", "home-page failed"); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, dir, "describe", "testrun", "demo-pr12")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, want := range []string{
+		"Name:       demo-pr12", "Recipe:       demo", "Env:          LOG_LEVEL", "Base:  version 0.7.0+3.3.1: last green",
+		"Level: 2", "Succeeded  False   CheckFailed", "Warning  CheckFailed", "home-page failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "debug") {
+		t.Errorf("describe shows an env value:\n%s", out)
+	}
+	out, _, _ = run(t, dir, "get", "testruns", "-o", "wide")
+	if !strings.Contains(out, "0.7.0+3.3.1   2       False       0s    home-page: want 200, got 502   CheckFailed") {
+		t.Errorf("wide table:\n%s", out)
+	}
+
+	out, errOut, code = run(t, dir, "describe", "recipe", "demo")
+	if code != 0 || !strings.Contains(out, "Not applicable: backup: the recipe declares no backup labels") || !strings.Contains(out, "Checks:         install 1, upgrade 1+2") {
+		t.Errorf("describe recipe (exit %d):\n%s%s", code, out, errOut)
+	}
+}
+
+func TestGetOutputFormats(t *testing.T) {
+	dir := serve(t)
+	if _, errOut, code := run(t, dir, "apply", "-f", examples); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, _, code := run(t, dir, "get", "testruns", "-o", "json")
+	var list struct {
+		Kind  string             `json:"kind"`
+		Items []v1alpha1.TestRun `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 {
+		t.Fatalf("-o json (exit %d): %v\n%s", code, err, out)
+	}
+	if list.Kind != "TestRunList" || len(list.Items) != 1 || list.Items[0].Spec.Recipe != "demo" {
+		t.Errorf("-o json = %+v", list)
+	}
+	out, _, _ = run(t, dir, "get", "recipe", "demo", "-o", "yaml")
+	for _, want := range []string{"kind: Recipe\n", "name: demo\n", "url: https://git.example.org/recipes/demo.git\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-o yaml lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadInputStoresNothing(t *testing.T) {
+	dir := serve(t)
+	specs := t.TempDir()
+	good := "apiVersion: swarmrun.dev/v1alpha1\nkind: TestRun\nmetadata: {name: good}\nspec: {recipe: demo}\n"
+	bad := "apiVersion: swarmrun.dev/v1alpha1\nkind: TestRun\nmetadata: {name: bad}\nspec:\n  recipe: demo\n  stages: [instal]\n  teardown: Sometimes\n"
+	os.WriteFile(filepath.Join(specs, "a-good.yaml"), []byte(good), 0o600)
+	os.WriteFile(filepath.Join(specs, "b-bad.yaml"), []byte(bad), 0o600)
+
+	_, errOut, code := run(t, dir, "apply", "-f", specs)
+	if code != 2 {
+		t.Fatalf("apply bad set: exit %d, want 2\n%s", code, errOut)
+	}
+	for _, want := range []string{"b-bad.yaml", "spec.stages[0]", "spec.teardown"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("error lacks %q:\n%s", want, errOut)
+		}
+	}
+	if _, errOut, _ := run(t, dir, "get", "testruns"); !strings.Contains(errOut, "No resources found.") {
+		t.Errorf("something was stored from a bad set:\n%s", errOut)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := serve(t)
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"get", "pods"}, 2, `unknown resource type "pods"`},
+		{[]string{"get", "testruns", "-o", "xml"}, 2, "want wide, yaml or json"},
+		{[]string{"get", "testrun", "nope"}, 1, `testruns.swarmrun.dev "nope" not found`},
+		{[]string{"describe", "recipe", "nope"}, 1, `recipes.swarmrun.dev "nope" not found`},
+		{[]string{"delete", "testrun", "nope"}, 1, `"nope" not found`},
+		{[]string{"wait", "testrun", "nope", "--for=condition=Succeeded"}, 1, "not found"},
+		{[]string{"wait", "testrun", "x", "--for=ready"}, 2, "want condition=TYPE"},
+		{[]string{"apply"}, 2, "needs -f"},
+		{[]string{"apply", "-f", "/does/not/exist.yaml"}, 2, "exist.yaml"},
+		{[]string{"serve", "--listen", "127.0.0.1:0"}, 2, "--listen needs a token"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, errOut, code := run(t, dir, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.msg) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q)", code, tt.code, errOut, tt.msg)
+			}
+		})
+	}
+}
+
+// setSucceeded writes the Succeeded condition of a TestRun, as the controller would.
+func setSucceeded(t *testing.T, c *client.Client, name string, status metav1.ConditionStatus, reason string) {
+	t.Helper()
+	var tr v1alpha1.TestRun
+	if err := c.Get(t.Context(), name, &tr); err != nil {
+		t.Error(err)
+		return
+	}
+	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: status, Reason: reason, Message: "done"}}
+	if err := c.UpdateStatus(t.Context(), &tr); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestWait(t *testing.T) {
+	dir := serve(t)
+	c := apiClient(t, dir)
+	tests := []struct {
+		name   string
+		args   []string
+		act    func(name string)
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"condition met", []string{"--for=condition=Succeeded"}, func(n string) {
+			setSucceeded(t, c, n, v1alpha1.ConditionTrue, "Succeeded")
+		}, 0, "condition met", ""},
+		{"run failed", []string{"--for=condition=Succeeded", "--timeout=20s"}, func(n string) {
+			setSucceeded(t, c, n, v1alpha1.ConditionFalse, "CheckFailed")
+		}, 1, "", "condition Succeeded is False (CheckFailed)"},
+		{"wait for False", []string{"--for=condition=Succeeded=False"}, func(n string) {
+			setSucceeded(t, c, n, v1alpha1.ConditionFalse, "CheckFailed")
+		}, 0, "condition met", ""},
+		{"deleted", []string{"--for=delete"}, func(n string) {
+			if _, err := c.Delete(t.Context(), v1alpha1.KindTestRun, n); err != nil {
+				t.Error(err)
+			}
+		}, 0, "deleted", ""},
+		{"timeout", []string{"--for=condition=Succeeded", "--timeout=300ms"}, func(string) {}, 1, "", "timed out after 300ms waiting for condition Succeeded on testrun.swarmrun.dev/"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := "run-" + string(rune('a'+i))
+			tr := &v1alpha1.TestRun{ObjectMeta: v1alpha1.ObjectMeta{Name: name}, Spec: v1alpha1.TestRunSpec{Recipe: "demo"}}
+			if err := c.Create(t.Context(), tr); err != nil {
+				t.Fatal(err)
+			}
+			// Act once the wait is (very likely) watching; either order must work.
+			go func() {
+				time.Sleep(100 * time.Millisecond)
+				tt.act(name)
+			}()
+			out, errOut, code := run(t, dir, append([]string{"wait", "testrun", name}, tt.args...)...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) || !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("exit %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", code, tt.code, out, tt.stdout, errOut, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestGetWatchStreamsRows(t *testing.T) {
+	dir := serve(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- command(ctx, dir, &out, &errOut, "get", "testruns", "-w") }()
+
+	c := apiClient(t, dir)
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; !strings.Contains(out.String(), "late-run"); i++ {
+		if i == 5 {
+			tr := &v1alpha1.TestRun{ObjectMeta: v1alpha1.ObjectMeta{Name: "late-run"}, Spec: v1alpha1.TestRunSpec{Recipe: "demo"}}
+			if err := c.Create(t.Context(), tr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no row for late-run within 10s:\n%s%s", out.String(), errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("get -w ended with %v", err)
+	}
+	if !strings.HasPrefix(out.String(), "NAME") {
+		t.Errorf("no header first:\n%s", out.String())
+	}
+}
