@@ -117,6 +117,7 @@ func (d *decoder) value(n *yaml.Node, t reflect.Type, path string, depth int) (a
 	case reflect.TypeFor[json.RawMessage]():
 		v, ok := d.any(n, path, depth)
 		if !ok {
+			d.dropped[path] = true
 			return nil, false
 		}
 		raw, err := json.Marshal(v)

@@ -30,6 +30,7 @@ func Validate(obj v1alpha1.Object) []Problem {
 			v.recipe(&o.Spec)
 			return v.problems
 		}
+		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
 	case *v1alpha1.TestRun:
 		if o != nil {
 			v := &validator{object: objectName(o)}
@@ -38,6 +39,7 @@ func Validate(obj v1alpha1.Object) []Problem {
 			v.testRun(&o.Spec)
 			return v.problems
 		}
+		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
 	}
 	return []Problem{{Message: fmt.Sprintf("unsupported object %T (want a Recipe or a TestRun)", obj)}}
 }
@@ -49,7 +51,7 @@ func Validate(obj v1alpha1.Object) []Problem {
 // store bumps the generation and the controller converges to the new spec.
 func ValidateUpdate(old, new v1alpha1.Object) []Problem {
 	problems := Validate(new)
-	if old == nil || new == nil {
+	if !known(old) || !known(new) {
 		return problems
 	}
 	name := objectName(new)
@@ -70,6 +72,17 @@ func ValidateUpdate(old, new v1alpha1.Object) []Problem {
 				o.Spec.Recipe, n.Spec.Recipe)})
 	}
 	return problems
+}
+
+// known reports whether obj is a Recipe or a TestRun that is not nil.
+func known(obj v1alpha1.Object) bool {
+	switch o := obj.(type) {
+	case *v1alpha1.Recipe:
+		return o != nil
+	case *v1alpha1.TestRun:
+		return o != nil
+	}
+	return false
 }
 
 // kindOf is an object's kind by its Go type, which its kind field may not say yet.
@@ -320,10 +333,10 @@ func (v *validator) checks(s *v1alpha1.RecipeSpec) {
 	}
 	for _, t := range tiers {
 		seen := map[string]bool{}
-		any := false
+		hasChecks := false
 		for _, l := range t.lists {
 			for i, chk := range l.checks {
-				any = true
+				hasChecks = true
 				field := fmt.Sprintf("%s[%d]", l.field, i)
 				v.check(field, chk)
 				if chk.Name != "" && seen[chk.Name] {
@@ -332,7 +345,7 @@ func (v *validator) checks(s *v1alpha1.RecipeSpec) {
 				seen[chk.Name] = true
 			}
 		}
-		if _, na := s.ExpectedNotApplicable[t.stage]; any && na {
+		if _, na := s.ExpectedNotApplicable[t.stage]; hasChecks && na {
 			v.add(t.field, "the tier has checks, but spec.expectedNotApplicable says it does not apply")
 		}
 	}
