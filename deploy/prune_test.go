@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
 )
 
@@ -124,4 +125,67 @@ func keys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+func TestPrune(t *testing.T) {
+	boom := errors.New("engine unreachable")
+	for _, tc := range []struct {
+		name      string
+		setup     func(*fake.Fake)
+		wantErr   error
+		removed   []string
+		remaining []string
+	}{
+		{name: "dropped service", removed: []string{"s_worker"}, remaining: []string{"s_web", "s_web2", "sx_web"}},
+		{name: "listing error removes nothing", setup: func(f *fake.Fake) { f.FailNext("ServiceList", boom) },
+			wantErr: boom, remaining: []string{"s_web", "s_web2", "s_worker", "sx_web"}},
+		{name: "removal error is reported", setup: func(f *fake.Fake) { f.FailNext("ServiceRemove", boom) },
+			wantErr: boom, remaining: []string{"s_web", "s_web2", "s_worker", "sx_web"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			d := deploy.New(deploy.Options{Engine: f})
+			ctx := testContext(t)
+			if _, err := d.Apply(ctx, renderStack(t, "s", "testdata/simple", nil), deploy.ApplyOptions{}); err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			createService(t, f, "s_web2", nil)
+			createService(t, f, "sx_web", map[string]string{deploy.LabelNamespace: "sx"})
+			head := renderStack(t, "s", "testdata/simple", nil, "dropped.yml")
+			if _, err := d.Apply(ctx, head, deploy.ApplyOptions{}); err != nil {
+				t.Fatalf("apply head: %v", err)
+			}
+			if tc.setup != nil {
+				tc.setup(f)
+			}
+			removed, err := d.Prune(ctx, "s", head, nil)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+				t.Errorf("prune: %v, want %v", err, tc.wantErr)
+			}
+			if !slices.Equal(removed, tc.removed) {
+				t.Errorf("removed %v, want %v", removed, tc.removed)
+			}
+			svcs, err := f.ServiceList(ctx, swarm.ServiceListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, s := range svcs {
+				names = append(names, s.Spec.Name)
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, tc.remaining) {
+				t.Errorf("services left %v, want %v", names, tc.remaining)
+			}
+		})
+	}
+}
+
+func TestPruneRejectsAnotherStacksRender(t *testing.T) {
+	f := newFake(t)
+	d := deploy.New(deploy.Options{Engine: f})
+	removed, err := d.Prune(testContext(t), "s", renderStack(t, "other", "testdata/simple", nil), nil)
+	if err == nil || len(removed) != 0 || f.Calls("ServiceRemove") != 0 {
+		t.Errorf("prune with another stack's render: removed %v, err %v; want an error and nothing removed", removed, err)
+	}
 }
