@@ -49,8 +49,19 @@ func FuzzRead(f *testing.F) {
 			if ps := Validate(d.Object); len(ps) != 0 {
 				t.Fatalf("document %d read without error but is invalid: %v", d.Index, ps)
 			}
-			if _, err := json.Marshal(d.Object); err != nil {
+			first, err := json.Marshal(d.Object)
+			if err != nil {
 				t.Fatalf("document %d does not encode: %v", d.Index, err)
+			}
+			// What the reader accepted, written as JSON (as the client sends it), reads
+			// back to the same object: decoding and validation agree on every value.
+			again, err := Read("again.json", bytes.NewReader(first))
+			if err != nil || len(again) != 1 {
+				t.Fatalf("document %d as JSON %s reads back as %d documents, %v", d.Index, first, len(again), err)
+			}
+			second, err := json.Marshal(again[0].Object)
+			if err != nil || !bytes.Equal(first, second) {
+				t.Fatalf("document %d changes when read back:\n%s\n%s", d.Index, first, second)
 			}
 		}
 	})
