@@ -104,7 +104,7 @@ func printObjects(w io.Writer, kind, name string, objs []v1alpha1.Object, rv, fo
 	} else {
 		v = struct {
 			v1alpha1.TypeMeta `json:",inline"`
-			Metadata          v1alpha1.ListMeta  `json:"metadata"`
+			Metadata          v1alpha1.ListMeta `json:"metadata"`
 			Items             []v1alpha1.Object `json:"items"`
 		}{v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: kind + "List"}, v1alpha1.ListMeta{ResourceVersion: rv}, objs}
 	}

@@ -107,6 +107,14 @@ const examples = "../../../../examples"
 
 func TestApplyGetDescribeDeleteRoundTrip(t *testing.T) {
 	dir := serve(t)
+	changed := filepath.Join(t.TempDir(), "testrun.yaml")
+	b, err := os.ReadFile(filepath.Join(examples, "testrun.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(changed, bytes.Replace(b, []byte("head: 4f1c2a9e"), []byte("head: 9e0d1b2c"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		args   []string
 		want   string // exact stdout, or the lines it must contain when contains is set
@@ -115,9 +123,10 @@ func TestApplyGetDescribeDeleteRoundTrip(t *testing.T) {
 	}{
 		{args: []string{"apply", "-f", examples}, want: "recipe.swarmrun.dev/demo created\ntestrun.swarmrun.dev/demo-pr12 created\n"},
 		{args: []string{"apply", "-f", examples}, want: "recipe.swarmrun.dev/demo unchanged\ntestrun.swarmrun.dev/demo-pr12 unchanged\n"},
+		{args: []string{"apply", "-f", changed}, want: "testrun.swarmrun.dev/demo-pr12 configured\n"},
 		{args: []string{"get", "testruns"}, want: "" +
 			"NAME        RECIPE   HEAD       BASE   LEVEL   SUCCEEDED   AGE   MESSAGE\n" +
-			"demo-pr12   demo     4f1c2a9e   -      0       Unknown     0s    \n"},
+			"demo-pr12   demo     9e0d1b2c   -      0       Unknown     0s    \n"},
 		{args: []string{"get", "recipes"}, want: "" +
 			"NAME   URL                                        WARM    CANONICAL   AGE\n" +
 			"demo   https://git.example.org/recipes/demo.git   false   -           0s\n"},
