@@ -85,7 +85,9 @@ func writeTree(ctx context.Context, tree *object.Tree, dir string) error {
 
 // MaterialiseWorkingTree copies a local source's working tree, as it is on disk with its
 // uncommitted changes, into dir (which must not exist or be empty). .git and the files
-// .gitignore excludes are left out. Deploy such a copy with ChaosVersion(head, true).
+// .gitignore excludes are left out. It stands for the checked-out HEAD only: use it when the
+// run's head resolves to Resolve(ctx, "HEAD") and Dirty reports changes, and label the
+// deploy with ChaosVersion(head, true).
 func (s *Source) MaterialiseWorkingTree(ctx context.Context, dir string) error {
 	if !s.local {
 		return fmt.Errorf("materialise working tree of %s: not a local source", s.URL())
