@@ -2,14 +2,11 @@ package spec
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -102,7 +99,9 @@ func ReadDir(dir string) ([]Document, error) {
 
 // Read reads the documents of one source named name. The source is YAML (JSON is YAML too),
 // with documents separated by ---. Empty documents are skipped. Every document must be a
-// mapping with a supported apiVersion and kind; unknown fields are errors.
+// mapping with a supported apiVersion and kind, or a list of such objects as `swarmrun get -o
+// yaml` prints (kind RecipeList, TestRunList or List, with items), which gives one Document
+// per item. Unknown fields are errors.
 //
 // Read is all or nothing: when anything is wrong it returns no documents and an *Error with
 // every problem of every document, so that a caller cannot store half of a bad set. Other
@@ -180,69 +179,10 @@ func parse(name string, data []byte) ([]Document, []Problem) {
 			problems = append(problems, Problem{File: name, Doc: index, Line: line, Message: "invalid YAML: " + msg})
 			break
 		}
-		doc, ps := document(name, index, &n)
-		problems = append(problems, ps...)
-		if doc != nil && len(ps) == 0 {
-			docs = append(docs, *doc)
-		}
+		d, ps := document(name, index, &n)
+		docs, problems = append(docs, d...), append(problems, ps...)
 	}
 	return docs, problems
-}
-
-// document decodes, defaults and validates one document. It returns no document for an empty
-// one.
-func document(name string, index int, n *yaml.Node) (*Document, []Problem) {
-	if n.Kind != yaml.DocumentNode || len(n.Content) == 0 || isNull(n.Content[0]) {
-		return nil, nil
-	}
-	root := n.Content[0]
-	at := func(ps []Problem, object string) []Problem {
-		for i := range ps {
-			ps[i].File, ps[i].Doc, ps[i].Object = name, index, object
-		}
-		return ps
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, at([]Problem{{Line: root.Line,
-			Message: "a document must be a mapping with apiVersion and kind, got " + describe(root)}}, "")
-	}
-	obj, ps := newObject(root)
-	if obj == nil {
-		return nil, at(ps, "")
-	}
-	d := newDecoder()
-	// What decoded is kept even when other fields had problems, so that validation sees the
-	// rest of the object; the problems of dropped values are left out below.
-	if v, ok := d.value(root, reflect.TypeOf(obj).Elem(), "", 0); ok {
-		raw, err := json.Marshal(v)
-		if err == nil {
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.DisallowUnknownFields()
-			err = dec.Decode(obj)
-		}
-		if err != nil {
-			// The walk above accepts only what decodes; this is a bug, but a clear one.
-			d.problems = append(d.problems, Problem{Line: root.Line, Message: fmt.Sprintf("cannot decode: %v", err)})
-		}
-	}
-	problems := d.problems
-	clearStatus(obj)
-	if o, ok := obj.(interface{ Default() }); ok {
-		o.Default()
-	}
-	for _, p := range Validate(obj) {
-		if d.tooBig || d.hides(p.Field) {
-			continue
-		}
-		p.Line = d.line(p.Field, root.Line)
-		problems = append(problems, p)
-	}
-	slices.SortStableFunc(problems, func(a, b Problem) int { return a.Line - b.Line })
-	problems = at(problems, objectName(obj))
-	if len(problems) > 0 {
-		return nil, problems
-	}
-	return &Document{Source: name, Index: index, Line: root.Line, Object: obj}, nil
 }
 
 // syntaxError splits the YAML library's "yaml: line 4: did not find ..." into its line and the
@@ -259,101 +199,4 @@ func syntaxError(err error) (int, string) {
 		return 0, msg
 	}
 	return line, text
-}
-
-// newObject reads apiVersion and kind, which say what the rest of the document must be.
-func newObject(root *yaml.Node) (v1alpha1.Object, []Problem) {
-	var apiVersion, kind *yaml.Node
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		switch k := root.Content[i]; {
-		case k.Kind != yaml.ScalarNode:
-		case k.Value == "apiVersion" && apiVersion == nil:
-			apiVersion = root.Content[i+1]
-		case k.Value == "kind" && kind == nil:
-			kind = root.Content[i+1]
-		}
-	}
-	var problems []Problem
-	switch {
-	case apiVersion == nil:
-		problems = append(problems, Problem{Field: "apiVersion", Line: root.Line,
-			Message: "required (want " + v1alpha1.APIVersion + ")"})
-	case apiVersion.Kind != yaml.ScalarNode || apiVersion.Value != v1alpha1.APIVersion:
-		problems = append(problems, Problem{Field: "apiVersion", Line: apiVersion.Line,
-			Message: fmt.Sprintf("unsupported apiVersion %s (want %s)", shown(apiVersion), v1alpha1.APIVersion)})
-	}
-	want := "want one of " + strings.Join(v1alpha1.Kinds(), ", ")
-	var obj v1alpha1.Object
-	switch {
-	case kind == nil:
-		problems = append(problems, Problem{Field: "kind", Line: root.Line, Message: "required (" + want + ")"})
-	case kind.Kind != yaml.ScalarNode:
-		problems = append(problems, Problem{Field: "kind", Line: kind.Line,
-			Message: fmt.Sprintf("unknown kind %s (%s)", shown(kind), want)})
-	default:
-		o, err := v1alpha1.New(kind.Value)
-		if err != nil {
-			problems = append(problems, Problem{Field: "kind", Line: kind.Line,
-				Message: fmt.Sprintf("unknown kind %s (%s)", shown(kind), want)})
-		}
-		obj = o
-	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
-	return obj, nil
-}
-
-// shown is a scalar's text quoted, or what the node is.
-func shown(n *yaml.Node) string {
-	if n.Kind == yaml.ScalarNode {
-		return quote(n.Value)
-	}
-	return describe(n)
-}
-
-func clearStatus(obj v1alpha1.Object) {
-	switch o := obj.(type) {
-	case *v1alpha1.Recipe:
-		o.Status = v1alpha1.RecipeStatus{}
-	case *v1alpha1.TestRun:
-		o.Status = v1alpha1.TestRunStatus{}
-	}
-}
-
-// hides reports whether a problem at field only follows from a value the decoder dropped.
-func (d *decoder) hides(field string) bool {
-	for p := field; p != ""; p = parent(p) {
-		if d.dropped[p] {
-			return true
-		}
-	}
-	return false
-}
-
-// line finds the line of field, or of its nearest ancestor that the document has (a missing
-// required field points at the mapping that lacks it).
-func (d *decoder) line(field string, fallback int) int {
-	for p := field; p != ""; p = parent(p) {
-		if l, ok := d.lines[p]; ok {
-			return l
-		}
-	}
-	return fallback
-}
-
-// parent strips the last step of a field path: spec.stages[2] → spec.stages → spec → "".
-func parent(path string) string {
-	if strings.HasSuffix(path, "]") {
-		if i := strings.LastIndex(path, "["); i >= 0 {
-			return path[:i]
-		}
-	}
-	if i := strings.LastIndexAny(path, ".]"); i >= 0 {
-		if path[i] == ']' {
-			return path[:i+1]
-		}
-		return path[:i]
-	}
-	return ""
 }

@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -81,6 +82,19 @@ func TestReadGood(t *testing.T) {
 			if tr.ResourceVersion != "41" || tr.Generation != 2 || !tr.HasFinalizer(v1alpha1.FinalizerTeardown) ||
 				!tr.CreationTimestamp.Equal(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)) {
 				t.Errorf("metadata = %+v", tr.ObjectMeta)
+			}
+		}},
+		{"testdata/good/06-testrun-list.yaml", func(t *testing.T, docs []Document) {
+			var names []string
+			for _, d := range docs {
+				tr := d.Object.(*v1alpha1.TestRun)
+				names = append(names, fmt.Sprintf("%s:%d:%d:%s", tr.Name, d.Index, d.Line, tr.Kind))
+				if tr.Status.Level != 0 {
+					t.Errorf("%s: status not dropped", tr.Name)
+				}
+			}
+			if want := []string{"demo-pr1:1:7:TestRun", "demo-pr2:1:16:TestRun"}; !reflect.DeepEqual(names, want) {
+				t.Errorf("items = %v, want %v", names, want)
 			}
 		}},
 		{"../examples/recipe.yaml", func(t *testing.T, docs []Document) {
