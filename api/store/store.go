@@ -19,9 +19,10 @@ import (
 
 // Options tune a Store. The zero value is usable: Open fills the defaults.
 type Options struct {
-	// Now is the clock for timestamps (creation, deletion, events). Default time.Now.
+	// Now is the clock for timestamps (creation, deletion, events), which are kept to the
+	// second as in Kubernetes. Default time.Now.
 	Now func() time.Time
-	// LockTimeout bounds the wait for the file lock another process holds. Default 1s.
+	// LockTimeout bounds the wait for the file lock another process holds. Default 500ms.
 	LockTimeout time.Duration
 	// WatchBuffer is how many changes a watcher may fall behind before it is told to re-list.
 	// Default 1024.
@@ -39,7 +40,7 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 	if o.LockTimeout <= 0 {
-		o.LockTimeout = time.Second
+		o.LockTimeout = 500 * time.Millisecond
 	}
 	if o.WatchBuffer <= 0 {
 		o.WatchBuffer = 1024
@@ -69,6 +70,7 @@ type Store struct {
 	// mu serialises writes with the publication of their changes, so that watchers see
 	// changes in resourceVersion order; it also guards the fields below.
 	mu      sync.Mutex
+	closed  bool
 	rv      uint64 // last committed resourceVersion
 	history []change
 	subs    map[*subscriber]struct{}
@@ -108,6 +110,7 @@ func Open(path string, o Options) (*Store, error) {
 // Close ends every watch and closes the file.
 func (s *Store) Close() error {
 	s.mu.Lock()
+	s.closed = true
 	for sub := range s.subs {
 		s.unsubscribeLocked(sub)
 	}

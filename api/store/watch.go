@@ -40,6 +40,8 @@ type change struct {
 type subscriber struct {
 	kind string
 	ch   chan WatchEvent
+	// done is closed when the subscriber is dropped, so that its context watcher ends too.
+	done chan struct{}
 	// limit is the channel's capacity less the slot kept for the Relist event.
 	limit int
 }
@@ -62,9 +64,13 @@ func (s *Store) Watch(ctx context.Context, kind, since string) (<-chan WatchEven
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("watch %s: %w", kind, err)
 	}
-	sub := &subscriber{kind: kind, ch: make(chan WatchEvent, s.o.WatchBuffer+1), limit: s.o.WatchBuffer}
+	sub := &subscriber{kind: kind, ch: make(chan WatchEvent, s.o.WatchBuffer+1), done: make(chan struct{}), limit: s.o.WatchBuffer}
 
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("watch %s: store closed", kind)
+	}
 	s.subs[sub] = struct{}{}
 	if since != "" && from < s.rv {
 		s.replayLocked(sub, from)
@@ -72,10 +78,13 @@ func (s *Store) Watch(ctx context.Context, kind, since string) (<-chan WatchEven
 	s.mu.Unlock()
 
 	go func() {
-		<-ctx.Done()
-		s.mu.Lock()
-		s.unsubscribeLocked(sub)
-		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			s.mu.Lock()
+			s.unsubscribeLocked(sub)
+			s.mu.Unlock()
+		case <-sub.done:
+		}
 	}()
 	return sub.ch, nil
 }
@@ -143,4 +152,5 @@ func (s *Store) unsubscribeLocked(sub *subscriber) {
 	}
 	delete(s.subs, sub)
 	close(sub.ch)
+	close(sub.done)
 }

@@ -162,3 +162,23 @@ func TestWatchEndsWithContext(t *testing.T) {
 		t.Fatal("watch not closed after cancel")
 	}
 }
+
+func TestCloseEndsWatches(t *testing.T) {
+	s, err := store.Open(t.TempDir()+"/store.db", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.Watch(t.Context(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-ch; ok {
+		t.Error("event after close")
+	}
+	if _, err := s.Watch(t.Context(), "", ""); err == nil {
+		t.Error("watch on a closed store succeeded")
+	}
+}

@@ -29,7 +29,15 @@ nothing is stored, and the exit code is 2.`,
 				problems []spec.Problem
 			)
 			for _, f := range files {
-				d, err := spec.ReadPath(f)
+				var (
+					d   []spec.Document
+					err error
+				)
+				if f == "-" {
+					d, err = spec.Read(spec.StdinName, cmd.InOrStdin())
+				} else {
+					d, err = spec.ReadPath(f)
+				}
 				var se *spec.Error
 				switch {
 				case errors.As(err, &se):

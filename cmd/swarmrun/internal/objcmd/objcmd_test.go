@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,12 +43,13 @@ func (s *syncBuffer) String() string {
 }
 
 // command runs swarmrun with args against dataDir, as main does, until ctx ends.
-func command(ctx context.Context, dataDir string, stdout, stderr *syncBuffer, args ...string) error {
+func command(ctx context.Context, dataDir string, stdin io.Reader, stdout, stderr *syncBuffer, args ...string) error {
 	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
 	g := &cli.Globals{}
 	g.Bind(root)
 	root.AddCommand(objcmd.Commands(g, objcmd.Options{Now: now})...)
 	root.SetArgs(append([]string{"--data-dir", dataDir, "--server", "", "--token", ""}, args...))
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	return root.ExecuteContext(ctx)
@@ -56,8 +58,14 @@ func command(ctx context.Context, dataDir string, stdout, stderr *syncBuffer, ar
 // run runs one command to completion and returns its output and exit code.
 func run(t *testing.T, dataDir string, args ...string) (string, string, int) {
 	t.Helper()
+	return runIn(t, dataDir, "", args...)
+}
+
+// runIn is run with stdin.
+func runIn(t *testing.T, dataDir, stdin string, args ...string) (string, string, int) {
+	t.Helper()
 	var out, errOut syncBuffer
-	err := command(t.Context(), dataDir, &out, &errOut, args...)
+	err := command(t.Context(), dataDir, strings.NewReader(stdin), &out, &errOut, args...)
 	if err != nil {
 		errOut.Write([]byte("error: " + err.Error() + "\n"))
 	}
@@ -75,7 +83,7 @@ func serve(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out, errOut syncBuffer
-	go func() { done <- command(ctx, dir, &out, &errOut, "serve") }()
+	go func() { done <- command(ctx, dir, nil, &out, &errOut, "serve") }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -139,6 +147,20 @@ func TestApplyGetDescribeDeleteRoundTrip(t *testing.T) {
 		if code != s.code || out != s.want || !strings.Contains(errOut, s.stderr) {
 			t.Fatalf("swarmrun %s: exit %d (want %d)\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", strings.Join(s.args, " "), code, s.code, out, s.want, errOut)
 		}
+	}
+}
+
+func TestApplyFromStdin(t *testing.T) {
+	dir := serve(t)
+	in := "apiVersion: swarmrun.dev/v1alpha1\nkind: Recipe\nmetadata: {name: a}\nspec: {source: {url: /srv/a}}\n---\n" +
+		"apiVersion: swarmrun.dev/v1alpha1\nkind: TestRun\nmetadata: {name: a-1}\nspec: {recipe: a}\n"
+	out, errOut, code := runIn(t, dir, in, "apply", "-f", "-")
+	if code != 0 || out != "recipe.swarmrun.dev/a created\ntestrun.swarmrun.dev/a-1 created\n" {
+		t.Fatalf("apply -f - (exit %d):\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = runIn(t, dir, "kind: TestRun\n", "apply", "-f", "-")
+	if code != 2 || !strings.Contains(errOut, "<stdin>") {
+		t.Errorf("bad stdin: exit %d, want 2 naming <stdin>:\n%s", code, errOut)
 	}
 }
 
@@ -329,7 +351,7 @@ func TestGetWatchStreamsRows(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- command(ctx, dir, &out, &errOut, "get", "testruns", "-w") }()
+	go func() { done <- command(ctx, dir, nil, &out, &errOut, "get", "testruns", "-w") }()
 
 	c := apiClient(t, dir)
 	deadline := time.Now().Add(10 * time.Second)
