@@ -91,7 +91,7 @@ func (c *Cache) openLocal(p string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open recipe source %s: %w", p, err)
 	}
-	if _, err := git.PlainOpen(abs); err != nil {
+	if _, err := openRepo(abs); err != nil {
 		return nil, fmt.Errorf("open recipe source %s: %w", abs, err)
 	}
 	return &Source{url: p, path: abs, local: true, now: c.now}, nil
@@ -117,7 +117,7 @@ func (c *Cache) openMirror(ctx context.Context, rawURL string) (*Source, error) 
 		return nil, fmt.Errorf("open recipe source %s: %w", shown, err)
 	}
 	defer unlock()
-	if _, err := git.PlainOpen(s.path); err == nil {
+	if _, err := openRepo(s.path); err == nil {
 		return s, nil
 	}
 	if err := s.clone(ctx); err != nil {
@@ -156,7 +156,7 @@ func (s *Source) Fetch(ctx context.Context) error {
 		return fmt.Errorf("fetch %s: %w", RedactURL(s.url), err)
 	}
 	defer unlock()
-	repo, err := git.PlainOpen(s.path)
+	repo, err := openRepo(s.path)
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", RedactURL(s.url), err)
 	}
@@ -202,7 +202,7 @@ func (s *Source) read(ctx context.Context, fn func(*git.Repository) error) error
 		}
 		defer unlock()
 	}
-	repo, err := git.PlainOpen(s.path)
+	repo, err := openRepo(s.path)
 	if err != nil {
 		return err
 	}
@@ -569,4 +569,10 @@ func redact(err error, rawURL string) error {
 		secrets = append(secrets, name)
 	}
 	return &redactedError{err: err, secrets: secrets}
+}
+
+// openRepo opens a repository at p: bare, plain, or a linked worktree (whose refs live in
+// the main repository's common directory).
+func openRepo(p string) (*git.Repository, error) {
+	return git.PlainOpenWithOptions(p, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
 }

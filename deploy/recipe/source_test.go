@@ -350,3 +350,24 @@ func TestOpenLocalDoesNotModify(t *testing.T) {
 		t.Errorf("work tree file changed: %q", got)
 	}
 }
+
+func TestOpenLinkedWorktree(t *testing.T) {
+	r, c := recipeHistory(t, "main")
+	wt := filepath.Join(t.TempDir(), "wt")
+	r.git("worktree", "add", "-q", "-b", "pr", wt, c["0.7.0"])
+	s := openLocal(t, wt)
+	head, err := s.Resolve(t.Context(), "HEAD")
+	if err != nil || head.Hash != c["0.7.0"] || head.Version != "0.7.0+3.3.1" {
+		t.Fatalf("Resolve(HEAD) in a worktree = %+v, %v", head, err)
+	}
+	branch, tip, err := s.TargetBranch(t.Context(), "")
+	if err != nil || branch != "main" || tip != c["tip"] {
+		t.Errorf("TargetBranch() in a worktree = %s, %s, %v", branch, tip, err)
+	}
+	if err := os.WriteFile(filepath.Join(wt, "compose.yml"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if dirty, err := s.Dirty(t.Context()); err != nil || !dirty {
+		t.Errorf("Dirty() in a changed worktree = %v, %v", dirty, err)
+	}
+}
