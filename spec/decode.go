@@ -17,9 +17,10 @@ import (
 
 // Limits that keep a hostile document from costing more than a real one ever would. Aliases
 // let a few lines of YAML stand for billions of values, and an alias may even contain itself,
-// so the walk counts every value it visits, aliases expanded, and gives up past maxValues.
+// so the walk counts every value it visits, aliases expanded, and gives up past maxValues in
+// one source: a budget per document would let many small documents add up.
 const (
-	maxValues = 100_000
+	maxValues = 250_000
 	maxDepth  = 64
 )
 
@@ -34,12 +35,16 @@ type decoder struct {
 	// dropped holds the paths whose value was left out because it had the wrong type; the
 	// zero value left in its place would only give validation problems that mislead.
 	dropped map[string]bool
-	values  int
-	tooBig  bool
+	budget  *budget
+	// tooBig is set when this decoder ran out of budget: what it decoded is incomplete.
+	tooBig bool
 }
 
-func newDecoder() *decoder {
-	return &decoder{lines: map[string]int{}, dropped: map[string]bool{}}
+// budget is what is left of a source's maxValues, shared by its decoders.
+type budget struct{ left int }
+
+func newDecoder(b *budget) *decoder {
+	return &decoder{lines: map[string]int{}, dropped: map[string]bool{}, budget: b}
 }
 
 func (d *decoder) problem(n *yaml.Node, field, format string, args ...any) {
@@ -62,11 +67,11 @@ func (d *decoder) enter(n *yaml.Node, path string, depth int) (*yaml.Node, bool)
 		}
 		n = n.Alias
 	}
-	d.values++
-	if d.values > maxValues {
+	d.budget.left--
+	if d.budget.left < 0 {
 		if !d.tooBig {
 			d.tooBig = true
-			d.problem(n, path, "document too large: more than %d values once aliases are expanded", maxValues)
+			d.problem(n, path, "too large: more than %d values in one source once aliases are expanded", maxValues)
 		}
 		return nil, false
 	}

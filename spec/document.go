@@ -16,7 +16,7 @@ import (
 // document decodes, defaults and validates one YAML document: an object, or a list of them
 // as `swarmrun get -o yaml` prints (kind RecipeList, TestRunList or List, with items). It
 // returns nothing for an empty document.
-func document(name string, index int, n *yaml.Node) ([]Document, []Problem) {
+func document(name string, index int, n *yaml.Node, b *budget) ([]Document, []Problem) {
 	if n.Kind != yaml.DocumentNode || len(n.Content) == 0 || isNull(n.Content[0]) {
 		return nil, nil
 	}
@@ -27,17 +27,17 @@ func document(name string, index int, n *yaml.Node) ([]Document, []Problem) {
 	)
 	if root.Kind != yaml.MappingNode {
 		problems = []Problem{{Line: root.Line, Message: "a document must be a mapping with apiVersion and kind, got " + describe(root)}}
-	} else if items, itemKind, ps, isList := list(root); isList {
+	} else if items, itemKind, ps, isList := list(root, b); isList {
 		problems = ps
 		for i, item := range items {
-			obj, ps := decodeObject(item, fmt.Sprintf("items[%d]", i), itemKind)
+			obj, ps := decodeObject(item, fmt.Sprintf("items[%d]", i), itemKind, b)
 			problems = append(problems, ps...)
 			if obj != nil && len(ps) == 0 {
 				docs = append(docs, Document{Source: name, Index: index, Line: item.Line, Object: obj})
 			}
 		}
 	} else {
-		obj, ps := decodeObject(root, "", "")
+		obj, ps := decodeObject(root, "", "", b)
 		problems = ps
 		if obj != nil && len(ps) == 0 {
 			docs = []Document{{Source: name, Index: index, Line: root.Line, Object: obj}}
@@ -55,7 +55,7 @@ func document(name string, index int, n *yaml.Node) ([]Document, []Problem) {
 
 // list recognises a list document and returns its items and the kind they default to ("" for
 // a plain List, whose items must each say their kind). isList is false for anything else.
-func list(root *yaml.Node) (items []*yaml.Node, itemKind string, problems []Problem, isList bool) {
+func list(root *yaml.Node, b *budget) (items []*yaml.Node, itemKind string, problems []Problem, isList bool) {
 	kind := ""
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if k, v := root.Content[i], root.Content[i+1]; k.Value == "kind" && v.Kind == yaml.ScalarNode {
@@ -68,7 +68,7 @@ func list(root *yaml.Node) (items []*yaml.Node, itemKind string, problems []Prob
 		return nil, "", nil, false
 	}
 	problems = apiVersion(root, "")
-	d := newDecoder()
+	d := newDecoder(b)
 	for _, kv := range d.pairs(root, "", 0) {
 		switch kv.key.Value {
 		case "apiVersion", "kind":
@@ -91,7 +91,7 @@ func list(root *yaml.Node) (items []*yaml.Node, itemKind string, problems []Prob
 
 // decodeObject decodes, defaults and validates one object at path prefix ("" for a whole
 // document, items[2] in a list). impliedKind is the kind of an object that does not say.
-func decodeObject(root *yaml.Node, prefix, impliedKind string) (v1alpha1.Object, []Problem) {
+func decodeObject(root *yaml.Node, prefix, impliedKind string, b *budget) (v1alpha1.Object, []Problem) {
 	for root.Kind == yaml.AliasNode && root.Alias != nil {
 		root = root.Alias
 	}
@@ -102,7 +102,7 @@ func decodeObject(root *yaml.Node, prefix, impliedKind string) (v1alpha1.Object,
 	if obj == nil {
 		return nil, problems
 	}
-	d := newDecoder()
+	d := newDecoder(b)
 	// What decoded is kept even when other fields had problems, so that validation sees the
 	// rest of the object; the problems of dropped values are left out below.
 	if v, ok := d.value(root, reflect.TypeOf(obj).Elem(), prefix, 0); ok {

@@ -166,6 +166,7 @@ func parse(name string, data []byte) ([]Document, []Problem) {
 		problems []Problem
 	)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	b := &budget{left: maxValues}
 	for index := 1; ; index++ {
 		var n yaml.Node
 		err := dec.Decode(&n)
@@ -179,7 +180,7 @@ func parse(name string, data []byte) ([]Document, []Problem) {
 			problems = append(problems, Problem{File: name, Doc: index, Line: line, Message: "invalid YAML: " + msg})
 			break
 		}
-		d, ps := document(name, index, &n)
+		d, ps := document(name, index, &n, b)
 		docs, problems = append(docs, d...), append(problems, ps...)
 	}
 	return docs, problems
