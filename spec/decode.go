@@ -51,7 +51,7 @@ func (d *decoder) problem(n *yaml.Node, field, format string, args ...any) {
 	d.problems = append(d.problems, Problem{Field: field, Line: n.Line, Message: fmt.Sprintf(format, args...)})
 }
 
-// wrongType records that n cannot be a t and drops the value.
+// wrongType records that n is not what the field wants and drops the value.
 func (d *decoder) wrongType(n *yaml.Node, path, want string) {
 	d.dropped[path] = true
 	d.problem(n, path, "expected %s, got %s", want, describe(n))

@@ -54,12 +54,11 @@ func ReadPath(path string) ([]Document, error) {
 
 // ReadFile reads the documents of one YAML or JSON file. See Read.
 func ReadFile(path string) ([]Document, error) {
-	f, err := os.Open(path)
+	data, err := readAll(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading specs: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	return Read(path, f)
+	return finish(parse(path, data))
 }
 
 // ReadDir reads every *.yaml and *.yml file directly in dir, in name order, as one set: a
@@ -111,8 +110,7 @@ func Read(name string, r io.Reader) ([]Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading specs from %s: %w", name, err)
 	}
-	docs, problems := parse(name, data)
-	return finish(docs, problems)
+	return finish(parse(name, data))
 }
 
 func readAll(path string) ([]byte, error) {
