@@ -2,9 +2,12 @@ package spec
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 )
@@ -186,5 +189,32 @@ func assertProblems(t *testing.T, got []Problem, want []string) {
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestNameRulesMatchTheirGrammars checks the hand-written name checks against the regular
+// expressions they implement, on strings drawn from the characters that matter.
+func TestNameRulesMatchTheirGrammars(t *testing.T) {
+	tests := []struct {
+		name  string
+		check func(string) bool
+		re    *regexp.Regexp
+		max   int
+	}{
+		{"dns label", dnsLabel, regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`), 63},
+		{"label name", labelName, regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`), 63},
+		{"env name", envName, regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`), 1 << 20},
+		{"service name", serviceName, regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`), 63},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rapid.Check(t, func(t *rapid.T) {
+				s := rapid.StringMatching(`[aZ09_.\- é/]{0,70}`).Draw(t, "s")
+				want := len(s) <= tt.max && tt.re.MatchString(s)
+				if got := tt.check(s); got != want {
+					t.Fatalf("%s(%q) = %v, want %v", tt.name, s, got, want)
+				}
+			})
+		})
 	}
 }
