@@ -53,7 +53,11 @@ func convertStack(ctx context.Context, sources []source, name string, cfg *compo
 	lister := &nameLister{secrets: map[string]bool{}, configs: map[string]bool{}}
 	for _, key := range slices.Sorted(maps.Keys(cfg.Secrets)) {
 		secret := cfg.Secrets[key]
-		specs, err := convert.Secrets(ns, map[string]composetypes.SecretConfig{key: secret})
+		var specs []swarm.SecretSpec
+		err := guard(func() (err error) {
+			specs, err = convert.Secrets(ns, map[string]composetypes.SecretConfig{key: secret})
+			return err
+		})
 		if err != nil {
 			return nil, locate(sources, []string{"secrets", key, "file"}, err)
 		}
@@ -68,7 +72,11 @@ func convertStack(ctx context.Context, sources []source, name string, cfg *compo
 	}
 	for _, key := range slices.Sorted(maps.Keys(cfg.Configs)) {
 		config := cfg.Configs[key]
-		specs, err := convert.Configs(ns, map[string]composetypes.ConfigObjConfig{key: config})
+		var specs []swarm.ConfigSpec
+		err := guard(func() (err error) {
+			specs, err = convert.Configs(ns, map[string]composetypes.ConfigObjConfig{key: config})
+			return err
+		})
 		if err != nil {
 			return nil, locate(sources, []string{"configs", key, "file"}, err)
 		}
@@ -103,7 +111,11 @@ func convertStack(ctx context.Context, sources []source, name string, cfg *compo
 		// One service at a time, so that an error names the service and its file.
 		one := *cfg
 		one.Services = composetypes.Services{svc}
-		specs, err := convert.Services(ctx, ns, &one, lister)
+		var specs map[string]swarm.ServiceSpec
+		err := guard(func() (err error) {
+			specs, err = convert.Services(ctx, ns, &one, lister)
+			return err
+		})
 		if err != nil {
 			return nil, serviceError(sources, svc.Name, err)
 		}

@@ -95,7 +95,7 @@ func load(sources []source, workingDir string, env map[string]string) (*composet
 	for _, src := range sources {
 		one := details
 		one.ConfigFiles = []composetypes.ConfigFile{{Filename: src.name, Config: src.dict}}
-		if _, err := loader.Load(one); err != nil {
+		if err := guard(func() error { _, err := loader.Load(one); return err }); err != nil {
 			return nil, nil, loadError(src, workingDir, err)
 		}
 	}
@@ -106,7 +106,8 @@ func load(sources []source, workingDir string, env map[string]string) (*composet
 		all.ConfigFiles = append(all.ConfigFiles, composetypes.ConfigFile{Filename: src.name, Config: src.dict})
 		dicts = append(dicts, src.dict)
 	}
-	cfg, err := loader.Load(all)
+	var cfg *composetypes.Config
+	err := guard(func() (err error) { cfg, err = loader.Load(all); return err })
 	if err != nil {
 		names := make([]string, len(sources))
 		for i, src := range sources {
@@ -128,6 +129,17 @@ func load(sources []source, workingDir string, env map[string]string) (*composet
 		return nil, nil, err
 	}
 	return cfg, warnings, nil
+}
+
+// guard runs f and turns a panic into an error. docker's loader trusts its input more than
+// it should (a ulimit with "soft" but no "hard" panics); bad input must give an error.
+func guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("docker's compose code crashed on this input: %v", r)
+		}
+	}()
+	return f()
 }
 
 // loadError turns an error of the loader for one source into an *Error. Forbidden options
