@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,25 +106,34 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 		h.watch(w, r, k)
 		return
 	}
-	objs, rv, err := h.st.List(r.Context(), k)
+	items, rv, err := h.st.ListJSON(r.Context(), k)
 	if err != nil {
 		writeError(w, k, "", err)
 		return
 	}
-	list := List{
-		TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: k + "List"},
+	writeList(w, k, rv, items)
+}
+
+// writeList writes a List whose items are already JSON, without encoding them again.
+func writeList(w http.ResponseWriter, kind, rv string, items []json.RawMessage) {
+	head, _ := json.Marshal(List{
+		TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: kind + "List"},
 		Metadata: v1alpha1.ListMeta{ResourceVersion: rv},
-		Items:    make([]json.RawMessage, 0, len(objs)),
-	}
-	for _, o := range objs {
-		b, err := json.Marshal(o)
-		if err != nil {
-			writeError(w, k, "", err)
-			return
+		Items:    []json.RawMessage{},
+	})
+	// head ends in "[]}": the items go between the brackets.
+	buf := bytes.NewBuffer(make([]byte, 0, len(head)+len(items)*2048))
+	buf.Write(head[:len(head)-2])
+	for i, it := range items {
+		if i > 0 {
+			buf.WriteByte(',')
 		}
-		list.Items = append(list.Items, b)
+		buf.Write(it)
 	}
-	writeJSON(w, http.StatusOK, &list)
+	buf.WriteString("]}\n")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) {

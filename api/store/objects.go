@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -156,6 +157,35 @@ func (s *Store) List(ctx context.Context, kind string) ([]v1alpha1.Object, strin
 				return err
 			}
 			out = append(out, obj)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", kind, err)
+	}
+	return out, formatRV(rv), nil
+}
+
+// ListJSON is List without decoding: each object as the store encoded it, which is what the
+// API server sends on.
+func (s *Store) ListJSON(ctx context.Context, kind string) ([]json.RawMessage, string, error) {
+	if _, err := NewObject(kind); err != nil {
+		return nil, "", fmt.Errorf("list: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", kind, err)
+	}
+	var (
+		out []json.RawMessage
+		rv  uint64
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rv = readRV(tx)
+		b := tx.Bucket([]byte(kind))
+		out = make([]json.RawMessage, 0, b.Stats().KeyN)
+		return b.ForEach(func(_, raw []byte) error {
+			// bbolt's bytes live only as long as the transaction.
+			out = append(out, bytes.Clone(raw))
 			return nil
 		})
 	})

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -97,6 +98,17 @@ func TestListIsSortedWithSnapshotVersion(t *testing.T) {
 	}
 	if rv != s.ResourceVersion() {
 		t.Errorf("list resourceVersion = %s, want %s", rv, s.ResourceVersion())
+	}
+
+	raws, rawRV, err := s.ListJSON(t.Context(), v1alpha1.KindTestRun)
+	if err != nil || rawRV != rv || len(raws) != len(objs) {
+		t.Fatalf("ListJSON = %d items rv %s, %v; want %d rv %s", len(raws), rawRV, err, len(objs), rv)
+	}
+	for i, raw := range raws {
+		var tr v1alpha1.TestRun
+		if err := json.Unmarshal(raw, &tr); err != nil || tr.Name != names[i] || tr.UID == "" {
+			t.Errorf("ListJSON item %d = %s, %v; want %s", i, raw, err, names[i])
+		}
 	}
 }
 
