@@ -1,0 +1,631 @@
+package fake
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// Engine defaults the fake applies where a spec leaves them out, as swarmkit does.
+const (
+	defaultRestartDelay      = 5 * time.Second
+	defaultMonitor           = 5 * time.Second
+	defaultHealthInterval    = 30 * time.Second
+	defaultHealthRetries     = 3
+	taskHistoryRetention     = 5
+	unhealthyErr             = "dockerexec: unhealthy container"
+	rolloutFailureMessageFmt = "update %s due to failure or early termination of task %s"
+)
+
+// task is a task in the store and what its lifecycle needs beyond swarm.Task.
+type task struct {
+	t   swarm.Task
+	svc *service
+	key string
+	gen int
+	// readyAt is when a replacement waiting with desired state ready may start (restart
+	// delay).
+	readyAt time.Time
+	// waitFor is the task a stop-first update replaces: this one starts once it has stopped.
+	waitFor *task
+	// replaces is the task a start-first update replaces: it stops once this one runs.
+	replaces   *task
+	startingAt time.Time
+	runningAt  time.Time
+	// noRestart marks an ended task the restart policy does not replace.
+	noRestart bool
+	// counted marks a failure already counted against its rollout.
+	counted   bool
+	container *containerObj
+}
+
+// taskFilters are the filters the engine accepts for tasks.
+var taskFilters = map[string]bool{"name": true, "id": true, "label": true, "service": true, "node": true, "desired-state": true, "up-to-date": true, "runtime": true}
+
+// TaskList lists tasks, history included. The service filter takes names or IDs and, like the
+// engine, fails for a service that does not exist; label matches the service's labels.
+func (f *Fake) TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error) {
+	if err := f.enter(ctx, "TaskList", options); err != nil {
+		return nil, err
+	}
+	if err := validateFilters(options.Filters, taskFilters); err != nil {
+		return nil, err
+	}
+	f.lock()
+	defer f.unlock()
+	svcIDs := map[string]bool{}
+	for _, ref := range options.Filters.Get("service") {
+		s, err := f.findService(ref)
+		if err != nil {
+			return nil, err
+		}
+		svcIDs[s.s.ID] = true
+	}
+	var out []swarm.Task
+	for _, s := range f.order {
+		if len(svcIDs) > 0 && !svcIDs[s.s.ID] {
+			continue
+		}
+		if !options.Filters.MatchKVList("label", s.s.Spec.Labels) {
+			continue
+		}
+		for _, t := range s.tasks {
+			if !matchPrefix(options.Filters, "id", t.t.ID) || !matchPrefix(options.Filters, "name", f.taskName(t)) ||
+				(options.Filters.Contains("node") && !options.Filters.ExactMatch("node", t.t.NodeID) && !options.Filters.ExactMatch("node", f.hostname)) ||
+				(options.Filters.Contains("desired-state") && !options.Filters.ExactMatch("desired-state", string(t.t.DesiredState))) {
+				continue
+			}
+			out = append(out, clone(t.t))
+		}
+	}
+	return out, nil
+}
+
+// step moves the world one step and reports whether anything changed: the orchestrators
+// create and retire tasks, tasks advance one state, rollouts take their next decision.
+func (f *Fake) step() bool {
+	now := f.now()
+	f.wakeAt = time.Time{}
+	changed := false
+	for _, s := range f.order {
+		if f.orchestrate(s, now) {
+			changed = true
+		}
+	}
+	for _, s := range f.order {
+		for _, t := range append([]*task(nil), s.tasks...) {
+			if f.advance(t, now) {
+				changed = true
+			}
+		}
+	}
+	for _, s := range f.order {
+		if f.rollout(s, now) {
+			changed = true
+		}
+		f.reap(s)
+	}
+	return changed
+}
+
+// orchestrate is swarmkit's orchestrator for one service: one live task per slot, replacement
+// of ended tasks by the restart policy, release of delayed replacements, scale down.
+func (f *Fake) orchestrate(s *service, now time.Time) bool {
+	changed := false
+	m := s.s.Spec.Mode
+	job := isJob(m)
+	var slots []int
+	maxActive := -1
+	switch {
+	case m.Replicated != nil:
+		for i := 1; i <= int(*m.Replicated.Replicas); i++ {
+			slots = append(slots, i)
+		}
+	case m.ReplicatedJob != nil:
+		for i := 0; i < int(*m.ReplicatedJob.TotalCompletions); i++ {
+			slots = append(slots, i)
+		}
+		maxActive = int(*m.ReplicatedJob.MaxConcurrent)
+	default: // global and global job: one task on the one node
+		slots = []int{0}
+	}
+	iter := uint64(0)
+	if job {
+		iter = s.s.JobStatus.JobIteration.Index
+	}
+	wanted := map[int]bool{}
+	for _, sl := range slots {
+		wanted[sl] = true
+	}
+	// Retire what no slot wants: scaled-down slots and tasks of an earlier job iteration.
+	for _, t := range s.tasks {
+		stale := !wanted[t.t.Slot] || (job && t.t.JobIteration != nil && t.t.JobIteration.Index != iter)
+		if stale && active(t) && t.t.Status.State != swarm.TaskStateComplete {
+			f.setDesired(t, swarm.TaskStateShutdown)
+			changed = true
+		}
+	}
+	activeCount := 0
+	for _, sl := range slots {
+		if cur := s.current(sl, iter); cur != nil && !terminal(cur.t.Status.State) {
+			activeCount++
+		}
+	}
+	runState := swarm.TaskStateRunning
+	if job {
+		runState = swarm.TaskStateComplete
+	}
+	for _, sl := range slots {
+		cur := s.current(sl, iter)
+		last := s.last(sl, iter)
+		switch {
+		case cur == nil && last != nil && (last.noRestart || (job && last.t.Status.State == swarm.TaskStateComplete)):
+			// Done, or not restarted by policy.
+		case cur == nil && last != nil && active(last):
+			// The slot's last task is still wanted (a completed job task).
+		case cur == nil:
+			if maxActive >= 0 && activeCount >= maxActive {
+				continue
+			}
+			f.newTask(s, sl, runState)
+			activeCount++
+			changed = true
+		case job && cur.t.Status.State == swarm.TaskStateComplete:
+			// A completed job task stays with desired state complete.
+		case terminal(cur.t.Status.State) && cur.t.DesiredState == swarm.TaskStateReady && now.Before(cur.readyAt):
+			// A replacement that failed while waiting out its restart delay (a missing image
+			// is rejected at once) keeps desired state ready until the delay has passed.
+			f.wake(cur.readyAt)
+		case terminal(cur.t.Status.State):
+			f.setDesired(cur, swarm.TaskStateShutdown)
+			changed = true
+			delay, ok := f.restart(s, cur)
+			if !ok {
+				cur.noRestart = true
+				continue
+			}
+			nt := f.newTask(s, sl, swarm.TaskStateReady)
+			nt.readyAt = now.Add(delay)
+			f.wake(nt.readyAt)
+		case cur.t.DesiredState == swarm.TaskStateReady:
+			if now.Before(cur.readyAt) {
+				f.wake(cur.readyAt)
+				continue
+			}
+			if cur.waitFor != nil && !terminal(cur.waitFor.t.Status.State) {
+				continue
+			}
+			f.setDesired(cur, runState)
+			changed = true
+		case cur.replaces != nil && cur.t.Status.State == swarm.TaskStateRunning && active(cur.replaces):
+			f.setDesired(cur.replaces, swarm.TaskStateShutdown)
+			changed = true
+		}
+		// Only the newest task of a slot stays wanted (the one a start-first update
+		// replaces stays until its replacement runs).
+		if cur = s.current(sl, iter); cur != nil {
+			for _, t := range s.tasks {
+				if t != cur && t != cur.replaces && t.t.Slot == sl && active(t) && t.t.Status.State != swarm.TaskStateComplete {
+					f.setDesired(t, swarm.TaskStateShutdown)
+					changed = true
+				}
+			}
+		}
+	}
+	return changed
+}
+
+// restart applies the task template's restart policy to an ended task: whether to replace it
+// and after which delay. Services restart on any exit by default, jobs on failure only.
+func (f *Fake) restart(s *service, t *task) (time.Duration, bool) {
+	cond := swarm.RestartPolicyConditionAny
+	if isJob(s.s.Spec.Mode) {
+		cond = swarm.RestartPolicyConditionOnFailure
+	}
+	delay := defaultRestartDelay
+	var maxAttempts uint64
+	if rp := s.s.Spec.TaskTemplate.RestartPolicy; rp != nil {
+		cond = rp.Condition
+		if rp.Delay != nil {
+			delay = *rp.Delay
+		}
+		if rp.MaxAttempts != nil {
+			maxAttempts = *rp.MaxAttempts
+		}
+	}
+	switch cond {
+	case swarm.RestartPolicyConditionNone:
+		return 0, false
+	case swarm.RestartPolicyConditionOnFailure:
+		if t.t.Status.State == swarm.TaskStateComplete {
+			return 0, false
+		}
+	}
+	if maxAttempts > 0 {
+		var n uint64
+		for _, o := range s.tasks {
+			if o.t.Slot == t.t.Slot && o.key == t.key && terminal(o.t.Status.State) && o.t.Status.State != swarm.TaskStateShutdown {
+				n++
+			}
+		}
+		if n >= maxAttempts {
+			return 0, false
+		}
+	}
+	return delay, true
+}
+
+// advance moves one task one state toward its desired state, as the node's agent would.
+func (f *Fake) advance(t *task, now time.Time) bool {
+	st, desired := t.t.Status.State, t.t.DesiredState
+	if terminal(st) {
+		return false
+	}
+	if desired == swarm.TaskStateShutdown || desired == swarm.TaskStateRemove {
+		f.stopContainer(t, 0)
+		f.transition(t, swarm.TaskStateShutdown, "shutdown")
+		return true
+	}
+	switch st {
+	case swarm.TaskStateNew:
+		f.transition(t, swarm.TaskStatePending, "pending task scheduling")
+	case swarm.TaskStatePending:
+		t.t.NodeID = f.node.ID
+		f.transition(t, swarm.TaskStateAssigned, "scheduler assigned task to node")
+	case swarm.TaskStateAssigned:
+		f.transition(t, swarm.TaskStateAccepted, "accepted")
+	case swarm.TaskStateAccepted:
+		f.transition(t, swarm.TaskStatePreparing, "preparing")
+	case swarm.TaskStatePreparing:
+		ref := t.t.Spec.ContainerSpec.Image
+		if !f.imagePresent(ref) {
+			t.t.Status.Err = "No such image: " + ref
+			t.t.Status.ContainerStatus = &swarm.ContainerStatus{}
+			f.transition(t, swarm.TaskStateRejected, "preparing")
+			return true
+		}
+		f.transition(t, swarm.TaskStateReady, "prepared")
+	case swarm.TaskStateReady:
+		if desired == swarm.TaskStateReady {
+			return false
+		}
+		f.startContainer(t)
+		t.startingAt = now
+		f.transition(t, swarm.TaskStateStarting, "starting")
+	case swarm.TaskStateStarting:
+		if hc := t.t.Spec.ContainerSpec.Healthcheck; hasHealthcheck(hc) {
+			if f.unhealthy[t.svc.s.Spec.Name] {
+				due := t.startingAt.Add(healthTimeout(hc))
+				if now.Before(due) {
+					f.wake(due)
+					return false
+				}
+				f.emitContainer(t, "health_status: unhealthy", nil)
+				f.stopContainer(t, 0)
+				t.t.Status.Err = unhealthyErr
+				f.transition(t, swarm.TaskStateFailed, "started")
+				return true
+			}
+			f.emitContainer(t, "health_status: healthy", nil)
+		}
+		t.runningAt = now
+		f.transition(t, swarm.TaskStateRunning, "started")
+	case swarm.TaskStateRunning:
+		code, crash := f.crashService[t.svc.s.Spec.Name]
+		if !crash {
+			code, crash = f.crashImage[imageKey(t.t.Spec.ContainerSpec.Image)]
+		}
+		if !crash && f.crashFn != nil {
+			code, crash = f.crashFn(t.svc.s.Spec.Name, t.t.Spec)
+		}
+		switch {
+		case crash && code != 0:
+			f.stopContainer(t, code)
+			t.t.Status.Err = fmt.Sprintf("task: non-zero exit (%d)", code)
+			f.transition(t, swarm.TaskStateFailed, "started")
+		case crash || desired == swarm.TaskStateComplete:
+			f.stopContainer(t, 0)
+			f.transition(t, swarm.TaskStateComplete, "finished")
+		default:
+			return false
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// rollout is swarmkit's updater for one service: replace out-of-date tasks slot by slot
+// (Parallelism at a time, stop-first or start-first), apply the failure action when a new task
+// fails, and complete once every slot runs the new spec for a monitor period.
+func (f *Fake) rollout(s *service, now time.Time) bool {
+	us := s.s.UpdateStatus
+	if us == nil || (us.State != swarm.UpdateStateUpdating && us.State != swarm.UpdateStateRollbackStarted) {
+		return false
+	}
+	back := us.State == swarm.UpdateStateRollbackStarted
+	cfg := s.s.Spec.UpdateConfig
+	if back {
+		cfg = s.s.Spec.RollbackConfig
+	}
+	if cfg == nil {
+		cfg = &swarm.UpdateConfig{Parallelism: 1}
+	}
+	monitor := cfg.Monitor
+	if monitor == 0 {
+		monitor = defaultMonitor
+	}
+	var slots []*task
+	for _, sl := range s.slotNumbers() {
+		if cur := s.current(sl, 0); cur != nil {
+			slots = append(slots, cur)
+		}
+	}
+	for _, t := range s.tasks {
+		if t.gen == s.updateGen && t.key == s.key && !t.counted &&
+			(t.t.Status.State == swarm.TaskStateFailed || t.t.Status.State == swarm.TaskStateRejected) {
+			t.counted = true
+			s.failures++
+			if len(slots) == 0 || float32(s.failures)/float32(len(slots)) > cfg.MaxFailureRatio {
+				return f.failRollout(s, t, cfg.FailureAction, back, now)
+			}
+		}
+	}
+	var dirty, inflight []*task
+	var lastRunning time.Time
+	for _, cur := range slots {
+		switch {
+		case cur.key != s.key:
+			dirty = append(dirty, cur)
+		case cur.t.Status.State != swarm.TaskStateRunning:
+			inflight = append(inflight, cur)
+		case cur.runningAt.After(lastRunning):
+			lastRunning = cur.runningAt
+		}
+	}
+	changed := false
+	for len(dirty) > 0 && (cfg.Parallelism == 0 || uint64(len(inflight)) < cfg.Parallelism) {
+		old := dirty[0]
+		dirty = dirty[1:]
+		if cfg.Order == swarm.UpdateOrderStartFirst {
+			nt := f.newTask(s, old.t.Slot, swarm.TaskStateRunning)
+			nt.replaces = old
+			inflight = append(inflight, nt)
+		} else {
+			f.setDesired(old, swarm.TaskStateShutdown)
+			nt := f.newTask(s, old.t.Slot, swarm.TaskStateReady)
+			nt.waitFor = old
+			inflight = append(inflight, nt)
+		}
+		changed = true
+	}
+	if len(dirty) > 0 || (len(inflight) > 0 && !back) {
+		return changed
+	}
+	// A rollback is done once every slot has a task of the restored spec; an update once
+	// they all run and a monitor period has passed without failure.
+	if !back && now.Before(lastRunning.Add(monitor)) {
+		f.wake(lastRunning.Add(monitor))
+		return changed
+	}
+	state, msg := swarm.UpdateStateCompleted, "update completed"
+	if back {
+		state, msg = swarm.UpdateStateRollbackCompleted, "rollback completed"
+	}
+	f.setUpdateState(s, state, msg, now, true)
+	return true
+}
+
+// failRollout applies the failure action for the failed task t.
+func (f *Fake) failRollout(s *service, t *task, action string, back bool, now time.Time) bool {
+	switch {
+	case action == swarm.UpdateFailureActionContinue:
+		return true
+	case action == swarm.UpdateFailureActionRollback && !back && s.s.PreviousSpec != nil:
+		old := s.s.Spec.Name
+		prev := *s.s.PreviousSpec
+		attrs := map[string]string{"name": old}
+		if oi, ni := s.s.Spec.TaskTemplate.ContainerSpec.Image, prev.TaskTemplate.ContainerSpec.Image; oi != ni {
+			attrs["image.old"], attrs["image.new"] = oi, ni
+		}
+		s.s.Spec = prev
+		s.s.PreviousSpec = nil
+		s.key = taskKey(prev)
+		s.s.Endpoint = f.endpoint(prev)
+		f.startRollout(s, swarm.UpdateStateRollbackStarted, fmt.Sprintf(rolloutFailureMessageFmt, "rolled back", t.t.ID))
+		return true
+	case back:
+		f.setUpdateState(s, swarm.UpdateStateRollbackPaused, fmt.Sprintf("rollback paused due to failure or early termination of task %s", t.t.ID), now, false)
+		return true
+	default:
+		f.setUpdateState(s, swarm.UpdateStatePaused, fmt.Sprintf(rolloutFailureMessageFmt, "paused", t.t.ID), now, false)
+		return true
+	}
+}
+
+// startRollout begins an update or rollback of the service's current spec.
+func (f *Fake) startRollout(s *service, state swarm.UpdateState, msg string) {
+	now := f.now()
+	s.updateGen++
+	s.failures = 0
+	old := ""
+	if s.s.UpdateStatus != nil {
+		old = string(s.s.UpdateStatus.State)
+	}
+	s.s.UpdateStatus = &swarm.UpdateStatus{State: state, StartedAt: &now, Message: msg}
+	s.s.Version = f.bump()
+	s.s.UpdatedAt = now
+	f.emitUpdateState(s, old, string(state))
+}
+
+func (f *Fake) setUpdateState(s *service, state swarm.UpdateState, msg string, now time.Time, completed bool) {
+	us := s.s.UpdateStatus
+	old := us.State
+	us.State, us.Message = state, msg
+	if completed {
+		us.CompletedAt = &now
+	}
+	s.s.Version = f.bump()
+	f.emitUpdateState(s, string(old), string(state))
+}
+
+func (f *Fake) emitUpdateState(s *service, old, state string) {
+	attrs := map[string]string{"name": s.s.Spec.Name, "updatestate.new": state}
+	if old != "" {
+		attrs["updatestate.old"] = old
+	}
+	f.emit("service", "update", s.s.ID, attrs, "swarm")
+}
+
+// reap drops the oldest ended tasks of a slot beyond the task history retention limit.
+func (f *Fake) reap(s *service) {
+	perSlot := map[int]int{}
+	for _, t := range s.tasks {
+		perSlot[t.t.Slot]++
+	}
+	kept := s.tasks[:0]
+	for _, t := range s.tasks {
+		if perSlot[t.t.Slot] > taskHistoryRetention && !active(t) && terminal(t.t.Status.State) {
+			perSlot[t.t.Slot]--
+			f.removeContainer(t)
+			delete(f.tasks, t.t.ID)
+			continue
+		}
+		kept = append(kept, t)
+	}
+	for i := len(kept); i < len(s.tasks); i++ {
+		s.tasks[i] = nil
+	}
+	s.tasks = kept
+}
+
+// newTask creates a task of the service's current spec in slot.
+func (f *Fake) newTask(s *service, slot int, desired swarm.TaskState) *task {
+	now := f.now()
+	t := &task{svc: s, key: s.key, gen: s.updateGen}
+	t.t = swarm.Task{
+		ID:           f.newID(),
+		Annotations:  swarm.Annotations{Labels: map[string]string{}},
+		Spec:         taskSpec(s.s.Spec),
+		ServiceID:    s.s.ID,
+		Slot:         slot,
+		DesiredState: desired,
+		Status:       swarm.TaskStatus{Timestamp: now, State: swarm.TaskStateNew, Message: "created", PortStatus: swarm.PortStatus{}},
+	}
+	t.t.Version = f.bump()
+	t.t.CreatedAt, t.t.UpdatedAt = now, now
+	m := s.s.Spec.Mode
+	if m.Global != nil || m.GlobalJob != nil {
+		t.t.NodeID = f.node.ID
+	}
+	if isJob(m) {
+		t.t.JobIteration = &swarm.Version{Index: s.s.JobStatus.JobIteration.Index}
+	}
+	s.tasks = append(s.tasks, t)
+	f.tasks[t.t.ID] = t
+	return t
+}
+
+func (f *Fake) transition(t *task, state swarm.TaskState, msg string) {
+	now := f.now()
+	t.t.Status.State, t.t.Status.Message, t.t.Status.Timestamp = state, msg, now
+	t.t.Version = f.bump()
+	t.t.UpdatedAt = now
+}
+
+func (f *Fake) setDesired(t *task, d swarm.TaskState) {
+	t.t.DesiredState = d
+	t.t.Version = f.bump()
+	t.t.UpdatedAt = f.now()
+}
+
+// taskName is the engine's task (and container) name: service.slot.id, or service.node.id
+// for tasks without a slot (global services, the first job slot).
+func (f *Fake) taskName(t *task) string {
+	mid := t.t.NodeID
+	if t.t.Slot != 0 {
+		mid = strconv.Itoa(t.t.Slot)
+	}
+	if mid == "" {
+		mid = f.node.ID
+	}
+	return t.svc.s.Spec.Name + "." + mid + "." + t.t.ID
+}
+
+// current is the newest wanted task of a slot (of job iteration iter for jobs).
+func (s *service) current(slot int, iter uint64) *task {
+	for i := len(s.tasks) - 1; i >= 0; i-- {
+		t := s.tasks[i]
+		if t.t.Slot == slot && active(t) && (t.t.JobIteration == nil || t.t.JobIteration.Index == iter) {
+			return t
+		}
+	}
+	return nil
+}
+
+// last is the newest task of a slot whatever its state.
+func (s *service) last(slot int, iter uint64) *task {
+	for i := len(s.tasks) - 1; i >= 0; i-- {
+		t := s.tasks[i]
+		if t.t.Slot == slot && (t.t.JobIteration == nil || t.t.JobIteration.Index == iter) {
+			return t
+		}
+	}
+	return nil
+}
+
+// slotNumbers lists the slots of a replicated or global service.
+func (s *service) slotNumbers() []int {
+	if r := s.s.Spec.Mode.Replicated; r != nil {
+		out := make([]int, 0, *r.Replicas)
+		for i := 1; i <= int(*r.Replicas); i++ {
+			out = append(out, i)
+		}
+		return out
+	}
+	if s.s.Spec.Mode.Global != nil {
+		return []int{0}
+	}
+	return nil
+}
+
+// active reports whether the orchestrator still wants the task.
+func active(t *task) bool {
+	switch t.t.DesiredState {
+	case swarm.TaskStateShutdown, swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		return false
+	}
+	return true
+}
+
+func terminal(s swarm.TaskState) bool {
+	switch s {
+	case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected,
+		swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		return true
+	}
+	return false
+}
+
+// hasHealthcheck reports whether a task has a healthcheck of its own; images here carry
+// none, as the probe images do.
+func hasHealthcheck(hc *container.HealthConfig) bool {
+	return hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE"
+}
+
+// healthTimeout is how long an unhealthy container stays starting before it fails: the start
+// period, then the retries at the check interval.
+func healthTimeout(hc *container.HealthConfig) time.Duration {
+	interval, retries := hc.Interval, hc.Retries
+	if interval == 0 {
+		interval = defaultHealthInterval
+	}
+	if retries == 0 {
+		retries = defaultHealthRetries
+	}
+	return hc.StartPeriod + interval*time.Duration(retries)
+}
