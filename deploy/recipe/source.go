@@ -129,6 +129,11 @@ func (c *Cache) openMirror(ctx context.Context, rawURL string) (*Source, error) 
 // clone makes the mirror in a temporary directory and renames it into place, so that an
 // interrupted clone never leaves a half mirror behind. The caller holds the exclusive lock.
 func (s *Source) clone(ctx context.Context) error {
+	// Leftovers of a clone whose process was killed: nobody else clones under our lock.
+	stale, _ := filepath.Glob(s.path + ".tmp-*")
+	for _, p := range stale {
+		_ = os.RemoveAll(p)
+	}
 	tmp, err := os.MkdirTemp(filepath.Dir(s.path), filepath.Base(s.path)+".tmp-")
 	if err != nil {
 		return err

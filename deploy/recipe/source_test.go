@@ -167,6 +167,21 @@ func TestMirror(t *testing.T) {
 	if len(mirrors) != 1 {
 		t.Fatalf("mirrors under the cache dir: %v", mirrors)
 	}
+
+	// A clone killed half way leaves a temporary directory; a later clone clears it.
+	leftover := mirrors[0] + ".tmp-12345"
+	if err := os.MkdirAll(filepath.Join(leftover, "objects"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(mirrors[0]); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = cache.Open(t.Context(), url); err != nil {
+		t.Fatalf("Open after the mirror was lost: %v", err)
+	}
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("leftover of a killed clone is still there: %v", err)
+	}
 	branch, tip, err := s.TargetBranch(t.Context(), "")
 	if err != nil || branch != "master" || tip != c["tip"] {
 		t.Fatalf("TargetBranch() = %s, %s, %v", branch, tip, err)
