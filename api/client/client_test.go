@@ -36,14 +36,18 @@ var (
 	_ objects = (*client.Client)(nil)
 )
 
-func start(t *testing.T) (*client.Client, *store.Store) {
+func start(t *testing.T, o ...store.Options) (*client.Client, *store.Store) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "sr")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	st, err := store.Open(filepath.Join(dir, "store.db"), store.Options{})
+	var so store.Options
+	if len(o) > 0 {
+		so = o[0]
+	}
+	st, err := store.Open(filepath.Join(dir, "store.db"), so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,5 +237,30 @@ func TestWatchThroughAPI(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("no event, want %s", w)
 		}
+	}
+}
+
+func TestWatchTooOldRelistsThroughAPI(t *testing.T) {
+	c, _ := start(t, store.Options{History: 1})
+	ctx := t.Context()
+	for _, n := range []string{"a", "b", "c", "d"} {
+		if err := c.Create(ctx, testRun(n, "r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch, err := c.Watch(ctx, v1alpha1.KindTestRun, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-ch:
+		if ev.Type != store.Relist {
+			t.Fatalf("event = %s, want RELIST", ev.Type)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no RELIST")
+	}
+	if _, ok := <-ch; ok {
+		t.Error("stream open after RELIST")
 	}
 }

@@ -39,7 +39,7 @@ func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, t
 			}
 			ref.UID = m.UID
 		}
-		b := tx.Bucket(bucketEvents)
+		b := tx.Bucket([]byte(bucketEvents))
 		key := eventsKey(ref.Kind, ref.Name)
 		events, err := decodeEvents(b.Get(key))
 		if err != nil {
@@ -93,7 +93,7 @@ func (s *Store) Events(ctx context.Context, kind, name string) ([]v1alpha1.Event
 			return ErrNotFound
 		}
 		var err error
-		events, err = decodeEvents(tx.Bucket(bucketEvents).Get(eventsKey(kind, name)))
+		events, err = decodeEvents(tx.Bucket([]byte(bucketEvents)).Get(eventsKey(kind, name)))
 		return err
 	})
 	if err != nil {

@@ -98,7 +98,7 @@ func (s *Store) remove(tx *bolt.Tx, kind string, f fields, m v1alpha1.ObjectMeta
 	if err := tx.Bucket([]byte(kind)).Delete([]byte(m.Name)); err != nil {
 		return nil, nil, err
 	}
-	if err := tx.Bucket(bucketEvents).Delete(eventsKey(kind, m.Name)); err != nil {
+	if err := tx.Bucket([]byte(bucketEvents)).Delete(eventsKey(kind, m.Name)); err != nil {
 		return nil, nil, err
 	}
 	if err := f.setMeta(m); err != nil {

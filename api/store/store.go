@@ -53,13 +53,11 @@ func (o *Options) defaults() {
 	}
 }
 
-// Kinds the store keeps, one bbolt bucket each.
-var kinds = [...]string{v1alpha1.KindRecipe, v1alpha1.KindTestRun}
-
-var (
-	bucketMeta   = []byte("meta")
-	bucketEvents = []byte("events")
-	keyRV        = []byte("resourceVersion")
+// Buckets besides the one per kind, and the key of the global resourceVersion in bucketMeta.
+const (
+	bucketMeta   = "meta"
+	bucketEvents = "events"
+	keyRV        = "resourceVersion"
 )
 
 // Store keeps objects in one bbolt file. It is safe for concurrent use.
@@ -92,8 +90,8 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	s := &Store{db: db, o: o, subs: map[*subscriber]struct{}{}}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range append([][]byte{bucketMeta, bucketEvents}, kindBuckets()...) {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+		for _, name := range []string{bucketMeta, bucketEvents, v1alpha1.KindRecipe, v1alpha1.KindTestRun} {
+			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return err
 			}
 		}
@@ -128,16 +126,8 @@ func (s *Store) ResourceVersion() string {
 	return formatRV(s.rv)
 }
 
-func kindBuckets() [][]byte {
-	out := make([][]byte, 0, len(kinds))
-	for _, k := range kinds {
-		out = append(out, []byte(k))
-	}
-	return out
-}
-
 func readRV(tx *bolt.Tx) uint64 {
-	b := tx.Bucket(bucketMeta).Get(keyRV)
+	b := tx.Bucket([]byte(bucketMeta)).Get([]byte(keyRV))
 	if len(b) != 8 {
 		return 0
 	}
@@ -150,7 +140,7 @@ func nextRV(tx *bolt.Tx) (uint64, error) {
 	rv := readRV(tx) + 1
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], rv)
-	if err := tx.Bucket(bucketMeta).Put(keyRV, b[:]); err != nil {
+	if err := tx.Bucket([]byte(bucketMeta)).Put([]byte(keyRV), b[:]); err != nil {
 		return 0, err
 	}
 	return rv, nil
