@@ -372,6 +372,9 @@ func versions(repo *git.Repository) ([]Version, error) {
 			return nil
 		}
 		h, err := peel(repo, r.Hash())
+		if errors.Is(err, object.ErrUnsupportedObject) || errors.Is(err, plumbing.ErrObjectNotFound) {
+			return nil // a tag of a tree or blob names no release
+		}
 		if err != nil {
 			return fmt.Errorf("tag %s: %w", tag, err)
 		}

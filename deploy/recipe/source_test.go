@@ -88,6 +88,9 @@ func TestResolve(t *testing.T) {
 func TestVersions(t *testing.T) {
 	r, c := recipeHistory(t, "main")
 	r.git("tag", "0.10.0+4.0.0", c["tip"])
+	// A release-looking tag of a tree names no release.
+	r.git("tag", "0.11.0+5.0.0", c["tip"]+"^{tree}")
+	r.git("tag", "-a", "-m", "tree", "0.12.0+5.0.0", c["tip"]+"^{tree}")
 	s := openLocal(t, r.dir)
 	got, err := s.Versions(t.Context())
 	if err != nil {
