@@ -1,7 +1,22 @@
 // Package render turns compose files into the swarm objects of one stack, exactly as
-// `docker stack deploy` would create them: it uses docker/cli's compose loader and converter.
+// `docker stack deploy` would create them: it uses docker/cli's compose loader and converter
+// (cli/compose/loader, cli/compose/convert), the same calls in the same order.
 //
-// A render is a pure function of its inputs: an ordered list of compose files, inline overlay
-// fragments and an explicit environment for interpolation. The process environment never
-// leaks into a render unless the caller passes it. render talks to no engine.
+// A render is a pure function of its inputs: an ordered list of compose files (see
+// ComposeFiles for COMPOSE_FILE), inline overlay fragments merged after them, and an
+// explicit environment for interpolation. The process environment never leaks into a render
+// unless the caller passes it. Stack.Digest identifies the result; ServiceDigest identifies
+// one service spec, for deciding that a service is unchanged.
+//
+// render reads files but talks to no engine. The converter wants an engine only to look up
+// the IDs of referenced secrets and configs; render answers from the stack's own
+// declarations and leaves the IDs empty for the apply step (Stack.ResolveIDs). External
+// networks, secrets and configs are listed for the apply step to check.
+//
+// Bad input gives an *Error that names the file ("overlay[i]" for overlays) and, where the
+// loader's message or the document allows, the key path and line. Secret data never appears
+// in errors, and Stack prints and marshals without it.
+//
+// render must not call an engine, log, or read anything but the files its options name and
+// the files those reference (env_file, secret and config files).
 package render

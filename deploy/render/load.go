@@ -93,10 +93,13 @@ func load(sources []source, workingDir string, env map[string]string) (*composet
 		Environment: env,
 	}
 	for _, src := range sources {
+		if err := inlineEnvFiles(src, workingDir, env); err != nil {
+			return nil, nil, err
+		}
 		one := details
 		one.ConfigFiles = []composetypes.ConfigFile{{Filename: src.name, Config: src.dict}}
 		if err := guard(func() error { _, err := loader.Load(one); return err }); err != nil {
-			return nil, nil, loadError(src, workingDir, err)
+			return nil, nil, loadError(src, err)
 		}
 	}
 
@@ -143,20 +146,8 @@ func guard(f func() error) (err error) {
 }
 
 // loadError turns an error of the loader for one source into an *Error. Forbidden options
-// get docker's explanation and the key of the first service that uses one; an env_file that
-// cannot be read is blamed on the env_file key that names it.
-func loadError(src source, workingDir string, err error) *Error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		e := &Error{File: src.name, Err: err}
-		if path := envFileKey(src, workingDir, pe.Path); path != nil {
-			e.Path = strings.Join(path, ".")
-			if line, depth := findLine(src.raw, path); depth == len(path) {
-				e.Line = line
-			}
-		}
-		return e
-	}
+// get docker's explanation and the key of the first service that uses one.
+func loadError(src source, err error) *Error {
 	var fpe *loader.ForbiddenPropertiesError
 	if !errors.As(err, &fpe) {
 		return fileError(src, err)
@@ -182,27 +173,6 @@ func loadError(src source, workingDir string, err error) *Error {
 		}
 	}
 	return e
-}
-
-// envFileKey finds the env_file entry of src that resolves to file, as services.<name>.env_file.
-func envFileKey(src source, workingDir, file string) []string {
-	services, _ := src.dict["services"].(map[string]any)
-	for _, svc := range slices.Sorted(maps.Keys(services)) {
-		dict, _ := services[svc].(map[string]any)
-		var entries []any
-		switch v := dict["env_file"].(type) {
-		case string:
-			entries = []any{v}
-		case []any:
-			entries = v
-		}
-		for _, entry := range entries {
-			if name, ok := entry.(string); ok && resolve(workingDir, name) == file {
-				return []string{"services", svc, "env_file"}
-			}
-		}
-	}
-	return nil
 }
 
 // checkImages rejects services without a valid image reference, as docker's stack loader
