@@ -82,6 +82,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Dura
 		Handler:           h,
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
