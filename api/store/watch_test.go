@@ -182,3 +182,43 @@ func TestCloseEndsWatches(t *testing.T) {
 		t.Error("watch on a closed store succeeded")
 	}
 }
+
+// Concurrent writers: the watcher still sees every change once, in resourceVersion order.
+func TestWatchOrderWithConcurrentWriters(t *testing.T) {
+	s, _ := openStore(t, store.Options{})
+	ctx := t.Context()
+	ch, err := s.Watch(ctx, v1alpha1.KindTestRun, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 4, 25
+	errc := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				if err := s.Create(ctx, testRun(fmt.Sprintf("w%d-%d", w, i), "r")); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	prev := uint64(0)
+	for range writers * each {
+		ev := next(t, ch)
+		m := ev.Object.GetObjectMeta()
+		var rv uint64
+		fmt.Sscan(m.ResourceVersion, &rv)
+		if ev.Type != store.Added || rv != prev+1 || seen[m.Name] {
+			t.Fatalf("event %s %s rv %d after %d (seen before: %t)", ev.Type, m.Name, rv, prev, seen[m.Name])
+		}
+		seen[m.Name], prev = true, rv
+	}
+}
