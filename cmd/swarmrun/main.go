@@ -13,6 +13,7 @@ import (
 
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/stackcmd"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -47,6 +48,7 @@ convergence and prune by default.`,
 	}
 	g.Bind(root)
 	root.AddCommand(newVersionCommand())
+	root.AddCommand(stackcmd.Command(g))
 	root.AddCommand(objcmd.Commands(g, objcmd.Options{})...)
 	return root
 }
