@@ -38,6 +38,12 @@ type Observation struct {
 	// loop. Events are node-local: tasks on other nodes are missing, which only makes the
 	// failure reason less precise.
 	Health map[string]string
+	// SeenRunning maps task IDs to when the observer first saw them running. Stability is
+	// timed from the later of that and the task's status timestamp: the manager learns of a
+	// crash a little after it happens, and under load that lag can eat into a window timed
+	// from the timestamp alone. Tasks already running at the observer's first look are absent
+	// (or zero), so a service that ran before the wait converges at once.
+	SeenRunning map[string]time.Time
 }
 
 // Policy sets how strict Judge is.
@@ -260,14 +266,18 @@ func (j judging) global(v *Verdict, now time.Time) {
 // should hold a task but hold none yet.
 func (j judging) judgeGroups(v *Verdict, groups map[string][]swarm.Task, missing []string, now time.Time) {
 	var latest time.Time
-	var waiting []string
+	var waiting, restarted []string
 	for _, key := range sortedKeys(groups) {
 		tasks := groups[key]
 		newest := tasks[0]
 		if newest.DesiredState == swarm.TaskStateRunning && newest.Status.State == swarm.TaskStateRunning && j.usable[newest.NodeID] {
 			v.Running++
-			latest = later(latest, newest.Status.Timestamp)
+			latest = later(latest, later(newest.Status.Timestamp, j.o.SeenRunning[newest.ID]))
 			v.Tasks = append(v.Tasks, j.summary(newest))
+			if len(tasks) > 1 && ended(tasks[1].Status.State, false) {
+				// A restart: say what ended before, in case this run does not last either.
+				restarted = append(restarted, placeOf(newest)+j.lastFailure(tasks))
+			}
 			continue
 		}
 		if !live(newest) && newest.Status.State == swarm.TaskStateShutdown {
@@ -288,6 +298,9 @@ func (j judging) judgeGroups(v *Verdict, groups map[string][]swarm.Task, missing
 	}
 	if v.Phase == PhaseFailed {
 		return
+	}
+	if short := v.Desired - v.Running - len(waiting); missing == nil && short > 0 {
+		waiting = append(waiting, fmt.Sprintf("%d replica(s) with no task of the current spec yet", short))
 	}
 	for _, id := range missing {
 		waiting = append(waiting, fmt.Sprintf("node %s: no task yet", shortID(id)))
@@ -315,6 +328,9 @@ func (j judging) judgeGroups(v *Verdict, groups map[string][]swarm.Task, missing
 		if now.Before(v.StableAt) {
 			v.Phase = PhaseStabilising
 			v.Message = fmt.Sprintf("%d/%d running; making sure they stay up for %s", v.Running, v.Desired, max(0, window))
+			if len(restarted) > 0 {
+				v.Message += "; restarted: " + strings.Join(restarted, "; ")
+			}
 			return
 		}
 		v.Phase = PhaseConverged
@@ -542,6 +558,13 @@ func (j judging) summary(tk swarm.Task) TaskSummary {
 		s.Health = "starting"
 	}
 	return s
+}
+
+func placeOf(tk swarm.Task) string {
+	if tk.Slot > 0 {
+		return fmt.Sprintf("slot %d", tk.Slot)
+	}
+	return "node " + shortID(tk.NodeID)
 }
 
 func modeOf(svc swarm.Service) string {

@@ -65,7 +65,7 @@ func (o Options) withDefaults() Options {
 // is an *Error when a service failed or the bound passed.
 func Wait(ctx context.Context, e Engine, targets []Target, o Options) (*Report, error) {
 	o = o.withDefaults()
-	w := &waiter{e: e, o: o, start: o.Now(), log: logr.FromContextOrDiscard(ctx).WithName("converge"), health: map[string]string{}}
+	w := &waiter{e: e, o: o, start: o.Now(), log: logr.FromContextOrDiscard(ctx).WithName("converge"), health: map[string]string{}, seenRunning: map[string]time.Time{}}
 	if err := w.resolve(ctx, targets); err != nil {
 		return w.report(), err
 	}
@@ -86,6 +86,9 @@ type waiter struct {
 	byID  map[string]*tracked
 	// health is the last health status per container, from events.
 	health map[string]string
+	// seenRunning is when each task was first seen running (zero: at the first look).
+	seenRunning map[string]time.Time
+	looked      bool
 }
 
 // tracked is one target and what Wait last learnt about it.
@@ -215,6 +218,18 @@ func (w *waiter) look(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("observe services: %w", err)
 	}
 	now := w.o.Now()
+	for _, ob := range obs {
+		for _, tk := range ob.Tasks {
+			if _, ok := w.seenRunning[tk.ID]; !ok && tk.Status.State == swarm.TaskStateRunning {
+				seen := now
+				if !w.looked {
+					seen = time.Time{}
+				}
+				w.seenRunning[tk.ID] = seen
+			}
+		}
+	}
+	w.looked = true
 	policy := Policy{Window: w.o.Stable, MaxFailures: w.o.MaxFailures}
 	var failures []ServiceFailure
 	for _, t := range w.svcs {
@@ -223,7 +238,7 @@ func (w *waiter) look(ctx context.Context) (bool, error) {
 		}
 		ob, ok := obs[t.ServiceID]
 		if ok {
-			ob.Health = w.health
+			ob.Health, ob.SeenRunning = w.health, w.seenRunning
 			t.verdict = Judge(ob, t.Target, policy, now)
 		} else {
 			t.verdict = Verdict{Phase: PhaseFailed, Reason: ServiceRemoved, Message: "service was removed while waiting",

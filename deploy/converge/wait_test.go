@@ -62,7 +62,7 @@ func withReplicas(n uint64) specOption {
 func withHealthcheck(interval time.Duration, retries int) specOption {
 	return func(s *swarm.ServiceSpec) {
 		s.TaskTemplate.ContainerSpec.Healthcheck = &container.HealthConfig{
-			Test: []string{"CMD", "/probe", "-health"}, Interval: interval, Timeout: interval, Retries: retries,
+			Test: []string{"CMD", "/probe", "-health"}, Interval: interval, Timeout: 3 * time.Second, Retries: retries,
 		}
 	}
 }
@@ -333,11 +333,17 @@ func TestWaitTimeoutNamesUnconvergedServices(t *testing.T) {
 	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
 	t.Parallel()
 	stack := swarmtest.StackName(t, c, "cv-tmo")
+	// A service that converged before: the bound must not be spent on its start.
 	ok := create(t, c, probeSpec(stack, "ok", swarmtest.ProbeV1))
+	mustConverge(t, c, []converge.Target{ok}, converge.Options{})
 	// A healthcheck that never passes within the bound: the task stays "starting".
 	slow := create(t, c, probeSpec(stack, "slow", swarmtest.ProbeV1,
 		withEnv("PROBE_UNHEALTHY=1"), withHealthcheck(time.Minute, 3)))
-	crash := create(t, c, probeSpec(stack, "crash", swarmtest.ProbeV1, withArgs("-exit", "3", "-after", "100ms")))
+	crash := create(t, c, probeSpec(stack, "crash", swarmtest.ProbeV1, withArgs("-exit", "3")))
+	swarmtest.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+		tasks, err := c.TaskList(t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", crash.ServiceID))})
+		return err == nil && slices.ContainsFunc(tasks, func(tk swarm.Task) bool { return tk.Status.State == swarm.TaskStateFailed })
+	}, "service %s never crashed", crash.Name)
 	start := time.Now()
 	rep, err := converge.Wait(t.Context(), c, []converge.Target{ok, slow, crash}, converge.Options{Timeout: 4 * time.Second, MaxFailures: -1})
 	took := time.Since(start)
@@ -358,6 +364,9 @@ func TestWaitTimeoutNamesUnconvergedServices(t *testing.T) {
 	}
 	if strings.Join(names, ",") != slow.Name+","+crash.Name {
 		t.Errorf("timeout names %v, want %s and %s", names, slow.Name, crash.Name)
+	}
+	for _, s := range rep.Services {
+		t.Logf("report: %s %s %s %v", s.Name, s.Phase, s.Message, s.Tasks)
 	}
 	if rep.Services[0].Phase != converge.PhaseConverged {
 		t.Errorf("service %s: phase %s in the report, want Converged", ok.Name, rep.Services[0].Phase)
@@ -385,4 +394,15 @@ func TestWaitReplicatedJobCompletes(t *testing.T) {
 	bad := create(t, c, job("bad", "-exit", "4"))
 	_, err := converge.Wait(t.Context(), c, []converge.Target{bad}, converge.Options{Timeout: 30 * time.Second})
 	wantError(t, err, converge.TaskFailed, bad.Name, "will not be restarted")
+}
+
+func TestWaitCrashLoopNeverConverges(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-loop")
+	// Each task runs 300 ms, then crashes: "running" is seen often, never for the window.
+	crash := create(t, c, probeSpec(stack, "crash", swarmtest.ProbeV1, withArgs("-exit", "1", "-after", "300ms")))
+	_, err := converge.Wait(t.Context(), c, []converge.Target{crash}, converge.Options{Timeout: 8 * time.Second, MaxFailures: -1})
+	wantError(t, err, converge.Timeout, crash.Name, "non-zero exit")
 }
