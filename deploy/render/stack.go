@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 )
@@ -122,4 +123,17 @@ func (s *Stack) ResolveIDs(secretIDs, configIDs map[string]string) error {
 		s.Services[name] = spec
 	}
 	return nil
+}
+
+// ExternalNetworksToCheck are the external networks that must exist, swarm-scoped, before
+// a deploy: like `docker stack deploy`, it leaves out docker's built-in networks (host,
+// bridge, none, ...), which exist on every node.
+func (s *Stack) ExternalNetworksToCheck() []string {
+	var out []string
+	for _, name := range s.ExternalNetworks {
+		if container.NetworkMode(name).IsUserDefined() {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -116,5 +117,28 @@ func TestResolveIDs(t *testing.T) {
 				t.Errorf("ResolveIDs changed Digest")
 			}
 		})
+	}
+}
+
+func TestExternalNetworksToCheck(t *testing.T) {
+	compose := `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:1
+    networks: [proxy, hostnet, own]
+networks:
+  proxy:
+    external: true
+  hostnet:
+    external: true
+    name: host
+  own:
+`
+	st := renderString(t, compose, nil, nil)
+	if want := []string{"host", "proxy"}; !slices.Equal(st.ExternalNetworks, want) {
+		t.Errorf("ExternalNetworks = %q, want %q", st.ExternalNetworks, want)
+	}
+	if want := []string{"proxy"}; !slices.Equal(st.ExternalNetworksToCheck(), want) {
+		t.Errorf("ExternalNetworksToCheck = %q, want %q", st.ExternalNetworksToCheck(), want)
 	}
 }

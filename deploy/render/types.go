@@ -37,8 +37,8 @@ type Stack struct {
 	// Networks to create when missing, keyed by their full (scoped or explicit) name.
 	// Driver is filled in (DefaultNetworkDriver) as docker does when it creates them.
 	Networks map[string]network.CreateOptions
-	// ExternalNetworks must already exist (sorted). docker checks only user-defined ones:
-	// built-in networks such as "host" are always there.
+	// ExternalNetworks must already exist (sorted). docker checks only the user-defined
+	// ones (see ExternalNetworksToCheck): built-in networks such as "host" always exist.
 	ExternalNetworks []string
 	// Secrets and Configs to create, keyed by their full name, data included.
 	Secrets map[string]swarm.SecretSpec
