@@ -79,9 +79,10 @@ func (cs *ChangeSet) Count() (created, updated, unchanged int) {
 
 // ApplyOptions tune one Apply.
 type ApplyOptions struct {
-	// Labels are added to every object Apply creates or updates (ownership labels such as
-	// swarmrun.dev/managed-by). They take part in the service digest: changing them updates
-	// the services' labels, which restarts no task.
+	// Labels are added to every object Apply creates and every service it updates (ownership
+	// labels such as swarmrun.dev/managed-by). They take part in the service digest: changing
+	// them updates the services' labels, which restarts no task. Existing networks, secrets
+	// and configs keep their labels: Apply never updates them.
 	Labels map[string]string
 	// ForceUpdate bumps TaskTemplate.ForceUpdate on every existing service, so that tasks are
 	// replaced even when the spec is the same (an image rebuilt under the same tag).
@@ -118,48 +119,61 @@ func (d *Deployer) Apply(ctx context.Context, st *render.Stack, o ApplyOptions) 
 	log := logr.FromContextOrDiscard(ctx).WithValues("stack", st.Name)
 	ctx = logr.NewContext(ctx, log)
 	cs := &ChangeSet{Stack: st.Name, StartedAt: d.now()}
-
-	if err := d.checkManager(ctx); err != nil {
-		return nil, err
-	}
-	images, err := d.CheckImages(ctx, st)
+	live, plan, err := d.check(ctx, st, cs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("apply stack %s: %w", st.Name, err)
 	}
-	cs.Images = images
-	live, err := d.listLive(ctx, st.Name)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkExternal(st, live); err != nil {
-		return nil, err
-	}
-	plan, err := planObjects(st, live)
-	if err != nil {
-		return nil, err
-	}
-
-	base := mergeLabels(o.Labels, map[string]string{LabelNamespace: st.Name})
-	defer func() { cs.FinishedAt = d.now() }()
-	if err := d.applyNetworks(ctx, st, live, base, cs); err != nil {
-		return cs, err
-	}
-	if err := d.applySecrets(ctx, st, live, plan, base, cs); err != nil {
-		return cs, err
-	}
-	if err := d.applyConfigs(ctx, st, live, base, cs); err != nil {
-		return cs, err
-	}
-	local := map[string]bool{}
-	for _, img := range images {
-		local[img.Image] = img.Local
-	}
-	if err := d.applyServices(ctx, st, o, live, base, local, cs); err != nil {
-		return cs, err
+	if err := d.apply(ctx, st, o, live, plan, cs); err != nil {
+		return cs, fmt.Errorf("apply stack %s: %w", st.Name, err)
 	}
 	created, updated, unchanged := cs.Count()
 	log.Info("stack applied", "created", created, "updated", updated, "unchanged", unchanged)
 	return cs, nil
+}
+
+// check runs the checks that must pass before Apply touches anything, and returns what it
+// learnt of the swarm on the way.
+func (d *Deployer) check(ctx context.Context, st *render.Stack, cs *ChangeSet) (*liveObjects, *objectPlan, error) {
+	if err := d.checkManager(ctx); err != nil {
+		return nil, nil, err
+	}
+	images, err := d.CheckImages(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs.Images = images
+	live, err := d.listLive(ctx, st.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkExternal(st, live); err != nil {
+		return nil, nil, err
+	}
+	plan, err := planObjects(st, live)
+	if err != nil {
+		return nil, nil, err
+	}
+	return live, plan, nil
+}
+
+// apply makes the changes, in docker stack deploy's order, recording each in cs.
+func (d *Deployer) apply(ctx context.Context, st *render.Stack, o ApplyOptions, live *liveObjects, plan *objectPlan, cs *ChangeSet) error {
+	defer func() { cs.FinishedAt = d.now() }()
+	base := mergeLabels(o.Labels, map[string]string{LabelNamespace: st.Name})
+	if err := d.applyNetworks(ctx, st, live, base, cs); err != nil {
+		return err
+	}
+	if err := d.applySecrets(ctx, st, live, plan, base, cs); err != nil {
+		return err
+	}
+	if err := d.applyConfigs(ctx, st, live, base, cs); err != nil {
+		return err
+	}
+	local := map[string]bool{}
+	for _, img := range cs.Images {
+		local[img.Image] = img.Local
+	}
+	return d.applyServices(ctx, st, o, live, base, local, cs)
 }
 
 func (d *Deployer) checkManager(ctx context.Context) error {
@@ -245,6 +259,9 @@ func (d *Deployer) applySecrets(ctx context.Context, st *render.Stack, live *liv
 	log := logr.FromContextOrDiscard(ctx)
 	for _, name := range sortedKeys(st.Secrets) {
 		if cur, ok := live.secrets[name]; ok {
+			if note := plan.secretNotes[name]; note != "" {
+				log.Info("secret content not verified", "secret", name, "reason", note)
+			}
 			cs.Secrets = append(cs.Secrets, Change{Kind: KindSecret, Name: name, ID: cur.ID, Action: Unchanged, Note: plan.secretNotes[name]})
 			continue
 		}
