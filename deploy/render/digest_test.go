@@ -93,3 +93,29 @@ func TestServiceDigest(t *testing.T) {
 		})
 	}
 }
+
+func TestDigestIgnoresDocumentOrder(t *testing.T) {
+	// The same stack written in another order: keys, services, lists that compose treats
+	// as sets.
+	reordered := `secrets:
+  token:
+    file: token.txt
+networks: {c: {}, b: {}, a: {}}
+services:
+  db:
+    image: swarmrun-probe:1
+  app:
+    environment: {C: "3", A: "1", B: "2"}
+    networks: [c, a, b]
+    secrets: [token]
+    image: swarmrun-probe:${TAG}
+version: "3.8"
+`
+	files := map[string]string{"token.txt": "one"}
+	env := map[string]string{"TAG": "1"}
+	a := renderString(t, digestCompose, files, env)
+	b := renderString(t, reordered, files, env)
+	if a.Digest != b.Digest {
+		t.Errorf("digest changed with the document's order: %s vs %s", a.Digest, b.Digest)
+	}
+}

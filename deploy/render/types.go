@@ -19,8 +19,8 @@ type Options struct {
 	// `docker stack deploy -c a -c b` and COMPOSE_FILE do. See ComposeFiles.
 	Files []string
 	// Overlays are inline compose fragments (YAML or JSON documents) merged after Files, in
-	// order; errors call the i-th one "overlay[i]". A fragment without a version key takes
-	// the version of the first document.
+	// order, and interpolated like them; errors call the i-th one "overlay[i]". A fragment
+	// without a version key takes the version of the first document.
 	Overlays [][]byte
 	// Env is the whole environment for interpolation (including ${VAR:-default}) and for
 	// valueless `environment:` entries. Nothing else is consulted: pass os.Environ()
