@@ -150,7 +150,7 @@ func (s *Store) List(ctx context.Context, kind string) ([]v1alpha1.Object, strin
 	err := s.db.View(func(tx *bolt.Tx) error {
 		rv = readRV(tx)
 		b := tx.Bucket([]byte(kind))
-		out = make([]v1alpha1.Object, 0, b.Stats().KeyN)
+		out = []v1alpha1.Object{}
 		return b.ForEach(func(_, raw []byte) error {
 			obj, err := decodeKind(kind, raw)
 			if err != nil {
@@ -182,7 +182,7 @@ func (s *Store) ListJSON(ctx context.Context, kind string) ([]json.RawMessage, s
 	err := s.db.View(func(tx *bolt.Tx) error {
 		rv = readRV(tx)
 		b := tx.Bucket([]byte(kind))
-		out = make([]json.RawMessage, 0, b.Stats().KeyN)
+		out = []json.RawMessage{}
 		return b.ForEach(func(_, raw []byte) error {
 			// bbolt's bytes live only as long as the transaction.
 			out = append(out, bytes.Clone(raw))
