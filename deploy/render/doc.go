@@ -18,5 +18,6 @@
 // in errors, and Stack prints and marshals without it.
 //
 // render must not call an engine, log, or read anything but the files its options name and
-// the files those reference (env_file, secret and config files).
+// the files those reference (env_file, secret and config files). (docker's loader itself
+// may warn through logrus's standard logger, for example about a deprecated external.name.)
 package render

@@ -23,8 +23,8 @@ type Options struct {
 	// without a version key takes the version of the first document.
 	Overlays [][]byte
 	// Env is the whole environment for interpolation (including ${VAR:-default}) and for
-	// valueless `environment:` entries. Nothing else is consulted: pass os.Environ()
-	// explicitly to get docker's behaviour.
+	// valueless `environment:` entries and env_file lines. Nothing else is consulted: pass
+	// the process environment explicitly to get docker's behaviour.
 	Env map[string]string
 }
 
@@ -33,6 +33,7 @@ type Options struct {
 //
 // Secret data is never printed: String, GoString and MarshalJSON replace it by its digest.
 type Stack struct {
+	// Name is the stack name (Options.Stack), the value of com.docker.stack.namespace.
 	Name string
 	// Networks to create when missing, keyed by their full (scoped or explicit) name.
 	// Driver is filled in (DefaultNetworkDriver) as docker does when it creates them.
