@@ -18,7 +18,7 @@ import (
 	"github.com/swarmrun/swarmrun/spec"
 )
 
-// Options configure a Handler.
+// Options configure the handler New returns.
 type Options struct {
 	// Token, when set, must be presented as "Authorization: Bearer TOKEN" on every request.
 	// Set it for TCP; the unix socket relies on its file mode instead.

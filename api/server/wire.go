@@ -23,17 +23,15 @@ const MaxBodyBytes = 1 << 20
 
 // Reasons of a failed request, as in Kubernetes.
 const (
-	ReasonNotFound         = "NotFound"
-	ReasonAlreadyExists    = "AlreadyExists"
-	ReasonConflict         = "Conflict"
-	ReasonInvalid          = "Invalid"
-	ReasonBadRequest       = "BadRequest"
-	ReasonUnauthorized     = "Unauthorized"
-	ReasonTooLarge         = "RequestEntityTooLarge"
-	ReasonUnsupported      = "UnsupportedMediaType"
-	ReasonInternalError    = "InternalError"
-	ReasonUnavailable      = "ServiceUnavailable"
-	ReasonMethodNotAllowed = "MethodNotAllowed"
+	ReasonNotFound      = "NotFound"
+	ReasonAlreadyExists = "AlreadyExists"
+	ReasonConflict      = "Conflict"
+	ReasonInvalid       = "Invalid"
+	ReasonBadRequest    = "BadRequest"
+	ReasonUnauthorized  = "Unauthorized"
+	ReasonTooLarge      = "RequestEntityTooLarge"
+	ReasonUnsupported   = "UnsupportedMediaType"
+	ReasonInternalError = "InternalError"
 )
 
 // Status is the body of every failed request.
@@ -138,10 +136,6 @@ func httpStatus(reason string) int {
 		return http.StatusRequestEntityTooLarge
 	case ReasonUnsupported:
 		return http.StatusUnsupportedMediaType
-	case ReasonUnavailable:
-		return http.StatusServiceUnavailable
-	case ReasonMethodNotAllowed:
-		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
