@@ -11,7 +11,7 @@ import (
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 )
 
-// RecordEvent adds an event to the object ref names. A repeat of the last events' type, reason
+// RecordEvent adds an event to the object ref names. A repeat of a kept event's type, reason
 // and message bumps its count and last time instead of adding one. Only the newest
 // EventsPerObject events are kept. Events do not change the object or its resourceVersion;
 // they go when the object goes.
