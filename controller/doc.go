@@ -1,0 +1,21 @@
+// Package controller is swarmrun's generic reconcile driver: it turns a stream of "something
+// about this key may have changed" signals into calls of a Reconciler, one key at a time.
+//
+// It owns everything around the call: a de-duplicating rate-limited queue (client-go's
+// workqueue), a bounded number of workers, per-key exponential backoff on error, a periodic
+// resync of the keys it has seen, sources that feed the queue (store watches, Docker event
+// streams mapped through an EventMapper, periodic listings), recovery from panics in a
+// Reconciler and a timeout on every call. Reconcilers therefore never sleep, retry or loop:
+// they observe, act once and return, and the driver decides what happens next from the one
+// switch over their result (see Controller).
+//
+// The same key is never reconciled by two workers at once, and a key enqueued many times
+// before a worker takes it is reconciled once. Reconciliation is level-based: a Request
+// carries only an object's key, never the event that woke it, so a reconciler re-reads
+// desired and observed state on every call, and a restart that loses the queue loses nothing
+// that an initial listing does not bring back.
+//
+// controller must not know what a TestRun or a Recipe contains (it sees kinds and names
+// only), must not import the Docker SDK (event streams are adapted in deploy and cmd), and
+// must not decide policy.
+package controller
