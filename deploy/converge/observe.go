@@ -3,6 +3,9 @@ package converge
 import (
 	"context"
 	"fmt"
+	"reflect"
+
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
@@ -53,6 +56,7 @@ func observeOnce(ctx context.Context, e Engine, ids []string) (map[string]Observ
 	var (
 		all, fresh []swarm.Task
 		nodes      []swarm.Node
+		local      bool
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -68,6 +72,11 @@ func observeOnce(ctx context.Context, e Engine, ids []string) (map[string]Observ
 		f.Add("_up-to-date", "true")
 		var err error
 		fresh, err = e.TaskList(gctx, swarm.TaskListOptions{Filters: f})
+		if cerrdefs.IsInvalidArgument(err) {
+			// An engine without the filter (or a fake of one): compare specs here.
+			local = true
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("list up-to-date tasks: %w", err)
 		}
@@ -100,6 +109,9 @@ func observeOnce(ctx context.Context, e Engine, ids []string) (map[string]Observ
 	byService := map[string][]swarm.Task{}
 	for _, tk := range all {
 		byService[tk.ServiceID] = append(byService[tk.ServiceID], tk)
+		if svc, ok := after[tk.ServiceID]; local && ok && sameTaskSpec(svc, tk) {
+			upToDate[tk.ID] = true
+		}
 	}
 	for id, svc := range after {
 		if before[id].Version.Index != svc.Version.Index {
@@ -130,6 +142,17 @@ func listServices(ctx context.Context, e Engine, ids []string) (map[string]swarm
 		}
 	}
 	return out, nil
+}
+
+// sameTaskSpec is the engine's up-to-date test as far as the API shows it: the task's spec
+// equals the service's task template. The engine also keeps a task whose only difference is a
+// placement constraint its node still meets, and replaces tasks whose published ports changed;
+// the task API shows neither, so observe prefers the engine's own filter.
+func sameTaskSpec(svc swarm.Service, tk swarm.Task) bool {
+	want, got := svc.Spec.TaskTemplate, tk.Spec
+	// The engine fills in the runtime on the service's template only.
+	want.Runtime, got.Runtime = "", ""
+	return reflect.DeepEqual(want, got)
 }
 
 func serviceFilter(ids []string) filters.Args {
