@@ -185,16 +185,16 @@ func finalState(s swarm.TaskState) bool {
 // stack) do not, and must not eat the whole timeout.
 const removeRetryFor = 20 * time.Second
 
-// retryRemove calls remove until it succeeds, the object is gone, removeRetryFor passed or
-// ctx ends; then the last refusal is returned.
+// retryRemove calls remove until it succeeds, the object is gone, removeRetryFor worth of
+// poll intervals passed or ctx ends; then the last refusal is returned.
 func (d *Deployer) retryRemove(ctx context.Context, remove func() error) error {
-	deadline := d.now().Add(removeRetryFor)
-	for {
+	attempts := int(removeRetryFor/d.pollInterval) + 1
+	for i := 1; ; i++ {
 		err := remove()
 		if err == nil || cerrdefs.IsNotFound(err) {
 			return nil
 		}
-		if !d.now().Before(deadline) {
+		if i >= attempts {
 			return err
 		}
 		if perr := d.pause(ctx); perr != nil {

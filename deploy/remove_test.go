@@ -151,3 +151,22 @@ func TestRemoveListingErrorIsAnError(t *testing.T) {
 		t.Errorf("%d services removed after a listing error", n)
 	}
 }
+
+func TestRemoveRetriesInUseRefusals(t *testing.T) {
+	f := newFake(t)
+	d := deploy.New(deploy.Options{Engine: f, PollInterval: time.Millisecond})
+	ctx := testContext(t)
+	if _, err := d.Apply(ctx, renderStack(t, "s", "testdata/simple", nil), deploy.ApplyOptions{}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	inUse := errors.New("network s_net has active endpoints")
+	f.FailNext("NetworkRemove", inUse)
+	f.FailNext("NetworkRemove", inUse)
+	r, err := d.Remove(ctx, "s", deploy.RemoveOptions{})
+	if err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	if !reflect.DeepEqual(r.Networks, []string{"s_net"}) || f.Calls("NetworkRemove") != 3 {
+		t.Errorf("removed networks %v after %d calls, want s_net after 3", r.Networks, f.Calls("NetworkRemove"))
+	}
+}
