@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/swarm"
+	"pgregory.net/rapid"
 )
 
 func baseSpec() swarm.ServiceSpec {
@@ -109,4 +110,47 @@ func TestContentDigest(t *testing.T) {
 	if strings.Contains(label, "hunter2") {
 		t.Errorf("label %q contains the data", label)
 	}
+}
+
+// TestSpecDigestProperties: the digest depends on the spec's values only, never on what
+// swarmrun does not own, and tells apart specs that differ in anything else.
+func TestSpecDigestProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		labels := rapid.MapOf(rapid.StringMatching(`[a-z.]{1,12}`), rapid.String()).Draw(t, "labels")
+		env := rapid.SliceOf(rapid.StringMatching(`[A-Z]{1,4}=[a-z0-9]{0,4}`)).Draw(t, "env")
+		image := rapid.StringMatching(`app:[0-9]{1,2}`).Draw(t, "image")
+		spec := func(force uint64, digestLabel string) swarm.ServiceSpec {
+			l := map[string]string{}
+			for k, v := range labels {
+				l[k] = v
+			}
+			if digestLabel != "" {
+				l[LabelSpecDigest] = digestLabel
+			}
+			return swarm.ServiceSpec{
+				Annotations:  swarm.Annotations{Name: "s_x", Labels: l},
+				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: image, Env: env}, ForceUpdate: force},
+			}
+		}
+		a, err := specDigest(spec(0, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := specDigest(spec(rapid.Uint64().Draw(t, "force"), rapid.String().Draw(t, "old digest")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a != b {
+			t.Fatalf("digest depends on ForceUpdate or the digest label: %s != %s", a, b)
+		}
+		other := spec(0, "")
+		other.TaskTemplate.ContainerSpec.Image = image + "0"
+		c, err := specDigest(other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a == c {
+			t.Fatalf("digest ignores the image")
+		}
+	})
 }
