@@ -74,9 +74,12 @@ func TestMetricsAreRegisteredWhileRunning(t *testing.T) {
 	c.Enqueue(key("good"))
 	c.Enqueue(key("bad"))
 	stop := start(t, c)
-	eventually(t, "both reconciles", func() bool { return rec.returned() == 2 })
-
 	ctrl := map[string]string{"controller": "testruns"}
+	// The duration is observed last, once a reconcile has left its worker.
+	eventually(t, "both reconciles to be counted", func() bool {
+		n, _ := gathered(t, reg, "swarmrun_controller_reconcile_duration_seconds", ctrl)
+		return n == 2
+	})
 	checks := []struct {
 		name   string
 		labels map[string]string
