@@ -610,7 +610,10 @@ func sortNewestFirst(tasks []swarm.Task) {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.Version.Index, a.Version.Index)
+		if c := cmp.Compare(b.Version.Index, a.Version.Index); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
 	})
 }
 

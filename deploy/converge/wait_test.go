@@ -406,3 +406,31 @@ func TestWaitCrashLoopNeverConverges(t *testing.T) {
 	_, err := converge.Wait(t.Context(), c, []converge.Target{crash}, converge.Options{Timeout: 8 * time.Second, MaxFailures: -1})
 	wantError(t, err, converge.Timeout, crash.Name, "non-zero exit")
 }
+
+func TestWaitWakesOnEvents(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1, swarmtest.ProbeV2)
+	stack := swarmtest.StackName(t, c, "cv-ev")
+	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1))
+	mustConverge(t, c, []converge.Target{first}, converge.Options{Stable: -1})
+
+	seen := make(chan time.Time, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go pollNewSpecRunning(t, c, first.ServiceID, swarmtest.ProbeV2, 1, seen, stop)
+	target := update(t, c, first.ServiceID, func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Image = swarmtest.ProbeV2 })
+	// Without a poll in the test's lifetime, only events (and the looks that follow them) can
+	// notice the new task running; with no window, running is convergence.
+	rep := mustConverge(t, c, []converge.Target{target}, converge.Options{Poll: time.Hour, Stable: -1, Timeout: 30 * time.Second})
+	var polled time.Time
+	select {
+	case polled = <-seen:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the 50 ms poller never saw the new spec running")
+	}
+	lag := rep.Services[0].ConvergedAt.Sub(polled)
+	t.Logf("event-driven detection of the new task running: %s after a 50 ms poller", lag)
+	if lag > 300*time.Millisecond {
+		t.Errorf("detected %s after the poller, want at most 300ms", lag)
+	}
+}
