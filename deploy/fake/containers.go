@@ -99,7 +99,7 @@ func (f *Fake) SetLogs(name, text string) {
 // startContainer creates and starts the task's container, creating the named volumes its
 // mounts need, as the engine's executor does.
 func (f *Fake) startContainer(t *task) {
-	now := f.now()
+	now := f.clock()
 	cs := t.t.Spec.ContainerSpec
 	labels := map[string]string{}
 	for k, v := range cs.Labels {

@@ -80,7 +80,7 @@ func (f *Fake) emit(typ events.Type, action events.Action, id string, attrs map[
 	if len(f.subs) == 0 {
 		return
 	}
-	now := f.now()
+	now := f.clock()
 	m := events.Message{
 		Type: typ, Action: action, Actor: events.Actor{ID: id, Attributes: attrs}, Scope: scope,
 		Time: now.Unix(), TimeNano: now.UnixNano(),

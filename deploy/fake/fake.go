@@ -26,6 +26,10 @@ type Options struct {
 	// or Settle. Without it every call first brings the swarm up to date, so the tasks of a
 	// present image are running by the time ServiceCreate returns.
 	Manual bool
+	// FastRollouts completes a rolling update as soon as every slot runs the new spec. The
+	// engine first waits the update's monitor period (UpdateConfig.Monitor, default 5 s);
+	// throughput benchmarks on the wall clock skip it.
+	FastRollouts bool
 	// Images are present from the start, as AddImage would add them.
 	Images []string
 	// Hostname of the single node. Default: "fake".
@@ -47,8 +51,9 @@ type Hook func(ctx context.Context, call Call) error
 
 // Fake is an in-memory single-node swarm implementing deploy.Engine. Create it with New.
 type Fake struct {
-	now    func() time.Time
-	manual bool
+	now          func() time.Time
+	manual       bool
+	fastRollouts bool
 
 	mu    sync.Mutex
 	index uint64 // the store's version counter, shared by all objects like swarmkit's raft index
@@ -57,6 +62,10 @@ type Fake struct {
 	// transition (restart delay, monitor period, healthcheck) is due.
 	dirty  bool
 	wakeAt time.Time
+	// settledAt is the time the swarm was last brought up to; virtual is the time being
+	// simulated during a settle (zero otherwise).
+	settledAt time.Time
+	virtual   time.Time
 
 	node     swarm.Node
 	hostname string
@@ -70,8 +79,10 @@ type Fake struct {
 	configs  map[string]*swarm.Config
 	volumes  map[string]*volObj // by name
 	images   map[string]imageObj
-	dists    map[string]distAnswer
-	execs    map[string]*execObj
+	// imageKeys caches normalised image references.
+	imageKeys map[string]string
+	dists     map[string]distAnswer
+	execs     map[string]*execObj
 
 	crashImage   map[string]int
 	crashService map[string]int
@@ -92,6 +103,7 @@ func New(opts Options) *Fake {
 	f := &Fake{
 		now:          opts.Now,
 		manual:       opts.Manual,
+		fastRollouts: opts.FastRollouts,
 		hostname:     opts.Hostname,
 		version:      opts.ServerVersion,
 		services:     map[string]*service{},
@@ -101,6 +113,7 @@ func New(opts Options) *Fake {
 		configs:      map[string]*swarm.Config{},
 		volumes:      map[string]*volObj{},
 		images:       map[string]imageObj{},
+		imageKeys:    map[string]string{},
 		dists:        map[string]distAnswer{},
 		execs:        map[string]*execObj{},
 		crashImage:   map[string]int{},
@@ -229,12 +242,44 @@ func (f *Fake) settleIfDue() {
 
 // maxSettleSteps bounds a settle: every chain of transitions is short, so reaching it means a
 // bug in the model rather than real progress.
-const maxSettleSteps = 1000
+const maxSettleSteps = 10000
 
+// settleLocked brings the swarm up to the clock's time in order: it steps until nothing
+// changes, then jumps to the next timed transition (a restart delay, a monitor period, a
+// healthcheck timeout) that is due, and so on. A clock moved by a minute at once thus sees
+// every restart of a crash loop in that minute, as the engine would have.
 func (f *Fake) settleLocked() {
-	for i := 0; i < maxSettleSteps && f.step(); i++ {
+	end := f.now()
+	if f.settledAt.IsZero() || f.settledAt.After(end) {
+		f.settledAt = end
 	}
+	f.virtual = f.settledAt
+	defer func() { f.virtual = time.Time{} }()
+	for i := 0; i < maxSettleSteps; i++ {
+		if f.step() {
+			continue
+		}
+		if !f.wakeAt.IsZero() && f.wakeAt.After(f.virtual) && !f.wakeAt.After(end) {
+			f.virtual = f.wakeAt
+			continue
+		}
+		if f.virtual.Before(end) {
+			f.virtual = end
+			continue
+		}
+		break
+	}
+	f.settledAt = end
 	f.dirty = false
+}
+
+// clock is the time of the swarm: the clock's, or while settling, the time up to which the
+// swarm has been brought.
+func (f *Fake) clock() time.Time {
+	if !f.virtual.IsZero() {
+		return f.virtual
+	}
+	return f.now()
 }
 
 // bump advances the version counter: every write to the store gets a new, higher index.
@@ -246,7 +291,7 @@ func (f *Fake) bump() swarm.Version {
 
 // wake records that a timed transition is due at t.
 func (f *Fake) wake(t time.Time) {
-	if f.wakeAt.IsZero() || t.Before(f.wakeAt) || !f.wakeAt.After(f.now()) {
+	if f.wakeAt.IsZero() || t.Before(f.wakeAt) {
 		f.wakeAt = t
 	}
 }

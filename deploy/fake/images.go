@@ -48,21 +48,32 @@ func (f *Fake) SetDistribution(ref string, inspect registry.DistributionInspect,
 }
 
 func (f *Fake) addImageLocked(ref string) {
-	f.images[imageKey(ref)] = imageObj{id: "sha256:" + f.newHexID(), ref: ref, created: f.now()}
+	f.images[imageKey(ref)] = imageObj{id: "sha256:" + f.newHexID(), ref: ref, created: f.clock()}
 	f.dirty = true
 }
 
 func (f *Fake) imagePresent(ref string) bool {
-	if _, ok := f.images[imageKey(ref)]; ok {
+	if _, ok := f.images[f.imageKey(ref)]; ok {
 		return true
 	}
 	// A tagged reference pinned to a digest runs from the tag's local image here, as no
 	// registry is reachable to resolve the digest.
 	if i := strings.Index(ref, "@"); i > 0 {
-		_, ok := f.images[imageKey(ref[:i])]
+		_, ok := f.images[f.imageKey(ref[:i])]
 		return ok
 	}
 	return false
+}
+
+// imageKey is imageKey with a cache: references repeat on every step, parsing them does not
+// need to.
+func (f *Fake) imageKey(ref string) string {
+	if k, ok := f.imageKeys[ref]; ok {
+		return k
+	}
+	k := imageKey(ref)
+	f.imageKeys[ref] = k
+	return k
 }
 
 // imageKey normalises a reference so that "probe:1" and "docker.io/library/probe:1" are the

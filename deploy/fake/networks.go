@@ -62,7 +62,7 @@ func (f *Fake) newNetwork(name string, o network.CreateOptions) *netObj {
 	}
 	seq := len(f.networks)
 	n := &netObj{n: network.Summary{
-		Name: name, ID: id, Created: f.now(), Scope: scope, Driver: driver,
+		Name: name, ID: id, Created: f.clock(), Scope: scope, Driver: driver,
 		IPAM:     network.IPAM{Driver: "default", Config: []network.IPAMConfig{{Subnet: fmt.Sprintf("10.0.%d.0/24", seq), Gateway: fmt.Sprintf("10.0.%d.1", seq)}}},
 		Internal: o.Internal, Attachable: o.Attachable, Ingress: o.Ingress, ConfigOnly: o.ConfigOnly,
 		Options: clone(o.Options), Labels: clone(o.Labels),

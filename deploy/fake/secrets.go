@@ -27,7 +27,7 @@ func (f *Fake) SecretCreate(ctx context.Context, secret swarm.SecretSpec) (swarm
 			return swarm.SecretCreateResponse{}, errConflict("rpc error: code = AlreadyExists desc = secret %s already exists", secret.Name)
 		}
 	}
-	now := f.now()
+	now := f.clock()
 	spec := clone(secret)
 	spec.Data = nil // the engine never returns a secret's data
 	if spec.Labels == nil {
@@ -105,7 +105,7 @@ func (f *Fake) ConfigCreate(ctx context.Context, config swarm.ConfigSpec) (swarm
 			return swarm.ConfigCreateResponse{}, errConflict("rpc error: code = AlreadyExists desc = config %s already exists", config.Name)
 		}
 	}
-	now := f.now()
+	now := f.clock()
 	spec := clone(config)
 	if spec.Labels == nil {
 		spec.Labels = map[string]string{}

@@ -51,7 +51,7 @@ func (f *Fake) ServiceCreate(ctx context.Context, spec swarm.ServiceSpec, option
 			return swarm.ServiceCreateResponse{}, errConflict("rpc error: code = AlreadyExists desc = name conflicts with an existing object: service %s already exists", norm.Name)
 		}
 	}
-	now := f.now()
+	now := f.clock()
 	s := &service{s: swarm.Service{ID: id, Spec: norm}}
 	s.s.Version = f.bump()
 	s.s.CreatedAt, s.s.UpdatedAt = now, now
@@ -149,7 +149,7 @@ func (f *Fake) ServiceUpdate(ctx context.Context, serviceID string, version swar
 	if modeName(norm.Mode) != modeName(s.s.Spec.Mode) {
 		return swarm.ServiceUpdateResponse{}, &engineError{msg: "rpc error: code = Unimplemented desc = service mode change is not allowed", class: cerrdefs.ErrNotImplemented}
 	}
-	now := f.now()
+	now := f.clock()
 	old := s.s.Spec
 	s.s.PreviousSpec = &old
 	s.s.Spec = norm

@@ -10,7 +10,7 @@ import (
 const nodeAddr = "127.0.0.1"
 
 func (f *Fake) newNode() swarm.Node {
-	now := f.now()
+	now := f.clock()
 	n := swarm.Node{
 		ID:   f.newID(),
 		Meta: swarm.Meta{Version: f.bump()},

@@ -88,7 +88,7 @@ func (f *Fake) TaskList(ctx context.Context, options swarm.TaskListOptions) ([]s
 // step moves the world one step and reports whether anything changed: the orchestrators
 // create and retire tasks, tasks advance one state, rollouts take their next decision.
 func (f *Fake) step() bool {
-	now := f.now()
+	now := f.clock()
 	f.wakeAt = time.Time{}
 	changed := false
 	for _, s := range f.order {
@@ -317,7 +317,7 @@ func (f *Fake) advance(t *task, now time.Time) bool {
 	case swarm.TaskStateRunning:
 		code, crash := f.crashService[t.svc.s.Spec.Name]
 		if !crash {
-			code, crash = f.crashImage[imageKey(t.t.Spec.ContainerSpec.Image)]
+			code, crash = f.crashImage[f.imageKey(t.t.Spec.ContainerSpec.Image)]
 		}
 		if !crash && f.crashFn != nil {
 			code, crash = f.crashFn(t.svc.s.Spec.Name, t.t.Spec)
@@ -358,6 +358,9 @@ func (f *Fake) rollout(s *service, now time.Time) bool {
 	monitor := cfg.Monitor
 	if monitor == 0 {
 		monitor = defaultMonitor
+	}
+	if f.fastRollouts {
+		monitor = 0
 	}
 	var slots []*task
 	for _, sl := range s.slotNumbers() {
@@ -406,8 +409,9 @@ func (f *Fake) rollout(s *service, now time.Time) bool {
 	if len(dirty) > 0 || (len(inflight) > 0 && !back) {
 		return changed
 	}
-	// A rollback is done once every slot has a task of the restored spec; an update once
-	// they all run and a monitor period has passed without failure.
+	// A rollback is done once every slot has a task of the restored spec, running or not (the
+	// engine reports rollback_completed while the restored task may still wait out its restart
+	// delay); an update once they all run and a monitor period has passed without failure.
 	if !back && now.Before(lastRunning.Add(monitor)) {
 		f.wake(lastRunning.Add(monitor))
 		return changed
@@ -449,7 +453,7 @@ func (f *Fake) failRollout(s *service, t *task, action string, back bool, now ti
 
 // startRollout begins an update or rollback of the service's current spec.
 func (f *Fake) startRollout(s *service, state swarm.UpdateState, msg string) {
-	now := f.now()
+	now := f.clock()
 	s.updateGen++
 	s.failures = 0
 	old := ""
@@ -505,7 +509,7 @@ func (f *Fake) reap(s *service) {
 
 // newTask creates a task of the service's current spec in slot.
 func (f *Fake) newTask(s *service, slot int, desired swarm.TaskState) *task {
-	now := f.now()
+	now := f.clock()
 	t := &task{svc: s, key: s.key, gen: s.updateGen}
 	t.t = swarm.Task{
 		ID:           f.newID(),
@@ -531,7 +535,7 @@ func (f *Fake) newTask(s *service, slot int, desired swarm.TaskState) *task {
 }
 
 func (f *Fake) transition(t *task, state swarm.TaskState, msg string) {
-	now := f.now()
+	now := f.clock()
 	t.t.Status.State, t.t.Status.Message, t.t.Status.Timestamp = state, msg, now
 	t.t.Version = f.bump()
 	t.t.UpdatedAt = now
@@ -540,7 +544,7 @@ func (f *Fake) transition(t *task, state swarm.TaskState, msg string) {
 func (f *Fake) setDesired(t *task, d swarm.TaskState) {
 	t.t.DesiredState = d
 	t.t.Version = f.bump()
-	t.t.UpdatedAt = f.now()
+	t.t.UpdatedAt = f.clock()
 }
 
 // taskName is the engine's task (and container) name: service.slot.id, or service.node.id

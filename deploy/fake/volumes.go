@@ -29,7 +29,7 @@ func (f *Fake) ensureVolume(m mount.Mount) {
 	}
 	v := volume.Volume{
 		Name: m.Source, Driver: "local", Scope: "local",
-		CreatedAt:  f.now().UTC().Format(time.RFC3339),
+		CreatedAt:  f.clock().UTC().Format(time.RFC3339),
 		Mountpoint: "/var/lib/docker/volumes/" + m.Source + "/_data",
 		Labels:     map[string]string{},
 	}
