@@ -79,8 +79,8 @@ type Verdict struct {
 // A replicated service has converged when, for each of its replicas, the newest task of the
 // current spec in a slot runs (the engine reports a task with a healthcheck as running only
 // once healthy) on a node that is not down or drained, no task of a previous spec is still
-// meant to run, and all of them have run for the stability window, timed from the task
-// status timestamps. A global service needs the same on every eligible node: a ready, active
+// meant to run, and all of them have run for the stability window (timed from the later of
+// a task's status timestamp and Observation.SeenRunning). A global service needs the same on every eligible node: a ready, active
 // node, or (when the service has placement constraints, which Judge does not evaluate) a node
 // that holds a task of the current spec. Jobs have converged when the current iteration's
 // tasks completed.
