@@ -52,6 +52,7 @@ func (f ReconcilerFunc) Reconcile(ctx context.Context, req Request) (Result, err
 // not exist): the driver logs and counts it but does not requeue the key. A later event for
 // the key still reconciles it.
 type TerminalError struct {
+	// Err is the cause, reported in logs and reachable through errors.Is and errors.As.
 	Err error
 }
 
