@@ -21,7 +21,6 @@ type recorder struct {
 	running     int
 	maxRunning  int
 	maxSameKey  int
-	totalCalls  int
 	returnedAll int
 }
 
@@ -40,7 +39,6 @@ func (r *recorder) Reconcile(ctx context.Context, req Request) (Result, error) {
 	r.mu.Lock()
 	r.calls[req] = append(r.calls[req], time.Now())
 	n := len(r.calls[req])
-	r.totalCalls++
 	r.running++
 	r.maxRunning = max(r.maxRunning, r.running)
 	r.inflight[req]++
