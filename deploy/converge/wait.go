@@ -22,6 +22,7 @@ const DefaultPoll = time.Second
 const (
 	followUpFirst = 20 * time.Millisecond
 	followUpLast  = 640 * time.Millisecond
+	minLookGap    = 10 * time.Millisecond
 )
 
 // finalLookTimeout bounds the last observation taken when the wait times out, which refreshes
@@ -132,11 +133,11 @@ func (w *waiter) run(ctx context.Context) (*Report, error) {
 	defer stopEvents()
 	// Subscribe before the first look, so that no change between the two goes unnoticed.
 	evs, evErrs := w.subscribe(evCtx)
-	followUp := time.Duration(0)
-	var followUpAt time.Time
-	timer := time.NewTimer(0)
+	var echo echoes
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		lastLook := w.o.Now()
 		done, err := w.look(ctx)
 		if done || (err != nil && ctx.Err() == nil) {
 			return w.report(), err
@@ -144,30 +145,24 @@ func (w *waiter) run(ctx context.Context) (*Report, error) {
 		if ctx.Err() != nil {
 			return w.end(ctx)
 		}
-		now := w.o.Now()
-		wake := now.Add(w.o.Poll)
-		if followUp > 0 {
-			wake = earliest(wake, followUpAt)
-		}
-		for _, t := range w.svcs {
-			if t.verdict.Phase == PhaseStabilising {
-				wake = earliest(wake, t.verdict.StableAt)
-			}
-		}
-		timer.Reset(max(0, wake.Sub(now)))
+		echo.looked(lastLook)
 	wait:
 		for {
+			now := w.o.Now()
+			wake := lastLook.Add(w.o.Poll)
+			if !echo.at.IsZero() {
+				wake = earliest(wake, echo.at)
+			}
+			for _, t := range w.svcs {
+				if t.verdict.Phase == PhaseStabilising {
+					wake = earliest(wake, t.verdict.StableAt)
+				}
+			}
+			timer.Reset(max(0, wake.Sub(now)))
 			select {
 			case <-ctx.Done():
 				return w.end(ctx)
 			case <-timer.C:
-				if followUp > 0 && !w.o.Now().Before(followUpAt) {
-					followUp *= 2
-					followUpAt = w.o.Now().Add(followUp)
-					if followUp > followUpLast {
-						followUp = 0
-					}
-				}
 				if evs == nil {
 					evs, evErrs = w.subscribe(evCtx)
 				}
@@ -177,28 +172,42 @@ func (w *waiter) run(ctx context.Context) (*Report, error) {
 				// next look.
 				w.log.V(1).Info("event stream ended", "error", err)
 				evs, evErrs = nil, nil
-			case ev, ok := <-evs:
-				if !ok {
-					evs, evErrs = nil, nil
-					continue
+			case ev := <-evs:
+				if w.relevant(ev) {
+					w.record(ev)
+					w.drain(evs)
+					echo.event(w.o.Now(), lastLook)
 				}
-				if !w.relevant(ev) {
-					continue
-				}
-				w.record(ev)
-				w.drain(evs)
-				followUp = followUpFirst
-				followUpAt = w.o.Now().Add(followUp)
-				if !timer.Stop() {
-					select {
-					case <-timer.C:
-					default:
-					}
-				}
-				break wait
 			}
 		}
 	}
+}
+
+// echoes schedules the looks that follow an event: the first at once (but no sooner than
+// minLookGap after the previous look, so that a burst of events costs few looks), then at
+// delays doubling from followUpFirst up to followUpLast.
+type echoes struct {
+	// at is when the next look is due; zero when none is.
+	at   time.Time
+	step time.Duration
+}
+
+func (e *echoes) event(now, lastLook time.Time) {
+	e.step = followUpFirst
+	e.at = later(now, lastLook.Add(minLookGap))
+}
+
+// looked schedules the next look after one that started at t.
+func (e *echoes) looked(t time.Time) {
+	if e.at.IsZero() || t.Before(e.at) {
+		return
+	}
+	if e.step > followUpLast {
+		e.at = time.Time{}
+		return
+	}
+	e.at = t.Add(e.step)
+	e.step *= 2
 }
 
 // look observes every active service once, judges each, and reports progress. It returns
