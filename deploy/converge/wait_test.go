@@ -156,6 +156,9 @@ func TestWaitNewServicesConverge(t *testing.T) {
 	targets := []converge.Target{
 		create(t, c, probeSpec(stack, "web", swarmtest.ProbeV1, withReplicas(2))),
 		create(t, c, probeSpec(stack, "health", swarmtest.ProbeV1, withHealthcheck(200*time.Millisecond, 3))),
+		create(t, c, probeSpec(stack, "global", swarmtest.ProbeV1, func(s *swarm.ServiceSpec) {
+			s.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
+		})),
 	}
 	start := time.Now()
 	rep := mustConverge(t, c, targets, converge.Options{Progress: func(p converge.Progress) {
@@ -163,7 +166,7 @@ func TestWaitNewServicesConverge(t *testing.T) {
 		defer mu.Unlock()
 		phases[p.Service] = append(phases[p.Service], p.Phase)
 	}})
-	t.Logf("2 new services converged in %s", time.Since(start))
+	t.Logf("3 new services converged in %s", time.Since(start))
 	for _, s := range rep.Services {
 		if s.Running != s.Desired || s.Desired == 0 {
 			t.Errorf("service %s: %d/%d running", s.Name, s.Running, s.Desired)
@@ -373,7 +376,7 @@ func TestWaitTimeoutNamesUnconvergedServices(t *testing.T) {
 	}
 }
 
-func TestWaitReplicatedJobCompletes(t *testing.T) {
+func TestWaitJobsComplete(t *testing.T) {
 	c := swarmtest.RequireSwarm(t)
 	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
 	t.Parallel()
@@ -390,6 +393,12 @@ func TestWaitReplicatedJobCompletes(t *testing.T) {
 	rep := mustConverge(t, c, []converge.Target{good}, converge.Options{})
 	if s := rep.Services[0]; s.Running != 2 || s.Desired != 2 || s.Mode != "replicated-job" {
 		t.Errorf("job report %+v, want 2/2 completed replicated-job", s)
+	}
+	all := job("all", "-exit", "0")
+	all.Mode = swarm.ServiceMode{GlobalJob: &swarm.GlobalJob{}}
+	rep = mustConverge(t, c, []converge.Target{create(t, c, all)}, converge.Options{})
+	if s := rep.Services[0]; s.Running != 1 || s.Desired != 1 || s.Mode != "global-job" {
+		t.Errorf("global job report %+v, want 1/1 completed global-job", s)
 	}
 	bad := create(t, c, job("bad", "-exit", "4"))
 	_, err := converge.Wait(t.Context(), c, []converge.Target{bad}, converge.Options{Timeout: 30 * time.Second})
