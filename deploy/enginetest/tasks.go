@@ -1,10 +1,13 @@
 package enginetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 )
@@ -151,6 +154,13 @@ func testTasksCrash(h *harness) {
 func testTasksNeverHealthy(h *harness) {
 	spec := h.spec("unhealthy", h.env.Image)
 	h.env.NeverHealthy(h.t, spec.Name, spec.TaskTemplate.ContainerSpec)
+	// A filter on health_status matches the actions "health_status: healthy" and
+	// "health_status: unhealthy" by prefix.
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	msgs, errs := h.e.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("type", string(events.ContainerEventType)), filters.Arg("event", string(events.ActionHealthStatus)),
+		filters.Arg("label", NamespaceLabel+"="+h.ns))})
 	id := h.create(spec)
 	h.eventually("starting task", func() (bool, string) {
 		ts := h.tasks(id)
@@ -168,6 +178,16 @@ func testTasksNeverHealthy(h *harness) {
 		}
 		return false, describeAll(ts)
 	})
+	select {
+	case m := <-msgs:
+		if m.Action != "health_status: unhealthy" || m.Actor.Attributes["com.docker.swarm.service.id"] != id {
+			h.t.Errorf("health event: %s %v", m.Action, m.Actor.Attributes)
+		}
+	case err := <-errs:
+		h.t.Errorf("event stream: %v", err)
+	case <-time.After(h.env.Timeout):
+		h.t.Errorf("no health_status event")
+	}
 }
 
 // testTasksJob: a replicated job runs to completion once; its exit code is in the task.

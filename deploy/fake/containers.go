@@ -124,8 +124,10 @@ func (f *Fake) startContainer(t *task) {
 	f.emitContainer(t, "start", nil)
 }
 
-// stopContainer stops the task's container, if it runs, with exit code code.
-func (f *Fake) stopContainer(t *task, code int) {
+// stopContainer ends the task's container, if it runs, with exit code code: the program
+// exited by itself, or (killed) the engine stopped it with SIGTERM, as it emits kill, die and
+// stop then.
+func (f *Fake) stopContainer(t *task, code int, killed bool) {
 	c := t.container
 	if c == nil || !c.running {
 		return
@@ -135,7 +137,13 @@ func (f *Fake) stopContainer(t *task, code int) {
 		t.t.Status.ContainerStatus.PID = 0
 		t.t.Status.ContainerStatus.ExitCode = code
 	}
-	f.emitContainer(t, "die", map[string]string{"exitCode": fmt.Sprint(code)})
+	if killed {
+		f.emitContainer(t, events.ActionKill, map[string]string{"signal": "15"})
+	}
+	f.emitContainer(t, events.ActionDie, map[string]string{"exitCode": fmt.Sprint(code)})
+	if killed {
+		f.emitContainer(t, events.ActionStop, nil)
+	}
 }
 
 // removeContainer deletes the container of a task that leaves the store.

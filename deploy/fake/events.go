@@ -108,7 +108,7 @@ func eventMatches(a filters.Args, m events.Message) bool {
 	if a.Contains("type") && !a.ExactMatch("type", string(m.Type)) {
 		return false
 	}
-	if a.Contains("event") && !a.ExactMatch("event", string(m.Action)) {
+	if a.Contains("event") && !matchAction(a, string(m.Action)) {
 		return false
 	}
 	if a.Contains("scope") && !a.ExactMatch("scope", m.Scope) {
@@ -131,4 +131,16 @@ func eventMatches(a filters.Args, m events.Message) bool {
 		return false
 	}
 	return true
+}
+
+// matchAction is the engine's event filter: exact, except that a filter naming
+// health_status, exec_create or exec_start matches by prefix, so "health_status" matches the
+// action "health_status: healthy".
+func matchAction(a filters.Args, action string) bool {
+	for _, v := range a.Get("event") {
+		if v == "health_status" || v == "exec_create" || v == "exec_start" {
+			return a.FuzzyMatch("event", action)
+		}
+	}
+	return a.ExactMatch("event", action)
 }

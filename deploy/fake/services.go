@@ -188,7 +188,7 @@ func (f *Fake) ServiceRemove(ctx context.Context, serviceID string) error {
 		return err
 	}
 	for _, t := range s.tasks {
-		f.stopContainer(t, 0)
+		f.stopContainer(t, 0, true)
 		f.removeContainer(t)
 		delete(f.tasks, t.t.ID)
 	}

@@ -266,7 +266,7 @@ func (f *Fake) advance(t *task, now time.Time) bool {
 		return false
 	}
 	if desired == swarm.TaskStateShutdown || desired == swarm.TaskStateRemove {
-		f.stopContainer(t, 0)
+		f.stopContainer(t, 0, true)
 		f.transition(t, swarm.TaskStateShutdown, "shutdown")
 		return true
 	}
@@ -305,7 +305,7 @@ func (f *Fake) advance(t *task, now time.Time) bool {
 					return false
 				}
 				f.emitContainer(t, "health_status: unhealthy", nil)
-				f.stopContainer(t, 0)
+				f.stopContainer(t, 0, true)
 				t.t.Status.Err = unhealthyErr
 				f.transition(t, swarm.TaskStateFailed, "started")
 				return true
@@ -324,11 +324,11 @@ func (f *Fake) advance(t *task, now time.Time) bool {
 		}
 		switch {
 		case crash && code != 0:
-			f.stopContainer(t, code)
+			f.stopContainer(t, code, false)
 			t.t.Status.Err = fmt.Sprintf("task: non-zero exit (%d)", code)
 			f.transition(t, swarm.TaskStateFailed, "started")
 		case crash || desired == swarm.TaskStateComplete:
-			f.stopContainer(t, 0)
+			f.stopContainer(t, 0, false)
 			f.transition(t, swarm.TaskStateComplete, "finished")
 		default:
 			return false
