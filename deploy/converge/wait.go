@@ -34,8 +34,9 @@ const serviceIDLabel = "com.docker.swarm.service.id"
 
 // Options tune Wait. The zero value waits until ctx ends, with the defaults below.
 type Options struct {
-	// Timeout bounds the whole wait; zero leaves the bound to ctx. When it passes, Wait returns
-	// an *Error with Reason Timeout listing every service that had not converged.
+	// Timeout bounds the whole wait; zero leaves the bound to ctx. When it (or a deadline of
+	// ctx) passes, Wait returns an *Error with Reason Timeout listing every service that had
+	// not converged. It is a context deadline, so it runs on the wall clock whatever Now is.
 	Timeout time.Duration
 	// Poll is how often Wait looks without an event; zero means DefaultPoll.
 	Poll time.Duration
@@ -46,7 +47,9 @@ type Options struct {
 	// Progress, when set, is called with a service's progress each time it changes, from the
 	// goroutine that called Wait; it must return quickly.
 	Progress func(Progress)
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. Judge compares it with the engine's task
+	// timestamps, and Wait's timers sleep for differences of it, so a stopped clock stops
+	// stability windows from ever ending: give such a clock a negative Stable.
 	Now func() time.Time
 }
 
@@ -66,14 +69,21 @@ func (o Options) withDefaults() Options {
 // is an *Error when a service failed or the bound passed.
 func Wait(ctx context.Context, e Engine, targets []Target, o Options) (*Report, error) {
 	o = o.withDefaults()
-	w := &waiter{e: e, o: o, start: o.Now(), log: logr.FromContextOrDiscard(ctx).WithName("converge"), health: map[string]string{}, seenRunning: map[string]time.Time{}}
-	if err := w.resolve(ctx, targets); err != nil {
-		return w.report(), err
+	w := &waiter{
+		e:           e,
+		o:           o,
+		start:       o.Now(),
+		log:         logr.FromContextOrDiscard(ctx).WithName("converge"),
+		health:      map[string]string{},
+		seenRunning: map[string]time.Time{},
 	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
+	}
+	if err := w.resolve(ctx, targets); err != nil {
+		return w.report(), err
 	}
 	return w.run(ctx)
 }
