@@ -1,0 +1,79 @@
+package converge
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/docker/docker/api/types/swarm"
+)
+
+func (j judging) replicatedJob(v *Verdict) {
+	rj := j.o.Service.Spec.Mode.ReplicatedJob
+	v.Desired = 1
+	if rj.TotalCompletions != nil {
+		v.Desired = int(*rj.TotalCompletions)
+	} else if rj.MaxConcurrent != nil {
+		v.Desired = int(*rj.MaxConcurrent)
+	}
+	cur := j.current()
+	j.judgeJob(v, groupBy(cur, func(tk swarm.Task) string { return fmt.Sprintf("%09d", tk.Slot) }), cur)
+}
+
+func (j judging) globalJob(v *Verdict) {
+	cur := j.current()
+	groups := groupBy(cur, func(tk swarm.Task) string { return tk.NodeID })
+	// The engine creates a global job's tasks on all eligible nodes at once, so the nodes
+	// holding tasks of this iteration are the ones that must complete.
+	v.Desired = len(groups)
+	j.judgeJob(v, groups, cur)
+}
+
+func (j judging) judgeJob(v *Verdict, groups map[string][]swarm.Task, cur []swarm.Task) {
+	completed := 0
+	for _, tk := range cur {
+		if tk.Status.State == swarm.TaskStateComplete {
+			completed++
+		}
+	}
+	if j.o.Service.Spec.Mode.GlobalJob != nil {
+		completed = 0
+		for _, tasks := range groups {
+			if tasks[0].Status.State == swarm.TaskStateComplete {
+				completed++
+			}
+		}
+	}
+	v.Running = completed
+	var waiting []string
+	for _, key := range sortedKeys(groups) {
+		tasks := groups[key]
+		newest := tasks[0]
+		if newest.Status.State == swarm.TaskStateComplete {
+			continue
+		}
+		v.Tasks = append(v.Tasks, j.summary(newest))
+		if f, ok := j.groupFailure(tasks, true); ok {
+			if f.task.ID != newest.ID {
+				v.Tasks = append(v.Tasks, j.summary(f.task))
+			}
+			if v.Phase != PhaseFailed {
+				v.Phase, v.Reason, v.Message = PhaseFailed, f.reason, f.message
+			}
+			continue
+		}
+		waiting = append(waiting, j.summary(newest).String()+j.lastFailure(tasks))
+	}
+	switch {
+	case v.Phase == PhaseFailed:
+	case len(cur) == 0 || v.Desired == 0:
+		v.Phase, v.Message = PhasePending, "waiting for tasks of the current job iteration"
+	case completed >= v.Desired:
+		v.Phase, v.Message = PhaseConverged, fmt.Sprintf("%d/%d completed", completed, v.Desired)
+	default:
+		v.Phase = PhaseConverging
+		v.Message = fmt.Sprintf("%d/%d completed", completed, v.Desired)
+		if len(waiting) > 0 {
+			v.Message += "; " + strings.Join(waiting, "; ")
+		}
+	}
+}
