@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ func rolloutCases() []testCase {
 		{"RolloutImageUpdate", testRolloutImage},
 		{"RolloutFailureRollsBack", testRolloutRollback},
 		{"RolloutFailurePauses", testRolloutPause},
+		{"RolloutStartFirst", testRolloutStartFirst},
 	}
 }
 
@@ -111,5 +113,39 @@ func testRolloutPause(h *harness) {
 	}
 	if len(got.Spec.TaskTemplate.ContainerSpec.Args) == 0 {
 		h.t.Errorf("paused service reverted its spec")
+	}
+}
+
+// testRolloutStartFirst: with order start-first, the new task runs before the old one is
+// shut down.
+func testRolloutStartFirst(h *harness) {
+	spec := h.spec("sf", h.env.Image)
+	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: monitor, Order: swarm.UpdateOrderStartFirst}
+	id := h.create(spec)
+	old := h.waitRunning(id, 1)[1]
+	s := h.inspect(id)
+	s.Spec.TaskTemplate.ContainerSpec.Image = h.env.Image2
+	h.update(s)
+	h.eventually("update completed", func() (bool, string) {
+		us := h.inspect(id).UpdateStatus
+		return us != nil && us.State == swarm.UpdateStateCompleted, fmt.Sprintf("%+v", us)
+	})
+	// The engine may report the update completed while the old task is still stopping.
+	var oldT, newT swarm.Task
+	h.eventually("old task shut down", func() (bool, string) {
+		ts := h.tasks(id)
+		for _, t := range ts {
+			switch {
+			case t.ID == old.ID:
+				oldT = t
+			case t.Spec.ContainerSpec.Image == h.env.Image2:
+				newT = t
+			}
+		}
+		return newT.Status.State == swarm.TaskStateRunning && oldT.Status.State == swarm.TaskStateShutdown, describeAll(ts)
+	})
+	// The old task was shut down after the new one started.
+	if oldT.Status.Timestamp.Before(newT.CreatedAt) {
+		h.t.Errorf("old task stopped at %s, before its replacement was created at %s", oldT.Status.Timestamp, newT.CreatedAt)
 	}
 }

@@ -14,6 +14,7 @@ func serviceCases() []testCase {
 		{"ServiceCreateInspect", testServiceCreateInspect},
 		{"ServiceCreateDuplicateName", testServiceCreateDuplicate},
 		{"ServiceCreateInvalid", testServiceCreateInvalid},
+		{"ServiceImageResolution", testServiceImageResolution},
 		{"ServiceList", testServiceList},
 		{"ServiceUpdateLabelsOnly", testServiceUpdateLabelsOnly},
 		{"ServiceUpdateStaleVersion", testServiceUpdateStale},
@@ -221,5 +222,31 @@ func testServiceRemove(h *harness) {
 	_, err := h.e.TaskList(h.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", id))})
 	if !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("tasks of a removed service: want not found, got %v", err)
+	}
+}
+
+// testServiceImageResolution: the client tags an untagged image :latest; asked to query the
+// registry and finding none, it keeps the image and warns instead of failing.
+func testServiceImageResolution(h *harness) {
+	repo := h.env.Image[:strings.LastIndex(h.env.Image, ":")]
+	id := h.create(h.spec("untagged", repo))
+	if img := h.inspect(id).Spec.TaskTemplate.ContainerSpec.Image; img != repo+":latest" {
+		h.t.Errorf("untagged image stored as %q", img)
+	}
+	resp, err := h.e.ServiceCreate(h.ctx, h.spec("query", h.env.Image), swarm.ServiceCreateOptions{QueryRegistry: true})
+	if err != nil {
+		h.t.Fatalf("create with registry query: %v", err)
+	}
+	if len(resp.Warnings) != 1 || !strings.Contains(resp.Warnings[0], "could not be accessed on a registry") {
+		h.t.Errorf("warnings: %q", resp.Warnings)
+	}
+	if img := h.inspect(resp.ID).Spec.TaskTemplate.ContainerSpec.Image; img != h.env.Image {
+		h.t.Errorf("image after a failed registry query: %q", img)
+	}
+	s := h.inspect(resp.ID)
+	s.Spec.Labels["swarmrun.test/u"] = "1"
+	uresp, err := h.e.ServiceUpdate(h.ctx, s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{QueryRegistry: true})
+	if err != nil || len(uresp.Warnings) != 1 {
+		h.t.Errorf("update with registry query: %v %q", err, uresp.Warnings)
 	}
 }

@@ -21,6 +21,7 @@ func taskCases() []testCase {
 		{"TasksCrash", testTasksCrash},
 		{"TasksNeverHealthy", testTasksNeverHealthy},
 		{"TasksReplicatedJob", testTasksJob},
+		{"TasksJobFailure", testTasksJobFailure},
 		{"TaskListFilters", testTaskListFilters},
 	}
 }
@@ -271,4 +272,23 @@ func testTaskListFilters(h *harness) {
 	if !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("tasks of a missing service: want not found, got %v", err)
 	}
+}
+
+// testTasksJobFailure: a failing job task is failed with its exit code and retried (jobs
+// restart on failure by default).
+func testTasksJobFailure(h *harness) {
+	spec := h.spec("badjob", h.env.Image)
+	spec.Mode = swarm.ServiceMode{ReplicatedJob: &swarm.ReplicatedJob{}}
+	h.env.Crash(h.t, spec.Name, spec.TaskTemplate.ContainerSpec)
+	id := h.create(spec)
+	h.eventually("failed job task and its retry", func() (bool, string) {
+		ts := h.tasks(id)
+		failed := false
+		for _, t := range ts {
+			if t.Status.State == swarm.TaskStateFailed && t.Status.Err == "task: non-zero exit (1)" && t.JobIteration != nil {
+				failed = true
+			}
+		}
+		return failed && len(ts) >= 2 && newest(ts)[0].DesiredState == swarm.TaskStateReady, describeAll(ts)
+	})
 }

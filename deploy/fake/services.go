@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 )
@@ -38,6 +39,8 @@ func (f *Fake) ServiceCreate(ctx context.Context, spec swarm.ServiceSpec, option
 	}
 	f.lock()
 	defer f.unlock()
+	spec = clone(spec)
+	warning := f.resolveImage(&spec, options.QueryRegistry)
 	id := f.newID()
 	if spec.Name == "" {
 		spec.Name = "service_" + id[:10]
@@ -63,7 +66,39 @@ func (f *Fake) ServiceCreate(ctx context.Context, spec swarm.ServiceSpec, option
 	f.services[id] = s
 	f.order = append(f.order, s)
 	f.emit("service", "create", id, map[string]string{"name": norm.Name}, "swarm")
-	return swarm.ServiceCreateResponse{ID: id}, nil
+	resp := swarm.ServiceCreateResponse{ID: id}
+	if warning != "" {
+		resp.Warnings = []string{warning}
+	}
+	return resp, nil
+}
+
+// resolveImage does what the Docker client does to a service's image before sending it: tag
+// it (":latest" when untagged) in its familiar form, and with QueryRegistry pin it to the
+// registry's digest, or, when no registry answers, keep it and return the client's warning.
+func (f *Fake) resolveImage(spec *swarm.ServiceSpec, queryRegistry bool) string {
+	cs := spec.TaskTemplate.ContainerSpec
+	if cs == nil {
+		return ""
+	}
+	named, err := reference.ParseNormalizedNamed(cs.Image)
+	if err != nil {
+		return ""
+	}
+	cs.Image = reference.FamiliarString(reference.TagNameOnly(named))
+	if !queryRegistry {
+		return ""
+	}
+	a, ok := f.dists[f.imageKey(cs.Image)]
+	if !ok || a.err != nil {
+		return fmt.Sprintf("image %s could not be accessed on a registry to record\nits digest. Each node will access %s independently,\npossibly leading to different nodes running different\nversions of the image.\n", cs.Image, cs.Image)
+	}
+	if _, canonical := named.(reference.Canonical); !canonical {
+		if d, err := reference.WithDigest(named, a.inspect.Descriptor.Digest); err == nil {
+			cs.Image = reference.FamiliarString(d)
+		}
+	}
+	return ""
 }
 
 // ServiceInspectWithRaw finds a service by ID, name or unique ID prefix, as the engine does.
@@ -125,6 +160,8 @@ func (f *Fake) ServiceUpdate(ctx context.Context, serviceID string, version swar
 	}
 	f.lock()
 	defer f.unlock()
+	spec = clone(spec)
+	warning := f.resolveImage(&spec, options.QueryRegistry)
 	s, err := f.findService(serviceID)
 	if err != nil {
 		return swarm.ServiceUpdateResponse{}, err
@@ -173,7 +210,11 @@ func (f *Fake) ServiceUpdate(ctx context.Context, serviceID string, version swar
 			f.startRollout(s, swarm.UpdateStateUpdating, "update in progress")
 		}
 	}
-	return swarm.ServiceUpdateResponse{}, nil
+	var resp swarm.ServiceUpdateResponse
+	if warning != "" {
+		resp.Warnings = []string{warning}
+	}
+	return resp, nil
 }
 
 // ServiceRemove deletes the service; its tasks and their containers go with it.
