@@ -3,6 +3,7 @@ package converge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -441,5 +442,77 @@ func TestWaitWakesOnEvents(t *testing.T) {
 	t.Logf("event-driven detection of the new task running: %s after a 50 ms poller", lag)
 	if lag > 300*time.Millisecond {
 		t.Errorf("detected %s after the poller, want at most 300ms", lag)
+	}
+}
+
+func TestWaitManyServicesAgainstPoller(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	stack := swarmtest.StackName(t, c, "cv-many")
+	const n = 10
+	// The poller notes when it first sees each task running; the stack is stable one monitor
+	// period after the last of those sightings.
+	firstRunning := map[string]time.Time{}
+	stop := make(chan struct{})
+	polled := make(chan time.Time, 1)
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		f := filters.NewArgs(filters.Arg("label", swarmtest.NamespaceLabel+"="+stack))
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			tasks, err := c.TaskList(t.Context(), swarm.TaskListOptions{Filters: f})
+			if err != nil {
+				continue
+			}
+			services := map[string]bool{}
+			for _, tk := range tasks {
+				if tk.Status.State == swarm.TaskStateRunning && tk.DesiredState == swarm.TaskStateRunning {
+					if _, ok := firstRunning[tk.ID]; !ok {
+						firstRunning[tk.ID] = time.Now()
+					}
+					services[tk.ServiceID] = true
+				}
+			}
+			if len(services) == n {
+				var last time.Time
+				for _, at := range firstRunning {
+					if at.After(last) {
+						last = at
+					}
+				}
+				polled <- last.Add(testMonitor)
+				return
+			}
+		}
+	}()
+	defer close(stop)
+	start := time.Now()
+	var targets []converge.Target
+	for i := range n {
+		targets = append(targets, create(t, c, probeSpec(stack, fmt.Sprintf("s%d", i), swarmtest.ProbeV1)))
+	}
+	rep := mustConverge(t, c, targets, converge.Options{})
+	var last time.Time
+	for _, s := range rep.Services {
+		if s.ConvergedAt.After(last) {
+			last = s.ConvergedAt
+		}
+	}
+	var stable time.Time
+	select {
+	case stable = <-polled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the poller never saw every service running")
+	}
+	lag := last.Sub(stable)
+	t.Logf("%d services: converged %s after the first create; %s after the 50 ms poller's stable point (%s after start)",
+		n, last.Sub(start), lag, stable.Sub(start))
+	if limit := stable.Sub(start)/10 + 300*time.Millisecond; lag > limit {
+		t.Errorf("detected %s after the poller, want at most %s", lag, limit)
 	}
 }
