@@ -167,16 +167,13 @@ func (f *Fake) emitContainer(t *task, action events.Action, extra map[string]str
 	f.emit("container", action, c.id, attrs, "local")
 }
 
-// containerFilters are the ContainerList filters the fake understands.
-var containerFilters = map[string]bool{"label": true, "name": true, "id": true, "status": true}
-
 // ContainerList lists task containers: running ones, or all with All. Containers of tasks
 // the swarm has dropped from its history are gone.
 func (f *Fake) ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error) {
 	if err := f.enter(ctx, "ContainerList", options); err != nil {
 		return nil, err
 	}
-	if err := validateFilters(options.Filters, containerFilters); err != nil {
+	if err := validateFilters(options.Filters, "label", "name", "id", "status"); err != nil {
 		return nil, err
 	}
 	f.lock()

@@ -40,6 +40,3 @@ func errInvalid(format string, args ...any) error {
 func errSystem(format string, args ...any) error {
 	return &engineError{msg: fmt.Sprintf(format, args...), class: cerrdefs.ErrInternal}
 }
-
-// errForbiddenClass is HTTP 403, e.g. removing a pre-defined network.
-var errForbiddenClass = cerrdefs.ErrPermissionDenied

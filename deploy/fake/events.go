@@ -17,11 +17,6 @@ type subscriber struct {
 	signal  chan struct{}
 }
 
-// eventFilters are the filters the engine accepts for events.
-var eventFilters = map[string]bool{"config": true, "container": true, "daemon": true, "event": true, "image": true,
-	"label": true, "network": true, "node": true, "plugin": true, "scope": true, "secret": true, "service": true,
-	"type": true, "volume": true}
-
 // Events streams the events of changes made after the call, like the engine's stream without
 // since: service create/update (with updatestate.old/new and image.old/new)/remove, container
 // create/start/die/destroy and health_status, network, secret, config and volume events.
@@ -35,7 +30,8 @@ func (f *Fake) Events(ctx context.Context, options events.ListOptions) (<-chan e
 		close(errs)
 		return msgs, errs
 	}
-	if err := validateFilters(options.Filters, eventFilters); err != nil {
+	if err := validateFilters(options.Filters, "config", "container", "daemon", "event", "image", "label", "network", "node",
+		"plugin", "scope", "secret", "service", "type", "volume"); err != nil {
 		errs <- err
 		close(errs)
 		return msgs, errs

@@ -12,20 +12,20 @@ import (
 )
 
 // t0 is the start of every manual clock: a fixed instant keeps the tests deterministic.
-var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+func t0() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 
 // newManual returns a fake that moves only when told to, on a clock that moves only when
 // told to.
 func newManual(t *testing.T) (*fake.Fake, *fake.Clock) {
 	t.Helper()
-	clk := fake.NewClock(t0)
+	clk := fake.NewClock(t0())
 	return fake.New(fake.Options{Now: clk.Now, Manual: true, Images: []string{probe1, probe2}}), clk
 }
 
 // newClocked returns an automatic fake on a manual clock.
 func newClocked(t *testing.T) (*fake.Fake, *fake.Clock) {
 	t.Helper()
-	clk := fake.NewClock(t0)
+	clk := fake.NewClock(t0())
 	return fake.New(fake.Options{Now: clk.Now, Images: []string{probe1, probe2}}), clk
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/network"
 )
@@ -15,13 +16,12 @@ type netObj struct {
 	predefined bool
 }
 
-// builtinNetworks exist on every swarm node and cannot be created again or removed.
-var builtinNetworks = []struct{ name, driver, scope string }{
-	{"bridge", "bridge", "local"}, {"host", "host", "local"}, {"none", "null", "local"}, {"ingress", "overlay", "swarm"},
-}
-
+// addBuiltinNetworks creates the networks every swarm node has, which cannot be created again
+// or removed.
 func (f *Fake) addBuiltinNetworks() {
-	for _, b := range builtinNetworks {
+	for _, b := range []struct{ name, driver, scope string }{
+		{"bridge", "bridge", "local"}, {"host", "host", "local"}, {"none", "null", "local"}, {"ingress", "overlay", "swarm"},
+	} {
 		n := f.newNetwork(b.name, network.CreateOptions{Driver: b.driver, Scope: b.scope, Ingress: b.name == "ingress"})
 		n.predefined = true
 	}
@@ -84,16 +84,13 @@ func (f *Fake) newNetwork(name string, o network.CreateOptions) *netObj {
 	return n
 }
 
-// networkFilters are the filters the engine accepts for networks.
-var networkFilters = map[string]bool{"dangling": true, "driver": true, "id": true, "label": true, "name": true, "scope": true, "type": true}
-
 // NetworkList lists networks. The engine matches id by prefix and, for swarm networks, name
 // exactly (a prefix of a swarm network's name matches nothing), local names by substring.
 func (f *Fake) NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error) {
 	if err := f.enter(ctx, "NetworkList", options); err != nil {
 		return nil, err
 	}
-	if err := validateFilters(options.Filters, networkFilters); err != nil {
+	if err := validateFilters(options.Filters, "dangling", "driver", "id", "label", "name", "scope", "type"); err != nil {
 		return nil, err
 	}
 	f.lock()
@@ -138,7 +135,7 @@ func (f *Fake) NetworkRemove(ctx context.Context, networkID string) error {
 		return errNotFound("network %s not found", networkID)
 	}
 	if n.predefined {
-		return &engineError{msg: fmt.Sprintf("%s is a pre-defined network and cannot be removed", n.n.Name), class: errForbiddenClass}
+		return &engineError{msg: fmt.Sprintf("%s is a pre-defined network and cannot be removed", n.n.Name), class: cerrdefs.ErrPermissionDenied}
 	}
 	for _, s := range f.order {
 		for _, a := range s.s.Spec.TaskTemplate.Networks {

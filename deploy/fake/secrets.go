@@ -8,9 +8,6 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 )
 
-// secretFilters are the filters the engine accepts for secrets and configs.
-var secretFilters = map[string]bool{"id": true, "label": true, "name": true, "names": true}
-
 // SecretCreate stores a secret; a name that exists is a conflict. Secrets are immutable here
 // as swarmrun uses them: a new content needs a new name.
 func (f *Fake) SecretCreate(ctx context.Context, secret swarm.SecretSpec) (swarm.SecretCreateResponse, error) {
@@ -19,7 +16,7 @@ func (f *Fake) SecretCreate(ctx context.Context, secret swarm.SecretSpec) (swarm
 	}
 	f.lock()
 	defer f.unlock()
-	if len(secret.Name) > 64 || !nameRE.MatchString(secret.Name) {
+	if !validName(secret.Name, 64, "-_.") {
 		return swarm.SecretCreateResponse{}, errInvalid("rpc error: code = InvalidArgument desc = invalid name, only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]")
 	}
 	for _, s := range f.secrets {
@@ -45,7 +42,7 @@ func (f *Fake) SecretList(ctx context.Context, options swarm.SecretListOptions) 
 	if err := f.enter(ctx, "SecretList", options); err != nil {
 		return nil, err
 	}
-	if err := validateFilters(options.Filters, secretFilters); err != nil {
+	if err := validateFilters(options.Filters, "id", "label", "name", "names"); err != nil {
 		return nil, err
 	}
 	f.lock()
@@ -97,7 +94,7 @@ func (f *Fake) ConfigCreate(ctx context.Context, config swarm.ConfigSpec) (swarm
 	}
 	f.lock()
 	defer f.unlock()
-	if len(config.Name) > 64 || !nameRE.MatchString(config.Name) {
+	if !validName(config.Name, 64, "-_.") {
 		return swarm.ConfigCreateResponse{}, errInvalid("rpc error: code = InvalidArgument desc = invalid name, only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]")
 	}
 	for _, c := range f.configs {
@@ -122,7 +119,7 @@ func (f *Fake) ConfigList(ctx context.Context, options swarm.ConfigListOptions) 
 	if err := f.enter(ctx, "ConfigList", options); err != nil {
 		return nil, err
 	}
-	if err := validateFilters(options.Filters, secretFilters); err != nil {
+	if err := validateFilters(options.Filters, "id", "label", "name", "names"); err != nil {
 		return nil, err
 	}
 	f.lock()

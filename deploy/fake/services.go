@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,9 +28,6 @@ type service struct {
 	// failures of tasks of the current rollout, for the failure action.
 	failures int
 }
-
-// nameRE is swarmkit's rule for object names: a DNS name component.
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$`)
 
 // ServiceCreate stores the service with the defaults the engine fills in; its tasks follow.
 func (f *Fake) ServiceCreate(ctx context.Context, spec swarm.ServiceSpec, options swarm.ServiceCreateOptions) (swarm.ServiceCreateResponse, error) {
@@ -120,16 +117,13 @@ func (f *Fake) ServiceInspectWithRaw(ctx context.Context, serviceID string, opti
 	return out, raw, nil
 }
 
-// serviceFilters are the filters the engine accepts for services; others are an error.
-var serviceFilters = map[string]bool{"id": true, "label": true, "mode": true, "name": true}
-
 // ServiceList lists services matching the filters: id and name by prefix (as swarmkit
 // matches them), label by key or key=value, mode replicated or global.
 func (f *Fake) ServiceList(ctx context.Context, options swarm.ServiceListOptions) ([]swarm.Service, error) {
 	if err := f.enter(ctx, "ServiceList", options); err != nil {
 		return nil, err
 	}
-	if err := validateFilters(options.Filters, serviceFilters); err != nil {
+	if err := validateFilters(options.Filters, "id", "label", "mode", "name"); err != nil {
 		return nil, err
 	}
 	f.lock()
@@ -259,7 +253,7 @@ func (f *Fake) findService(ref string) (*service, error) {
 	for _, s := range f.order {
 		if ref != "" && strings.HasPrefix(s.s.ID, ref) {
 			if found != nil {
-				return nil, errInvalid("service %s is ambiguous (%d matches found)", ref, 2)
+				return nil, errInvalid("service %s is ambiguous (more than one match found)", ref)
 			}
 			found = s
 		}
@@ -274,7 +268,7 @@ func (f *Fake) findService(ref string) (*service, error) {
 // caller reads back matches what the real engine returns (an unchanged spec compares equal).
 func (f *Fake) normalise(in swarm.ServiceSpec) (swarm.ServiceSpec, error) {
 	spec := clone(in)
-	if len(spec.Name) > 63 || !nameRE.MatchString(spec.Name) {
+	if !validServiceName(spec.Name) {
 		return spec, errInvalid("rpc error: code = InvalidArgument desc = name must be valid as a DNS name component")
 	}
 	if spec.Labels == nil {
@@ -441,12 +435,12 @@ func matchPrefix(args filters.Args, key, value string) bool {
 	return false
 }
 
-// validateFilters refuses unknown filter keys as the engine does.
-func validateFilters(args filters.Args, accepted map[string]bool) error {
+// validateFilters refuses filter keys other than accepted, as the engine does.
+func validateFilters(args filters.Args, accepted ...string) error {
 	keys := args.Keys()
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !accepted[k] {
+		if !slices.Contains(accepted, k) {
 			return errInvalid("Invalid filter '%s'", k)
 		}
 	}
@@ -454,3 +448,27 @@ func validateFilters(args filters.Args, accepted map[string]bool) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// validServiceName is swarmkit's rule for service names: a DNS name component of at most 63
+// characters, letters, digits, '-' and '_', starting and ending with a letter or digit.
+func validServiceName(name string) bool {
+	return validName(name, 63, "-_")
+}
+
+// validName checks a name of at most max characters made of letters, digits and the
+// characters of inner, which may not start or end it.
+func validName(name string, max int, inner string) bool {
+	if name == "" || len(name) > max {
+		return false
+	}
+	for i, r := range name {
+		alnum := r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		if alnum {
+			continue
+		}
+		if i == 0 || i == len(name)-1 || !strings.ContainsRune(inner, r) {
+			return false
+		}
+	}
+	return true
+}

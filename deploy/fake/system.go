@@ -66,15 +66,12 @@ func (f *Fake) Info(ctx context.Context) (system.Info, error) {
 	}, nil
 }
 
-// nodeFilters are the filters the engine accepts for nodes.
-var nodeFilters = map[string]bool{"id": true, "label": true, "membership": true, "name": true, "node.label": true, "role": true}
-
 // NodeList lists the one node, if it matches the filters.
 func (f *Fake) NodeList(ctx context.Context, options swarm.NodeListOptions) ([]swarm.Node, error) {
 	if err := f.enter(ctx, "NodeList", options); err != nil {
 		return nil, err
 	}
-	if err := validateFilters(options.Filters, nodeFilters); err != nil {
+	if err := validateFilters(options.Filters, "id", "label", "membership", "name", "node.label", "role"); err != nil {
 		return nil, err
 	}
 	f.lock()

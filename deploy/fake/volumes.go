@@ -49,15 +49,12 @@ func (f *Fake) ensureVolume(m mount.Mount) {
 	f.emit("volume", "create", m.Source, map[string]string{"driver": v.Driver}, "local")
 }
 
-// volumeFilters are the filters the engine accepts for volumes.
-var volumeFilters = map[string]bool{"dangling": true, "driver": true, "label": true, "name": true}
-
 // VolumeList lists volumes: name by substring, label by key or key=value, dangling.
 func (f *Fake) VolumeList(ctx context.Context, options volume.ListOptions) (volume.ListResponse, error) {
 	if err := f.enter(ctx, "VolumeList", options); err != nil {
 		return volume.ListResponse{}, err
 	}
-	if err := validateFilters(options.Filters, volumeFilters); err != nil {
+	if err := validateFilters(options.Filters, "dangling", "driver", "label", "name"); err != nil {
 		return volume.ListResponse{}, err
 	}
 	f.lock()
