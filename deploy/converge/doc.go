@@ -6,8 +6,10 @@
 // delays after each event (the manager records a task's state a little after the node's
 // container event, and nothing announces that record), wakes exactly when a stability window
 // ends, and polls as a fallback (also while the event stream is down). Events only wake it;
-// listing decides. Measured here: convergence is seen within tens of milliseconds of an
-// independent 50 ms poller.
+// listing decides. Container events are node-local: on a multi-node swarm, task changes on
+// other nodes are seen by the echoes of service events and by polling. Measured on a
+// single-node swarm: convergence is seen within tens of milliseconds of an independent 50 ms
+// poller.
 //
 // Judge is the pure decision for one service; see its documentation for what converged means
 // per mode. Where it differs from `docker service create/update --detach=false`:

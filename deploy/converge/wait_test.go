@@ -516,3 +516,41 @@ func TestWaitManyServicesAgainstPoller(t *testing.T) {
 		t.Errorf("detected %s after the poller, want at most %s", lag, limit)
 	}
 }
+
+func TestWaitCrashLoopUpdatePauses(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1, swarmtest.ProbeV2)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-pause")
+	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1))
+	mustConverge(t, c, []converge.Target{first}, converge.Options{Stable: -1})
+	target := update(t, c, first.ServiceID, func(s *swarm.ServiceSpec) {
+		s.TaskTemplate.ContainerSpec.Image = swarmtest.ProbeV2
+		s.TaskTemplate.ContainerSpec.Args = []string{"-exit", "1", "-after", "200ms"}
+	})
+	start := time.Now()
+	_, err := converge.Wait(t.Context(), c, []converge.Target{target}, converge.Options{Timeout: 60 * time.Second})
+	t.Logf("paused update detected after %s: %v", time.Since(start), err)
+	wantError(t, err, converge.UpdatePaused, target.Name, "paused", "non-zero exit")
+}
+
+func TestWaitSettledServiceConvergesAtOnce(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-once")
+	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1))
+	mustConverge(t, c, []converge.Target{first}, converge.Options{})
+	svc, _, err := c.ServiceInspectWithRaw(t.Context(), first.ServiceID, swarm.ServiceInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A later apply that leaves the service alone must not wait out a window a second time.
+	start := time.Now()
+	mustConverge(t, c, []converge.Target{{ServiceID: svc.ID, Name: svc.Spec.Name, PrevVersion: svc.Version.Index}}, converge.Options{})
+	took := time.Since(start)
+	t.Logf("settled service judged converged in %s", took)
+	if took > testMonitor/2 {
+		t.Errorf("settled service took %s, want one look", took)
+	}
+}
