@@ -291,7 +291,8 @@ func (w *waiter) end(ctx context.Context) (*Report, error) {
 	}
 	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalLookTimeout)
 	defer cancel()
-	if done, err := w.look(final); done || err == nil && !w.anyActive() {
+	if done, err := w.look(final); done {
+		// Everything converged at the last moment, or a failure explains more than a timeout.
 		return w.report(), err
 	}
 	var failures []ServiceFailure
@@ -301,15 +302,6 @@ func (w *waiter) end(ctx context.Context) (*Report, error) {
 		}
 	}
 	return w.report(), newError(Timeout, failures, w.o.Now().Sub(w.start))
-}
-
-func (w *waiter) anyActive() bool {
-	for _, t := range w.svcs {
-		if t.active() {
-			return true
-		}
-	}
-	return false
 }
 
 func (w *waiter) notify(t *tracked) {
