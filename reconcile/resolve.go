@@ -1,0 +1,124 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/deploy/recipe"
+)
+
+// stackSuffixLen is how many hex digits of the TestRun's UID the stack name carries, so that
+// a TestRun deleted and re-created under the same name never meets its predecessor's stack.
+const stackSuffixLen = 6
+
+// StackName is the run stack of a TestRun: its name and the first hex digits of its UID. It
+// depends only on the object, so every reconcile (and every restart) finds the same stack.
+func StackName(tr *v1alpha1.TestRun) string {
+	uid := strings.ReplaceAll(tr.UID, "-", "")
+	if len(uid) > stackSuffixLen {
+		uid = uid[:stackSuffixLen]
+	}
+	return tr.Name + "-" + uid
+}
+
+// resolve fetches the recipe source once, resolves the head and the target branch, plans the
+// upgrade base and stores all of it with the Resolved condition. Later steps only read what
+// it stored: the commits are fixed for the rest of the run, whatever the branches do.
+func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
+	tr := rn.tr
+	src, err := r.source(ctx, rn)
+	if err != nil {
+		return err
+	}
+	if err := src.Fetch(ctx); err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	branch, tip, err := src.TargetBranch(ctx, rn.rc.Spec.Source.TargetBranch)
+	if err != nil && !errors.Is(err, recipe.ErrNoTargetBranch) {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	var head recipe.Commit
+	if tr.Spec.Head == "" {
+		if branch == "" {
+			return &failure{reason: v1alpha1.ReasonSourceFailed, err: fmt.Errorf("no head given and %w", err)}
+		}
+		head = recipe.Commit{Ref: branch, Hash: tip}
+		if head.Version, err = src.VersionOf(ctx, tip); err != nil {
+			return fmt.Errorf("resolve: %w", err)
+		}
+	} else if head, err = src.Resolve(ctx, tr.Spec.Head); err != nil {
+		return headFailure("head", err)
+	}
+	published, err := src.Versions(ctx)
+	if err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	in := BaseInput{
+		Run:          tr.Spec,
+		Recipe:       rn.rc.Spec,
+		Canonical:    rn.rc.Status.Canonical,
+		HeadCommit:   head.Hash,
+		HeadVersion:  head.Version,
+		Published:    published,
+		TargetBranch: branch,
+		TargetCommit: tip,
+	}
+	if tr.Spec.UpgradeBase != "" {
+		c, err := src.Resolve(ctx, tr.Spec.UpgradeBase)
+		if err != nil {
+			return headFailure("upgradeBase", err)
+		}
+		in.UpgradeBaseCommit = c.Hash
+	}
+	plan := ResolveBase(in)
+
+	tr.Status.Stack = StackName(tr)
+	tr.Status.Head = &v1alpha1.HeadStatus{
+		Ref:          head.Ref,
+		Commit:       head.Hash,
+		Version:      head.Version,
+		ChaosVersion: recipe.ChaosVersion(head.Hash, false),
+	}
+	tr.Status.Base = &plan
+	prev := PreviousFor(plan, rn.rc.Spec.Previous)
+	if prev.Stale {
+		r.setCondition(tr, v1alpha1.ConditionPreviousStale, v1alpha1.ConditionTrue, v1alpha1.ReasonPreviousStale, prev.Message)
+	}
+	msg := fmt.Sprintf("head %s at %s; base %s", head.Ref, shortSHA(head.Hash), describeBase(plan))
+	r.setCondition(tr, v1alpha1.ConditionResolved, v1alpha1.ConditionTrue, "Resolved", msg)
+	if err := r.save(ctx, rn); err != nil {
+		return err
+	}
+	r.event(ctx, rn, v1alpha1.EventNormal, "Resolved", "%s", msg)
+	if prev.Stale {
+		r.event(ctx, rn, v1alpha1.EventWarning, v1alpha1.ReasonPreviousStale, "%s", prev.Message)
+	}
+	return nil
+}
+
+// headFailure fails the run on a ref that names nothing in the source; other errors are
+// retried.
+func headFailure(field string, err error) error {
+	if errors.Is(err, recipe.ErrRefNotFound) || errors.Is(err, recipe.ErrAmbiguousRef) {
+		return &failure{reason: v1alpha1.ReasonSourceFailed, err: fmt.Errorf("spec.%s: %w", field, err)}
+	}
+	return fmt.Errorf("resolve %s: %w", field, err)
+}
+
+func describeBase(p v1alpha1.BasePlan) string {
+	switch p.Kind {
+	case v1alpha1.BaseVersion:
+		return fmt.Sprintf("version %s (%s)", p.Version, p.Reason)
+	case v1alpha1.BaseRef:
+		return fmt.Sprintf("%s at %s (%s)", p.Ref, shortSHA(p.Commit), p.Reason)
+	}
+	return fmt.Sprintf("none (%s)", p.Reason)
+}
+
+// hasBase reports whether the run deploys a base before the head.
+func hasBase(tr *v1alpha1.TestRun) bool {
+	return tr.Status.Base != nil && tr.Status.Base.Kind != v1alpha1.BaseNone && tr.Status.Base.Kind != ""
+}

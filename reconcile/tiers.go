@@ -1,0 +1,219 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-logr/logr"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/deploy/lint"
+	"github.com/swarmrun/swarmrun/reconcile/results"
+)
+
+// laterTiers run after the head is verified, in this order.
+func laterTiers() []v1alpha1.Stage {
+	return []v1alpha1.Stage{v1alpha1.StageBackup, v1alpha1.StageRestore, v1alpha1.StageCustom}
+}
+
+func tiersDone(tr *v1alpha1.TestRun) bool {
+	for _, s := range laterTiers() {
+		if _, ok := tr.Status.Tiers[string(s)]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func lintDone(tr *v1alpha1.TestRun) bool {
+	_, ok := tr.Status.Tiers[v1alpha1.TierLint]
+	return ok
+}
+
+// runTiers runs the backup, restore and custom tiers that are not done yet, storing each. A
+// failed tier does not stop the others: the run is red at the end, with every tier's result.
+func (r *TestRunReconciler) runTiers(ctx context.Context, rn *run) error {
+	tr := rn.tr
+	// The head's render teaches the masker the run's generated secrets before any output is
+	// kept.
+	if _, err := r.prepare(ctx, rn, roleHead); err != nil {
+		return err
+	}
+	for _, stage := range laterTiers() {
+		if _, done := tr.Status.Tiers[string(stage)]; done {
+			continue
+		}
+		setTier(tr, string(stage), r.tier(ctx, rn, stage, tierChecks(rn.rc, stage)))
+		if err := r.save(ctx, rn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tier runs one tier's checks, or says why it does not run.
+func (r *TestRunReconciler) tier(ctx context.Context, rn *run, stage v1alpha1.Stage, checks []v1alpha1.Check) v1alpha1.TierResult {
+	if res, skip := notRun(rn.tr, rn.rc, stage); skip {
+		return res
+	}
+	if len(checks) == 0 {
+		return v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: "the recipe defines no checks for this tier"}
+	}
+	res := r.runChecks(ctx, rn, checks)
+	t := v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Checks: res}
+	if failed := failedChecks(res); failed != "" {
+		t.Result, t.Reason = v1alpha1.ResultFailed, "checks failed: "+failed
+	}
+	return t
+}
+
+// notRun is the result of a tier that does not run: not asked for, or declared not
+// applicable.
+func notRun(tr *v1alpha1.TestRun, rc *v1alpha1.Recipe, stage v1alpha1.Stage) (v1alpha1.TierResult, bool) {
+	if !tr.Spec.HasStage(stage) {
+		return v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: "not in the run's stages"}, true
+	}
+	if reason, na := rc.Spec.NotApplicable(stage); na {
+		return v1alpha1.TierResult{Result: v1alpha1.ResultNotApplicable, Reason: reason}, true
+	}
+	return v1alpha1.TierResult{}, false
+}
+
+func tierChecks(rc *v1alpha1.Recipe, stage v1alpha1.Stage) []v1alpha1.Check {
+	switch stage {
+	case v1alpha1.StageBackup:
+		return rc.Spec.Checks.Backup
+	case v1alpha1.StageRestore:
+		return rc.Spec.Checks.Restore
+	case v1alpha1.StageCustom:
+		return rc.Spec.Checks.Custom
+	}
+	return nil
+}
+
+// lint runs the recipe rules on the head's render. Its result caps the level, never the
+// verdict.
+func (r *TestRunReconciler) lint(ctx context.Context, rn *run) error {
+	st, err := r.prepare(ctx, rn, roleHead)
+	if err != nil {
+		return err
+	}
+	findings := lint.Run(lint.Input{Stack: st, AppService: r.o.AppService})
+	t := v1alpha1.TierResult{Result: v1alpha1.ResultPassed}
+	for _, f := range findings {
+		c := v1alpha1.CheckResult{Name: f.Rule + " " + f.Object, Result: v1alpha1.ResultPassed, Message: rn.masker.String(f.Message)}
+		if f.Severity == lint.Error {
+			c.Result = v1alpha1.ResultFailed
+		}
+		t.Checks = append(t.Checks, c)
+	}
+	if !lint.Passed(findings) {
+		t.Result, t.Reason = v1alpha1.ResultFailed, "lint errors: "+failedChecks(t.Checks)
+	}
+	setTier(rn.tr, v1alpha1.TierLint, t)
+	return r.save(ctx, rn)
+}
+
+// finish gives a run that went all the way its verdict: green when no requested tier
+// failed.
+func (r *TestRunReconciler) finish(ctx context.Context, rn *run) error {
+	tr := rn.tr
+	fillTiers(tr, rn.rc, "no upgrade base: "+tr.Status.Base.Reason)
+	var failed []string
+	for _, s := range tr.Spec.Stages {
+		if tr.Status.Tiers[string(s)].Result == v1alpha1.ResultFailed {
+			failed = append(failed, string(s))
+		}
+	}
+	if len(failed) > 0 {
+		return r.conclude(ctx, rn, v1alpha1.ConditionFalse, v1alpha1.ReasonCheckFailed, "tiers failed: "+joinNames(failed))
+	}
+	return r.conclude(ctx, rn, v1alpha1.ConditionTrue, v1alpha1.ReasonSucceeded,
+		fmt.Sprintf("head %s passed", shortSHA(tr.Status.Head.Commit)))
+}
+
+// fail ends the run red with f: the step it stopped at turns False, f's tier fails, and every
+// requested tier that had not run is skipped.
+func (r *TestRunReconciler) fail(ctx context.Context, rn *run, f *failure) error {
+	tr := rn.tr
+	msg := rn.masker.String(f.err.Error())
+	for _, typ := range []string{v1alpha1.ConditionResolved, v1alpha1.ConditionBaseReady, v1alpha1.ConditionHeadReady,
+		v1alpha1.ConditionPruned, v1alpha1.ConditionVerified} {
+		if !apimeta.IsStatusConditionTrue(tr.Status.Conditions, typ) {
+			r.setCondition(tr, typ, v1alpha1.ConditionFalse, f.reason, msg)
+			break
+		}
+	}
+	if f.tier != "" {
+		t := tr.Status.Tiers[f.tier]
+		t.Result, t.Reason = v1alpha1.ResultFailed, f.reason+": "+msg
+		setTier(tr, f.tier, t)
+	}
+	fillTiers(tr, rn.rc, "the run stopped before this tier: "+f.reason)
+	return r.conclude(ctx, rn, v1alpha1.ConditionFalse, f.reason, msg)
+}
+
+// conclude stores the verdict with the level, writes the results and drops the run's deploy
+// directories. The results are written before the verdict is stored, so a run that is
+// finished always has them; a crash in between repeats both.
+func (r *TestRunReconciler) conclude(ctx context.Context, rn *run, status metav1.ConditionStatus, reason, msg string) error {
+	tr := rn.tr
+	tr.Status.Level = Level(tr.Status.Tiers)
+	now := v1alpha1.Time{Time: r.now()}
+	tr.Status.CompletedAt = &now
+	r.setCondition(tr, v1alpha1.ConditionSucceeded, status, reason, fmt.Sprintf("%s (level %d/%d)", msg, tr.Status.Level, MaxLevel))
+	dir := results.Dir(r.o.DataDir, tr.Name)
+	if _, err := results.Write(dir, tr, rn.masker, r.now()); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	if err := r.save(ctx, rn); err != nil {
+		return err
+	}
+	for _, role := range []string{roleBase, roleHead} {
+		if err := os.RemoveAll(filepath.Join(dir, role)); err != nil {
+			logr.FromContextOrDiscard(ctx).Error(err, "deploy directory not removed", "role", role)
+		}
+	}
+	typ := v1alpha1.EventNormal
+	if status != v1alpha1.ConditionTrue {
+		typ = v1alpha1.EventWarning
+	}
+	r.event(ctx, rn, typ, reason, "level %d/%d: %s", tr.Status.Level, MaxLevel, msg)
+	return nil
+}
+
+// currentTier is the tier a failure of the next step belongs to.
+func (r *TestRunReconciler) currentTier(rn *run) string {
+	tr := rn.tr
+	switch {
+	case !apimeta.IsStatusConditionTrue(tr.Status.Conditions, v1alpha1.ConditionResolved):
+		return ""
+	case !apimeta.IsStatusConditionTrue(tr.Status.Conditions, v1alpha1.ConditionBaseReady) && hasBase(tr):
+		return string(v1alpha1.StageInstall)
+	case !apimeta.IsStatusConditionTrue(tr.Status.Conditions, v1alpha1.ConditionVerified):
+		return headTier(tr)
+	}
+	return ""
+}
+
+// fillTiers gives every stage without a final result one: not asked for, not applicable, or
+// skipped for why (the run stopped early, or there was no base to upgrade from). The upgrade
+// tier's interim result (before checks passed, upgrade pending) is not final.
+func fillTiers(tr *v1alpha1.TestRun, rc *v1alpha1.Recipe, why string) {
+	for _, s := range v1alpha1.Stages() {
+		if t, ok := tr.Status.Tiers[string(s)]; ok && t.Reason != upgradePending {
+			continue
+		}
+		if rc != nil {
+			if res, skip := notRun(tr, rc, s); skip {
+				setTier(tr, string(s), res)
+				continue
+			}
+		}
+		setTier(tr, string(s), v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: why})
+	}
+}
