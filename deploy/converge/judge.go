@@ -89,9 +89,12 @@ func Judge(o Observation, t Target, p Policy, now time.Time) Verdict {
 		v.UpdateState = string(svc.UpdateStatus.State)
 	}
 	j := judging{o: o, p: p, usable: usableNodes(o.Nodes), health: healthcheckOf(svc)}
-	if reason, msg, ok := j.updateFailure(t); ok {
+	if reason, msg, culprit, ok := j.updateFailure(t); ok {
 		v.Phase, v.Reason, v.Message = PhaseFailed, reason, msg
-		v.Tasks = j.summaries(j.current())
+		if culprit != nil {
+			v.Tasks = append(v.Tasks, j.summary(*culprit))
+		}
+		v.Tasks = append(v.Tasks, j.summaries(j.current())...)
 		return v
 	}
 	switch m := svc.Spec.Mode; {
@@ -146,11 +149,12 @@ func healthcheckOf(svc swarm.Service) *healthcheck {
 
 // updateFailure reports an update state that fails the service: paused or rolling back, when
 // this apply's update caused it. A spec update resets the update state, so a state on a
-// service whose version moved past PrevVersion belongs to this apply's update.
-func (j judging) updateFailure(t Target) (Reason, string, bool) {
+// service whose version moved past PrevVersion belongs to this apply's update. The task
+// the engine names as the cause is returned with it.
+func (j judging) updateFailure(t Target) (Reason, string, *swarm.Task, bool) {
 	us := j.o.Service.UpdateStatus
 	if us == nil || !t.Changed || (t.PrevVersion != 0 && j.o.Service.Version.Index <= t.PrevVersion) {
-		return "", "", false
+		return "", "", nil, false
 	}
 	var reason Reason
 	switch us.State {
@@ -159,20 +163,20 @@ func (j judging) updateFailure(t Target) (Reason, string, bool) {
 	case swarm.UpdateStateRollbackStarted, swarm.UpdateStateRollbackPaused, swarm.UpdateStateRollbackCompleted:
 		reason = RolledBack
 	default:
-		return "", "", false
+		return "", "", nil, false
 	}
 	msg := fmt.Sprintf("update %s", us.State)
 	if us.Message != "" {
 		msg += ": " + us.Message
 	}
 	// The engine names the task that tripped the failure action; its error is the cause.
-	for _, tk := range j.o.Tasks {
+	for i, tk := range j.o.Tasks {
 		if strings.Contains(us.Message, tk.ID) {
 			msg += fmt.Sprintf(" (task %s, image %s, %s: %s)", shortID(tk.ID), imageOf(tk), tk.Status.State, taskErr(tk))
-			break
+			return reason, msg, &j.o.Tasks[i], true
 		}
 	}
-	return reason, msg, true
+	return reason, msg, nil, true
 }
 
 // current returns the tasks of the current spec (for jobs: of the current iteration).

@@ -285,7 +285,10 @@ func TestWaitCrashLoopRollbackFails(t *testing.T) {
 	start := time.Now()
 	_, err := converge.Wait(t.Context(), c, []converge.Target{target}, converge.Options{Timeout: 60 * time.Second})
 	t.Logf("rollback detected after %s: %v", time.Since(start), err)
-	wantError(t, err, converge.RolledBack, target.Name, "rollback", "non-zero exit")
+	ce := wantError(t, err, converge.RolledBack, target.Name, "rollback", "non-zero exit")
+	if len(ce.Tasks) == 0 || ce.Tasks[0].Image != swarmtest.ProbeV2 || !strings.Contains(ce.Tasks[0].Err, "non-zero exit") {
+		t.Errorf("error tasks %v, want first the failed task of the update", ce.Tasks)
+	}
 
 	swarmtest.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
 		got := runningImages(t, c, target.ServiceID)
