@@ -130,6 +130,14 @@ func testSecrets(h *harness) {
 	if n := len(list(filters.Arg("id", resp.ID))); n != 1 {
 		h.t.Errorf("secrets by id: %d", n)
 	}
+	dotted := swarm.SecretSpec{Annotations: swarm.Annotations{Name: h.name("tls.key_v1"), Labels: h.labels()}, Data: []byte("k")}
+	if _, err := h.e.SecretCreate(h.ctx, dotted); err != nil {
+		h.t.Errorf("secret name with a dot: %v", err)
+	}
+	bad := swarm.SecretSpec{Annotations: swarm.Annotations{Name: h.name("bad_") + "/", Labels: h.labels()}, Data: []byte("k")}
+	if _, err := h.e.SecretCreate(h.ctx, bad); !cerrdefs.IsInvalidArgument(err) {
+		h.t.Errorf("secret name with a slash: want invalid argument, got %v", err)
+	}
 	if err := h.e.SecretRemove(h.ctx, resp.ID); err != nil {
 		h.t.Fatalf("remove secret: %v", err)
 	}

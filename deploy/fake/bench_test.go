@@ -12,14 +12,19 @@ import (
 )
 
 // BenchmarkStackLifecycle deploys a five-service stack, lists its tasks, updates one service,
-// and removes the stack, with 50 other stacks present: the engine work of one TestRun phase.
+// and removes the stack, while other stacks run: the engine work of one TestRun phase.
 func BenchmarkStackLifecycle(b *testing.B) {
+	for _, stacks := range []int{10, 200} {
+		b.Run(fmt.Sprintf("others=%d", stacks), func(b *testing.B) { benchLifecycle(b, stacks) })
+	}
+}
+
+func benchLifecycle(b *testing.B, others int) {
 	ctx := context.Background()
 	f := fake.New(fake.Options{Images: []string{probe1, probe2}, FastRollouts: true})
-	for i := 0; i < 50; i++ {
+	for i := range others {
 		deployStack(b, f, fmt.Sprintf("bg%d", i))
 	}
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		ns := fmt.Sprintf("run%d", i)
 		ids := deployStack(b, f, ns)

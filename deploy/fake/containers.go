@@ -51,7 +51,7 @@ func (f *Fake) CrashImage(ref string, exitCode int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.crashImage[imageKey(ref)] = exitCode
-	f.dirty = true
+	f.stirAll()
 }
 
 // CrashService makes the tasks of the service with this name crash like CrashImage.
@@ -59,7 +59,7 @@ func (f *Fake) CrashService(name string, exitCode int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.crashService[name] = exitCode
-	f.dirty = true
+	f.stirAll()
 }
 
 // CrashWhen makes the tasks for which fn reports true crash like CrashImage, with the exit
@@ -69,7 +69,7 @@ func (f *Fake) CrashWhen(fn func(service string, spec swarm.TaskSpec) (exitCode 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.crashFn = fn
-	f.dirty = true
+	f.stirAll()
 }
 
 // NeverHealthy makes the healthcheck of the named service's tasks fail: they stay starting for
@@ -79,7 +79,7 @@ func (f *Fake) NeverHealthy(name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.unhealthy[name] = true
-	f.dirty = true
+	f.stirAll()
 }
 
 // SetExec decides the result of every exec; by default an exec exits 0 with no output.

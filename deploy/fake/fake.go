@@ -289,11 +289,26 @@ func (f *Fake) bump() swarm.Version {
 	return swarm.Version{Index: f.index}
 }
 
-// wake records that a timed transition is due at t.
-func (f *Fake) wake(t time.Time) {
-	if f.wakeAt.IsZero() || t.Before(f.wakeAt) {
+// wake records that a timed transition of service s is due at t.
+func (f *Fake) wake(s *service, t time.Time) {
+	if s.wakeAt.IsZero() || t.Before(s.wakeAt) {
+		s.wakeAt = t
+	}
+}
+
+// noteWake keeps the earliest due time of all services, which decides when to settle next.
+func (f *Fake) noteWake(t time.Time) {
+	if !t.IsZero() && (f.wakeAt.IsZero() || t.Before(f.wakeAt)) {
 		f.wakeAt = t
 	}
+}
+
+// stirAll makes every service re-evaluate its tasks: a behaviour or an image changed.
+func (f *Fake) stirAll() {
+	for _, s := range f.order {
+		s.busy = true
+	}
+	f.dirty = true
 }
 
 // newID returns a swarm-style object ID: 25 lower-case base-36 characters.

@@ -36,7 +36,7 @@ func (f *Fake) RemoveImage(ref string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.images, imageKey(ref))
-	f.dirty = true
+	f.stirAll()
 }
 
 // SetDistribution makes DistributionInspect answer for ref as a reachable registry would;
@@ -49,7 +49,7 @@ func (f *Fake) SetDistribution(ref string, inspect registry.DistributionInspect,
 
 func (f *Fake) addImageLocked(ref string) {
 	f.images[imageKey(ref)] = imageObj{id: "sha256:" + f.newHexID(), ref: ref, created: f.clock()}
-	f.dirty = true
+	f.stirAll()
 }
 
 func (f *Fake) imagePresent(ref string) bool {

@@ -81,7 +81,7 @@ func (f *Fake) rollout(s *service, now time.Time) bool {
 	// engine reports rollback_completed while the restored task may still wait out its restart
 	// delay); an update once they all run and a monitor period has passed without failure.
 	if !back && now.Before(lastRunning.Add(monitor)) {
-		f.wake(lastRunning.Add(monitor))
+		f.wake(s, lastRunning.Add(monitor))
 		return changed
 	}
 	state, msg := swarm.UpdateStateCompleted, "update completed"

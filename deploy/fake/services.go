@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
@@ -27,6 +28,10 @@ type service struct {
 	updateGen int
 	// failures of tasks of the current rollout, for the failure action.
 	failures int
+	// busy says the service may still change without time passing; wakeAt is when its next
+	// timed transition is due. A service neither busy nor due is skipped by step.
+	busy   bool
+	wakeAt time.Time
 }
 
 // ServiceCreate stores the service with the defaults the engine fills in; its tasks follow.
@@ -60,6 +65,7 @@ func (f *Fake) ServiceCreate(ctx context.Context, spec swarm.ServiceSpec, option
 		s.s.JobStatus = &swarm.JobStatus{LastExecution: now}
 	}
 	s.key = taskKey(norm)
+	s.busy = true
 	f.services[id] = s
 	f.order = append(f.order, s)
 	f.emit("service", "create", id, map[string]string{"name": norm.Name}, "swarm")
@@ -188,6 +194,7 @@ func (f *Fake) ServiceUpdate(ctx context.Context, serviceID string, version swar
 	s.s.UpdatedAt = now
 	s.s.UpdateStatus = nil
 	s.s.Endpoint = f.endpoint(norm)
+	s.busy = true
 	attrs := map[string]string{"name": norm.Name}
 	if oi, ni := old.TaskTemplate.ContainerSpec.Image, norm.TaskTemplate.ContainerSpec.Image; oi != ni {
 		attrs["image.old"], attrs["image.new"] = oi, ni

@@ -82,29 +82,33 @@ func (f *Fake) TaskList(ctx context.Context, options swarm.TaskListOptions) ([]s
 	return out, nil
 }
 
-// step moves the world one step and reports whether anything changed: the orchestrators
-// create and retire tasks, tasks advance one state, rollouts take their next decision.
+// step moves the world one step and reports whether anything changed: for every service
+// that is busy or has a timed transition due, the orchestrator creates and retires tasks,
+// tasks advance one state, the rollout takes its next decision. Quiet services cost nothing,
+// so a swarm of many settled stacks stays fast.
 func (f *Fake) step() bool {
 	now := f.clock()
 	f.wakeAt = time.Time{}
 	changed := false
 	for _, s := range f.order {
-		if f.orchestrate(s, now) {
-			changed = true
+		if !s.busy && (s.wakeAt.IsZero() || now.Before(s.wakeAt)) {
+			f.noteWake(s.wakeAt)
+			continue
 		}
-	}
-	for _, s := range f.order {
+		s.wakeAt = time.Time{}
+		moved := f.orchestrate(s, now)
 		for _, t := range append([]*task(nil), s.tasks...) {
 			if f.advance(t, now) {
-				changed = true
+				moved = true
 			}
 		}
-	}
-	for _, s := range f.order {
 		if f.rollout(s, now) {
-			changed = true
+			moved = true
 		}
 		f.reap(s)
+		s.busy = moved
+		changed = changed || moved
+		f.noteWake(s.wakeAt)
 	}
 	return changed
 }
@@ -176,7 +180,7 @@ func (f *Fake) orchestrate(s *service, now time.Time) bool {
 		case terminal(cur.t.Status.State) && cur.t.DesiredState == swarm.TaskStateReady && now.Before(cur.readyAt):
 			// A replacement that failed while waiting out its restart delay (a missing image
 			// is rejected at once) keeps desired state ready until the delay has passed.
-			f.wake(cur.readyAt)
+			f.wake(s, cur.readyAt)
 		case terminal(cur.t.Status.State):
 			f.setDesired(cur, swarm.TaskStateShutdown)
 			changed = true
@@ -187,10 +191,10 @@ func (f *Fake) orchestrate(s *service, now time.Time) bool {
 			}
 			nt := f.newTask(s, sl, swarm.TaskStateReady)
 			nt.readyAt = now.Add(delay)
-			f.wake(nt.readyAt)
+			f.wake(s, nt.readyAt)
 		case cur.t.DesiredState == swarm.TaskStateReady:
 			if now.Before(cur.readyAt) {
-				f.wake(cur.readyAt)
+				f.wake(s, cur.readyAt)
 				continue
 			}
 			if cur.waitFor != nil && !terminal(cur.waitFor.t.Status.State) {
@@ -298,7 +302,7 @@ func (f *Fake) advance(t *task, now time.Time) bool {
 			if f.unhealthy[t.svc.s.Spec.Name] {
 				due := t.startingAt.Add(healthTimeout(hc))
 				if now.Before(due) {
-					f.wake(due)
+					f.wake(t.svc, due)
 					return false
 				}
 				f.emitContainer(t, "health_status: unhealthy", nil)
