@@ -1,0 +1,25 @@
+// Package warm holds swarmrun's warm-canonical policy and its garbage collector.
+//
+// Promotion: Decide is a pure function of a finished TestRun, its Recipe, the recipe's
+// published versions and Now; it promotes only a Succeeded, cold run of a recipe enrolled
+// as warm whose head is a release tag that is the newest published version, and gives every
+// refusal a reason. A Promoter records the decision as events on the TestRun and the Recipe
+// and writes Recipe.status.canonical with the store's optimistic concurrency, so two runs
+// promoting at once cannot both win with stale data. The RecipeReconciler then converges the
+// stack warm-<recipe> to the canonical version through a StackDeployer (the recipe deploy of
+// package reconcile), reports it in status.warmStack and the WarmReady condition, and removes
+// the warm stack when the recipe stops being warm or is deleted (volumes kept unless asked).
+//
+// Garbage collection: Classify is a pure function of an inventory of the swarm
+// (deploy/inventory), the Recipes and TestRuns, a Policy and Now, returning typed lists of
+// what is stale, what is swarmrun's and kept, and what looks like swarmrun's but is not
+// labelled. Ownership is decided by labels only (swarmrun.dev/managed-by, swarmrun.dev/testrun,
+// swarmrun.dev/warm), never by a name, with one opt-in exception: an unlabelled stack named
+// warm-<recipe> whose recipe has no canonical record may be adopted and removed. A Collector
+// runs passes: list, classify, remove at most a capped number of objects in deploy's removal
+// order, and report every removal (event and log line) and every failure (retried on the
+// next pass).
+//
+// warm must not import the Docker SDK and must not deploy by hand: stacks are removed through
+// deploy and deployed through the StackDeployer. Its planners read no clock.
+package warm
