@@ -272,6 +272,34 @@ func testTaskListFilters(h *harness) {
 	if !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("tasks of a missing service: want not found, got %v", err)
 	}
+	if _, err := h.e.TaskList(h.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("up-to-date", "true"))}); !cerrdefs.IsInvalidArgument(err) {
+		h.t.Errorf("unknown filter: want invalid argument, got %v", err)
+	}
+	// "_up-to-date" (engine-internal) keeps the tasks of the current task template: a label
+	// change keeps the task current, an image change makes it stale.
+	upToDate := func() int {
+		h.t.Helper()
+		return count(filters.Arg("service", id), filters.Arg("_up-to-date", "true"))
+	}
+	if n := upToDate(); n != 1 {
+		h.t.Errorf("up-to-date tasks: %d", n)
+	}
+	s := h.inspect(id)
+	s.Spec.Labels["swarmrun.test/x"] = "y"
+	h.update(s)
+	if n := upToDate(); n != 1 {
+		h.t.Errorf("up-to-date tasks after a label change: %d", n)
+	}
+	s = h.inspect(id)
+	s.Spec.TaskTemplate.ContainerSpec.Image = h.env.Image2
+	s.Spec.UpdateConfig = &swarm.UpdateConfig{Monitor: monitor}
+	h.update(s)
+	h.waitRunning(id, 1)
+	h.eventually("one up-to-date task of two", func() (bool, string) {
+		all := count(filters.Arg("service", id))
+		n := upToDate()
+		return all == 2 && n == 1, fmt.Sprintf("%d of %d up to date", n, all)
+	})
 }
 
 // testTasksJobFailure: a failing job task is failed with its exit code and retried (jobs

@@ -44,12 +44,14 @@ type task struct {
 }
 
 // TaskList lists tasks, history included. The service filter takes names or IDs and, like the
-// engine, fails for a service that does not exist; label matches the service's labels.
+// engine, fails for a service that does not exist; label matches the service's labels; the
+// engine-internal "_up-to-date" keeps the tasks whose spec is the service's current task
+// template (the updater's test).
 func (f *Fake) TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error) {
 	if err := f.enter(ctx, "TaskList", options); err != nil {
 		return nil, err
 	}
-	if err := validateFilters(options.Filters, "name", "id", "label", "service", "node", "desired-state", "up-to-date", "runtime"); err != nil {
+	if err := validateFilters(options.Filters, "name", "id", "label", "service", "node", "desired-state", "_up-to-date", "runtime"); err != nil {
 		return nil, err
 	}
 	f.lock()
@@ -73,7 +75,8 @@ func (f *Fake) TaskList(ctx context.Context, options swarm.TaskListOptions) ([]s
 		for _, t := range s.tasks {
 			if !matchPrefix(options.Filters, "id", t.t.ID) || !matchPrefix(options.Filters, "name", f.taskName(t)) ||
 				(options.Filters.Contains("node") && !options.Filters.ExactMatch("node", t.t.NodeID) && !options.Filters.ExactMatch("node", f.hostname)) ||
-				(options.Filters.Contains("desired-state") && !options.Filters.ExactMatch("desired-state", string(t.t.DesiredState))) {
+				(options.Filters.Contains("desired-state") && !options.Filters.ExactMatch("desired-state", string(t.t.DesiredState))) ||
+				(options.Filters.Contains("_up-to-date") && t.key != s.key) {
 				continue
 			}
 			out = append(out, clone(t.t))
