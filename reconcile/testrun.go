@@ -220,16 +220,26 @@ func (r *TestRunReconciler) advance(ctx context.Context, rn *run) error {
 // classify turns a step's error into a run failure when no retry can help (see reasonFor),
 // or a timeout when the run's deadline cut the step short.
 func (r *TestRunReconciler) classify(ctx, runCtx context.Context, rn *run, err error) error {
+	if ctx.Err() != nil {
+		// The call itself was cut short (shutdown, the driver's reconcile timeout): whatever
+		// the step reported, it is not the run's fault. The next call resumes.
+		// The chain is dropped on purpose, so that no failure inside it ends the run.
+		return fmt.Errorf("interrupted: %s", err.Error())
+	}
+	if runCtx.Err() != nil {
+		if r.now().Before(rn.deadline) {
+			// Cancelled because the TestRun is being deleted: the next call finalizes it.
+			return fmt.Errorf("cancelled: %s", err.Error())
+		}
+		return &failure{reason: v1alpha1.ReasonTimeout, tier: r.currentTier(rn),
+			err: fmt.Errorf("run exceeded its timeout of %s: %s", runTimeout(rn.tr), err.Error())}
+	}
 	var f *failure
 	if errors.As(err, &f) {
 		if f.tier == "" {
 			f.tier = r.currentTier(rn)
 		}
 		return f
-	}
-	if ctx.Err() == nil && runCtx.Err() != nil && !r.now().Before(rn.deadline) {
-		return &failure{reason: v1alpha1.ReasonTimeout, tier: r.currentTier(rn),
-			err: fmt.Errorf("run exceeded its timeout of %s: %w", runTimeout(rn.tr), err)}
 	}
 	if reason, final := reasonFor(err); final {
 		return &failure{reason: reason, tier: r.currentTier(rn), err: err}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/runcmd"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/stackcmd"
 )
 
@@ -49,7 +50,15 @@ convergence and prune by default.`,
 	g.Bind(root)
 	root.AddCommand(newVersionCommand())
 	root.AddCommand(stackcmd.Command(g))
-	root.AddCommand(objcmd.Commands(g, objcmd.Options{})...)
+	controllerFlags := &runcmd.ControllerFlags{}
+	objCommands := objcmd.Commands(g, objcmd.Options{Runners: []objcmd.Runner{runcmd.Runner(g, controllerFlags)}})
+	for _, c := range objCommands {
+		if c.Name() == "serve" {
+			controllerFlags.Bind(c.Flags())
+		}
+	}
+	root.AddCommand(objCommands...)
+	root.AddCommand(runcmd.Command(g))
 	return root
 }
 

@@ -1,0 +1,306 @@
+// Package runcmd is `swarmrun run`: one Recipe and TestRun from a file, run to a verdict by a
+// controller inside the command, with live progress; and the wiring of the same controller
+// into `swarmrun serve`.
+package runcmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/swarmrun/swarmrun/api/store"
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
+	"github.com/swarmrun/swarmrun/controller"
+	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/reconcile"
+	"github.com/swarmrun/swarmrun/reconcile/results"
+	"github.com/swarmrun/swarmrun/spec"
+)
+
+// ControllerFlags are the driver's knobs, shared by serve and run.
+type ControllerFlags struct {
+	Workers          int
+	MinBackoff       time.Duration
+	MaxBackoff       time.Duration
+	Resync           time.Duration
+	ReconcileTimeout time.Duration
+}
+
+// Bind registers the flags on fs.
+func (f *ControllerFlags) Bind(fs *pflag.FlagSet) {
+	fs.IntVar(&f.Workers, "workers", controller.DefaultWorkers, "TestRuns reconciled at once")
+	fs.DurationVar(&f.MinBackoff, "min-backoff", controller.DefaultMinBackoff, "first retry delay of a failing reconcile")
+	fs.DurationVar(&f.MaxBackoff, "max-backoff", controller.DefaultMaxBackoff, "longest retry delay of a failing reconcile")
+	fs.DurationVar(&f.Resync, "resync", reconcile.DefaultResync, "how often every TestRun is reconciled again")
+	fs.DurationVar(&f.ReconcileTimeout, "reconcile-timeout", controller.DefaultReconcileTimeout, "bound of one reconcile (keep it above the recipes' deploy timeouts)")
+}
+
+func (f *ControllerFlags) options(g *cli.Globals, st *store.Store, engine deploy.Engine) reconcile.ControllerOptions {
+	return reconcile.ControllerOptions{
+		Store:            st,
+		Engine:           engine,
+		DataDir:          g.DataDir,
+		Workers:          f.Workers,
+		MinBackoff:       f.MinBackoff,
+		MaxBackoff:       f.MaxBackoff,
+		Resync:           f.Resync,
+		ReconcileTimeout: f.ReconcileTimeout,
+	}
+}
+
+// Runner is the TestRun controller as a serve runner, over the served store.
+func Runner(g *cli.Globals, f *ControllerFlags) objcmd.Runner {
+	return func(ctx context.Context, st *store.Store) error {
+		engine, err := deploy.NewClient(g.DockerHost)
+		if err != nil {
+			return cli.Invalid(err)
+		}
+		defer engine.Close()
+		return reconcile.RunController(ctx, f.options(g, st, engine))
+	}
+}
+
+// Command returns `swarmrun run`.
+func Command(g *cli.Globals) *cobra.Command {
+	var (
+		files     []string
+		output    string
+		ephemeral bool
+		flags     ControllerFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "run -f FILE|DIR",
+		Short: "Run one TestRun to its verdict with an embedded store and controller",
+		Long: `Read a Recipe and a TestRun (and any other Recipes) from files, store them, run the TestRun
+with a controller inside this command, print its progress (conditions, events, per-service
+convergence, checks) and exit with its verdict: 0 when Succeeded, 1 when Failed, 2 on bad input
+or engine errors.
+
+The store is the one under --data-dir (swarmrun.db), so that 'swarmrun get' and 'describe' see
+the run afterwards; it is locked while 'swarmrun serve' runs, then use --ephemeral, which keeps
+the store in a temporary file. A TestRun that already finished is deleted (its stack torn down)
+and run again; one that is unfinished, from an interrupted run, is resumed.
+Results are written under <data-dir>/runs/<testrun>/.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "" && output != "json" {
+				return cli.Invalid(fmt.Errorf("-o %q: want json", output))
+			}
+			docs, err := read(files)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			log := logr.Discard()
+			if g.Verbosity > 0 {
+				log = g.Logger()
+			}
+			ctx = logr.NewContext(ctx, log)
+			progress := cmd.OutOrStdout()
+			if output == "json" {
+				progress = cmd.ErrOrStderr()
+			}
+			tr, err := runOnce(ctx, g, &flags, docs, ephemeral, progress)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				b, err := json.MarshalIndent(tr, "", "  ")
+				if err != nil {
+					return cli.Invalid(err)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			}
+			c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionSucceeded)
+			if c == nil || c.Status != v1alpha1.ConditionTrue {
+				return cli.Failed(fmt.Errorf("testrun %s failed: %s", tr.Name, verdict(tr)))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&files, "filename", "f", nil, "a YAML file or a directory of them with a Recipe and a TestRun (repeatable)")
+	f.StringVarP(&output, "output", "o", "", "print the final TestRun: json")
+	f.BoolVar(&ephemeral, "ephemeral", false, "keep the store in a temporary file instead of <data-dir>/swarmrun.db")
+	flags.Bind(f)
+	return cmd
+}
+
+// read reads and validates every document; bad input names the file, line and field.
+func read(files []string) ([]spec.Document, error) {
+	if len(files) == 0 {
+		return nil, cli.Invalid(errors.New("run needs -f FILE or DIR"))
+	}
+	var (
+		docs     []spec.Document
+		problems []spec.Problem
+	)
+	for _, f := range files {
+		d, err := spec.ReadPath(f)
+		var se *spec.Error
+		switch {
+		case errors.As(err, &se):
+			problems = append(problems, se.Problems...)
+		case err != nil:
+			return nil, cli.Invalid(err)
+		}
+		docs = append(docs, d...)
+	}
+	if len(problems) > 0 {
+		return nil, cli.Invalid(&spec.Error{Problems: problems})
+	}
+	var runs int
+	for _, d := range docs {
+		if _, ok := d.Object.(*v1alpha1.TestRun); ok {
+			runs++
+		}
+	}
+	if runs != 1 {
+		return nil, cli.Invalid(fmt.Errorf("run needs exactly one TestRun, found %d", runs))
+	}
+	return docs, nil
+}
+
+// runOnce stores the documents, runs the controller until the TestRun has its verdict and its
+// teardown is done, and returns the final TestRun.
+func runOnce(ctx context.Context, g *cli.Globals, flags *ControllerFlags, docs []spec.Document, ephemeral bool, out io.Writer) (*v1alpha1.TestRun, error) {
+	path := objcmd.StorePath(g)
+	if ephemeral {
+		dir, err := os.MkdirTemp("", "swarmrun-run-")
+		if err != nil {
+			return nil, cli.Invalid(err)
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "swarmrun.db")
+	}
+	st, err := store.Open(path, store.Options{})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, cli.Invalid(fmt.Errorf("%w: is 'swarmrun serve' running? use 'swarmrun apply' with it, or run --ephemeral", err))
+	}
+	if err != nil {
+		return nil, cli.Invalid(err)
+	}
+	defer st.Close()
+	engine, err := deploy.NewClient(g.DockerHost)
+	if err != nil {
+		return nil, cli.Invalid(err)
+	}
+	defer engine.Close()
+	if _, err := engine.Info(ctx); err != nil {
+		return nil, cli.Invalid(fmt.Errorf("docker engine: %w", err))
+	}
+
+	var tr *v1alpha1.TestRun
+	for _, d := range docs {
+		if t, ok := d.Object.(*v1alpha1.TestRun); ok {
+			tr = t
+		}
+	}
+	p := newPrinter(out, tr.Name)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	o := flags.options(g, st, engine)
+	o.Progress = p.progress
+	done := make(chan error, 1)
+	go func() { done <- reconcile.RunController(ctx, o) }()
+
+	if err := replaceFinished(ctx, st, tr.Name, done); err != nil {
+		return nil, err
+	}
+	// Recipes first, so that the TestRun finds its recipe on its first reconcile.
+	for _, want := range []string{v1alpha1.KindRecipe, v1alpha1.KindTestRun} {
+		for _, d := range docs {
+			if kind, _ := store.KindOf(d.Object); kind != want {
+				continue
+			}
+			res, err := st.Apply(ctx, d.Object)
+			if err != nil {
+				return nil, cli.Invalid(fmt.Errorf("%s: %w", d.Source, err))
+			}
+			fmt.Fprintf(out, "%s/%s %s\n", kindLower(want), d.Object.GetObjectMeta().Name, res)
+		}
+	}
+	final, err := p.follow(ctx, st, engine, done)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "testrun/%s: %s; results in %s\n", final.Name, verdict(final), results.Dir(g.DataDir, final.Name))
+	return final, nil
+}
+
+// replaceFinished deletes a TestRun of the same name that already has its verdict, and waits
+// until the controller has torn its stack down and it is gone. An unfinished one is kept, to
+// be resumed.
+func replaceFinished(ctx context.Context, st *store.Store, name string, done <-chan error) error {
+	old := &v1alpha1.TestRun{}
+	err := st.Get(ctx, name, old)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return cli.Invalid(err)
+	}
+	c := apimeta.FindStatusCondition(old.Status.Conditions, v1alpha1.ConditionSucceeded)
+	if c == nil || c.Status == v1alpha1.ConditionUnknown {
+		return nil
+	}
+	ch, err := st.Watch(ctx, v1alpha1.KindTestRun, old.ResourceVersion)
+	if err != nil {
+		return cli.Invalid(err)
+	}
+	if _, err := st.Delete(ctx, v1alpha1.KindTestRun, name); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return cli.Invalid(err)
+	}
+	for {
+		select {
+		case err := <-done:
+			return controllerStopped(err)
+		case ev, ok := <-ch:
+			if !ok {
+				return cli.Invalid(fmt.Errorf("waiting for the previous testrun %s to go: watch ended", name))
+			}
+			if ev.Type == store.Deleted && ev.Object.GetObjectMeta().Name == name {
+				return nil
+			}
+		}
+	}
+}
+
+func controllerStopped(err error) error {
+	if err == nil {
+		err = errors.New("controller stopped")
+	}
+	return cli.Invalid(err)
+}
+
+// verdict is the Succeeded condition in words, with the level.
+func verdict(tr *v1alpha1.TestRun) string {
+	c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionSucceeded)
+	if c == nil {
+		return "no verdict"
+	}
+	state := "Succeeded"
+	if c.Status != v1alpha1.ConditionTrue {
+		state = "Failed (" + c.Reason + ")"
+	}
+	return state + ": " + c.Message
+}
+
+func kindLower(kind string) string {
+	if kind == v1alpha1.KindRecipe {
+		return "recipe"
+	}
+	return "testrun"
+}
