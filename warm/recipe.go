@@ -158,7 +158,7 @@ func (r *RecipeReconciler) retire(ctx context.Context, rc *v1alpha1.Recipe, reas
 	if err != nil {
 		return err
 	}
-	if !removed && rc.Status.WarmStack == nil && apimeta.FindStatusCondition(rc.Status.Conditions, v1alpha1.ConditionWarmReady) == nil &&
+	if reason == ReasonNotEnrolled && !removed && rc.Status.WarmStack == nil && apimeta.FindStatusCondition(rc.Status.Conditions, v1alpha1.ConditionWarmReady) == nil &&
 		!rc.HasFinalizer(v1alpha1.FinalizerTeardown) {
 		return nil // never was warm: nothing to say
 	}
