@@ -191,3 +191,26 @@ func TestWaitEngineErrorEndsWait(t *testing.T) {
 		t.Fatalf("want the engine error, got %v", err)
 	}
 }
+
+func TestWaitRejudgesConvergedServices(t *testing.T) {
+	f := fake.New(fake.Options{Images: []string{"app:1"}})
+	f.NeverHealthy("s_slow")
+	early := fakeCreate(t, f, probeSpec("s", "early", "app:1"))
+	slow := fakeCreate(t, f, probeSpec("s", "slow", "app:1", withHealthcheck(time.Hour, 3)))
+	crashed := false
+	_, err := converge.Wait(t.Context(), f, []converge.Target{early, slow}, converge.Options{
+		Timeout: 10 * time.Second, Stable: 50 * time.Millisecond, Poll: 10 * time.Millisecond,
+		Progress: func(p converge.Progress) {
+			if p.Service == early.Name && p.Phase == converge.PhaseConverged && !crashed {
+				crashed = true
+				f.CrashService(early.Name, 1)
+			}
+		},
+	})
+	// The early service converged, then broke while the slow one kept the wait going: the
+	// wait must fail on it rather than remember it as converged.
+	var ce *converge.Error
+	if !crashed || !errors.As(err, &ce) || ce.Reason != converge.TaskFailed || ce.Service != early.Name {
+		t.Fatalf("want TaskFailed for %s after it converged, got %v", early.Name, err)
+	}
+}

@@ -169,14 +169,32 @@ func (j judging) updateFailure(t Target) (Reason, string, *swarm.Task, bool) {
 	if us.Message != "" {
 		msg += ": " + us.Message
 	}
-	// The engine names the task that tripped the failure action; its error is the cause.
+	culprit := j.culprit(us)
+	if culprit != nil {
+		msg += fmt.Sprintf(" (task %s, image %s, %s: %s)", shortID(culprit.ID), imageOf(*culprit), culprit.Status.State, taskErr(*culprit))
+	}
+	return reason, msg, culprit, true
+}
+
+// culprit finds the task whose end tripped the update's failure action: the one the engine
+// names in the update message or, once a completed rollback has overwritten that message, the
+// newest task that ended on its own since the update started.
+func (j judging) culprit(us *swarm.UpdateStatus) *swarm.Task {
 	for i, tk := range j.o.Tasks {
 		if strings.Contains(us.Message, tk.ID) {
-			msg += fmt.Sprintf(" (task %s, image %s, %s: %s)", shortID(tk.ID), imageOf(tk), tk.Status.State, taskErr(tk))
-			return reason, msg, &j.o.Tasks[i], true
+			return &j.o.Tasks[i]
 		}
 	}
-	return reason, msg, nil, true
+	var found *swarm.Task
+	for i, tk := range j.o.Tasks {
+		if !ended(tk.Status.State, false) || (us.StartedAt != nil && tk.CreatedAt.Before(*us.StartedAt)) {
+			continue
+		}
+		if found == nil || tk.CreatedAt.After(found.CreatedAt) {
+			found = &j.o.Tasks[i]
+		}
+	}
+	return found
 }
 
 // current returns the tasks of the current spec (for jobs: of the current iteration).

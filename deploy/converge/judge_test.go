@@ -500,6 +500,21 @@ func TestJudge(t *testing.T) {
 			message: []string{"rollback_started", "image app:2", "non-zero exit (1)"},
 		},
 		{
+			name: "rollback completed: the message no longer names the task",
+			obs: observation(service(replicas(1), func(s *swarm.Service) {
+				started := at(0)
+				s.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackCompleted, Message: "rollback completed", StartedAt: &started}
+			}), oneNode,
+				tk{id: "older", slot: 1, state: swarm.TaskStateFailed, desired: swarm.TaskStateShutdown, created: -time.Hour, err: "task: non-zero exit (9)"},
+				tk{id: "new", slot: 1, state: swarm.TaskStateFailed, desired: swarm.TaskStateShutdown, stale: true, image: "app:2", created: time.Second, err: "task: non-zero exit (1)"},
+				tk{id: "old", slot: 1, state: swarm.TaskStateRunning, created: 2 * time.Second, since: 2 * time.Second, image: "app:1"}),
+			target:  applied,
+			now:     5 * time.Second,
+			phase:   PhaseFailed,
+			reason:  RolledBack,
+			message: []string{"rollback completed (task new, image app:2, failed: task: non-zero exit (1))"},
+		},
+		{
 			name: "rollback completed after this apply, old tasks running again",
 			obs: observation(service(replicas(1), updateState(swarm.UpdateStateRollbackCompleted, "rollback completed")), oneNode,
 				tk{id: "old", slot: 1, state: swarm.TaskStateRunning, created: -time.Minute, since: -time.Minute}),

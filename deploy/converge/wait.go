@@ -102,9 +102,7 @@ type tracked struct {
 	convergedAt time.Time
 }
 
-func (t *tracked) active() bool {
-	return t.verdict.Phase != PhaseConverged && t.verdict.Phase != PhaseFailed
-}
+func (t *tracked) failed() bool { return t.verdict.Phase == PhaseFailed }
 
 func (w *waiter) resolve(ctx context.Context, targets []Target) error {
 	w.byID = make(map[string]*tracked, len(targets))
@@ -184,12 +182,14 @@ func (w *waiter) run(ctx context.Context) (*Report, error) {
 	}
 }
 
-// look observes every active service once, judges each, and reports progress. It returns
-// done when every service converged or one failed (with the *Error).
+// look observes every service once, judges each, and reports progress. It returns done when
+// every service is converged in this look or one failed (with the *Error). A service that
+// converged earlier is judged again: success means the whole stack is converged at once, and
+// a rollback the engine starts after a service looked converged still fails the wait.
 func (w *waiter) look(ctx context.Context) (bool, error) {
 	var ids []string
 	for _, t := range w.svcs {
-		if t.active() {
+		if !t.failed() {
 			ids = append(ids, t.ServiceID)
 		}
 	}
@@ -215,10 +215,8 @@ func (w *waiter) look(ctx context.Context) (bool, error) {
 	w.looked = true
 	policy := Policy{Window: w.o.Stable, MaxFailures: w.o.MaxFailures}
 	var failures []ServiceFailure
+	converged := true
 	for _, t := range w.svcs {
-		if !t.active() {
-			continue
-		}
 		ob, ok := obs[t.ServiceID]
 		if ok {
 			ob.Health, ob.SeenRunning = w.health, w.seenRunning
@@ -230,21 +228,24 @@ func (w *waiter) look(ctx context.Context) (bool, error) {
 		w.notify(t)
 		switch t.verdict.Phase {
 		case PhaseConverged:
-			t.convergedAt = now
-			w.log.Info("service converged", "service", t.Name, "after", now.Sub(w.start))
+			if t.convergedAt.IsZero() {
+				t.convergedAt = now
+				w.log.Info("service converged", "service", t.Name, "after", now.Sub(w.start))
+			}
 		case PhaseFailed:
 			failures = append(failures, ServiceFailure{Service: t.Name, Reason: t.verdict.Reason, Message: t.verdict.Message, Tasks: t.verdict.Tasks})
+		default:
+			converged = false
+			if !t.convergedAt.IsZero() {
+				t.convergedAt = time.Time{}
+				w.log.Info("service no longer converged", "service", t.Name, "phase", t.verdict.Phase, "message", t.verdict.Message)
+			}
 		}
 	}
 	if len(failures) > 0 {
 		return true, newError(failures[0].Reason, failures, now.Sub(w.start))
 	}
-	for _, t := range w.svcs {
-		if t.active() {
-			return false, nil
-		}
-	}
-	return true, nil
+	return converged, nil
 }
 
 // end returns the outcome once ctx is done: a Timeout *Error when a deadline passed, after a
@@ -261,7 +262,7 @@ func (w *waiter) end(ctx context.Context) (*Report, error) {
 	}
 	var failures []ServiceFailure
 	for _, t := range w.svcs {
-		if t.active() {
+		if t.verdict.Phase != PhaseConverged {
 			failures = append(failures, ServiceFailure{Service: t.Name, Reason: Timeout, Message: t.verdict.Message, Tasks: t.verdict.Tasks})
 		}
 	}
@@ -338,7 +339,7 @@ func (w *waiter) relevant(ev events.Message) bool {
 	case events.ContainerEventType:
 		t = w.byID[ev.Actor.Attributes[serviceIDLabel]]
 	}
-	return t != nil && t.active()
+	return t != nil && !t.failed()
 }
 
 // drain takes the events already queued, keeping what they say about health: one look covers
