@@ -11,6 +11,10 @@
 // single-node swarm: convergence is seen within tens of milliseconds of an independent 50 ms
 // poller.
 //
+// Success means every service is converged in the same look: a service that converged
+// earlier is judged again at every look, so one that breaks (or that the engine rolls back)
+// while another is still converging fails the wait instead of being remembered as converged.
+//
 // Judge is the pure decision for one service; see its documentation for what converged means
 // per mode. Where it differs from `docker service create/update --detach=false`:
 //
