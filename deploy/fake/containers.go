@@ -73,8 +73,9 @@ func (f *Fake) CrashWhen(fn func(service string, spec swarm.TaskSpec) (exitCode 
 }
 
 // NeverHealthy makes the healthcheck of the named service's tasks fail: they stay starting for
-// the healthcheck's start period plus interval × retries, then fail with "dockerexec: unhealthy
-// container". Tasks without a healthcheck run regardless, as on the engine.
+// the healthcheck's start period plus interval × retries, then the engine stops them, which
+// Engine 20.10 records as an ordinary exit (complete, exit code 0, a health_status: unhealthy
+// event before it). Tasks without a healthcheck run regardless, as on the engine.
 func (f *Fake) NeverHealthy(name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

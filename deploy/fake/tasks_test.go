@@ -115,8 +115,11 @@ func TestNeverHealthyFailsAfterRetries(t *testing.T) {
 	}
 	clk.Advance(time.Second)
 	ts := tasksOf(t, f, id)
-	if ts[0].Status.State != swarm.TaskStateFailed || ts[0].Status.Err != "dockerexec: unhealthy container" {
+	if ts[0].Status.State != swarm.TaskStateComplete || ts[0].DesiredState != swarm.TaskStateShutdown || ts[0].Status.ContainerStatus.ExitCode != 0 {
 		t.Fatalf("after interval × retries: %+v", ts[0].Status)
+	}
+	if len(ts) != 2 || ts[1].DesiredState != swarm.TaskStateReady {
+		t.Errorf("the unhealthy task is not replaced: %v", states(ts))
 	}
 	healthy := svcSpec("fine", probe1)
 	healthy.TaskTemplate.ContainerSpec.Healthcheck = spec.TaskTemplate.ContainerSpec.Healthcheck
