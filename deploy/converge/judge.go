@@ -16,8 +16,12 @@ const DefaultMonitor = 5 * time.Second
 const DefaultHealthInterval = 30 * time.Second
 
 // DefaultMaxFailures is how many consecutive failures of current-spec tasks in one slot fail
-// a service when Policy.MaxFailures is zero.
-const DefaultMaxFailures = 3
+// a service when Policy.MaxFailures is zero. Services often crash a few times on a first
+// install while a database they need starts, so the default is as many ended tasks as the
+// engine keeps in a slot by default (a task history of 5, the current task included): with
+// the default 5 s restart delay, some 20 s of nothing but crashes. A swarm configured to keep
+// less history never shows that many; its crash loops end at the bound.
+const DefaultMaxFailures = 4
 
 // Observation is one consistent look at a service: its tasks and the nodes, listed while the
 // service's version did not change.

@@ -557,3 +557,16 @@ func TestWaitSettledServiceConvergesAtOnce(t *testing.T) {
 		t.Errorf("settled service took %s, want one look", took)
 	}
 }
+
+func TestWaitCrashLoopNewServiceFails(t *testing.T) {
+	c := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	t.Parallel()
+	stack := swarmtest.StackName(t, c, "cv-newcrash")
+	// No update, so no failure action: only the loop itself tells.
+	target := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1, withArgs("-exit", "2", "-after", "100ms")))
+	start := time.Now()
+	_, err := converge.Wait(t.Context(), c, []converge.Target{target}, converge.Options{Timeout: 60 * time.Second})
+	t.Logf("crash loop of a new service detected after %s: %v", time.Since(start), err)
+	wantError(t, err, converge.TaskFailed, target.Name, "in a row", "non-zero exit (2)")
+}
