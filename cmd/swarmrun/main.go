@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/gccmd"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/runcmd"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/stackcmd"
@@ -59,6 +60,7 @@ convergence and prune by default.`,
 	}
 	root.AddCommand(objCommands...)
 	root.AddCommand(runcmd.Command(g))
+	root.AddCommand(gccmd.Command(g, gccmd.Options{}))
 	return root
 }
 
