@@ -93,3 +93,13 @@ func (f *fakeStacks) versions() []string {
 	defer f.mu.Unlock()
 	return slices.Clone(f.deployed)
 }
+
+func newBenchStore(b *testing.B) *store.Store {
+	b.Helper()
+	st, err := store.Open(filepath.Join(b.TempDir(), "swarmrun.db"), store.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	return st
+}

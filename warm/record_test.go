@@ -3,6 +3,7 @@ package warm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,7 +11,9 @@ import (
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/controller"
+	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/fake"
+	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/recipe"
 	"github.com/swarmrun/swarmrun/warm"
 )
@@ -111,16 +114,25 @@ func (b *barrier) Get(ctx context.Context, name string, into v1alpha1.Object) er
 }
 
 func TestPromotionRaceLeavesOneCanonicalConsistentWithTheWarmStack(t *testing.T) {
+	f := fake.New(fake.Options{Images: []string{probe}})
+	racePromotions(t, f, "keycloak")
+}
+
+// racePromotions is acceptance 6: runs of one recipe promote at once, all deciding on the
+// same resourceVersion; the store's check leaves one canonical, the newest, and the warm
+// stack that the RecipeReconciler converges on engine follows that one record.
+func racePromotions(t *testing.T, engine deploy.Engine, name string) {
+	t.Helper()
 	const n = 6
 	st := newStore(t)
-	create(t, st, enrolled("keycloak"))
+	create(t, st, enrolled(name))
 	// Half the runs saw 0.9.0 published already; the other half ran before it was tagged.
 	newer := append([]recipe.Version{{Tag: "0.9.0+3.6.0", Commit: c090}}, published...)
 	var runs []*v1alpha1.TestRun
 	for i := range n {
-		r := greenRun("kc-"+string(rune('a'+i)), "keycloak", "0.8.1+3.5.0", c081, "0.8.1+3.5.0")
+		r := greenRun(fmt.Sprintf("%s-%d", name, i), name, "0.8.1+3.5.0", c081, "0.8.1+3.5.0")
 		if i%2 == 1 {
-			r = greenRun("kc-"+string(rune('a'+i)), "keycloak", "0.9.0+3.6.0", c090, "0.9.0+3.6.0")
+			r = greenRun(fmt.Sprintf("%s-%d", name, i), name, "0.9.0+3.6.0", c090, "0.9.0+3.6.0")
 		}
 		create(t, st, r)
 		runs = append(runs, r)
@@ -155,7 +167,7 @@ func TestPromotionRaceLeavesOneCanonicalConsistentWithTheWarmStack(t *testing.T)
 		}()
 	}
 	wg.Wait()
-	c := getRecipe(t, st, "keycloak").Status.Canonical
+	c := getRecipe(t, st, name).Status.Canonical
 	if c == nil || c.Version != "0.9.0+3.6.0" || c.Commit != c090 {
 		t.Fatalf("canonical = %+v, want 0.9.0+3.6.0: the newest version wins whatever the order", c)
 	}
@@ -167,17 +179,23 @@ func TestPromotionRaceLeavesOneCanonicalConsistentWithTheWarmStack(t *testing.T)
 	}
 
 	// The warm stack follows the one record.
-	f := fake.New(fake.Options{Images: []string{probe}})
-	stacks := &fakeStacks{engine: f}
-	rr := warm.NewRecipeReconciler(warm.RecipeOptions{Objects: st, Engine: f, Stacks: stacks, Now: func() time.Time { return now }})
-	if _, err := rr.Reconcile(t.Context(), controller.Request{Kind: v1alpha1.KindRecipe, Name: "keycloak"}); err != nil {
+	stacks := &fakeStacks{engine: engine}
+	rr := warm.NewRecipeReconciler(warm.RecipeOptions{Objects: st, Engine: engine, Stacks: stacks, Now: func() time.Time { return now }})
+	if _, err := rr.Reconcile(t.Context(), controller.Request{Kind: v1alpha1.KindRecipe, Name: name}); err != nil {
 		t.Fatal(err)
 	}
-	rc := getRecipe(t, st, "keycloak")
+	rc := getRecipe(t, st, name)
 	if ws := rc.Status.WarmStack; ws == nil || !ws.Ready || ws.Version != rc.Status.Canonical.Version || ws.Commit != rc.Status.Canonical.Commit {
 		t.Errorf("warm stack %+v is not the canonical %+v", ws, rc.Status.Canonical)
 	}
 	if v := stacks.versions(); len(v) != 1 || v[0] != "0.9.0+3.6.0" {
 		t.Errorf("deploys = %v", v)
+	}
+	live, err := inventory.ListStack(t.Context(), engine, warm.StackName(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own := warm.StackOwner(live); len(live.Services) == 0 || !own.Managed || own.Warm != name {
+		t.Errorf("warm stack on the engine: %d services, owner %+v", len(live.Services), own)
 	}
 }
