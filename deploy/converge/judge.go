@@ -93,14 +93,6 @@ func Judge(o Observation, t Target, p Policy, now time.Time) Verdict {
 		v.UpdateState = string(svc.UpdateStatus.State)
 	}
 	j := judging{o: o, p: p, usable: usableNodes(o.Nodes), health: healthcheckOf(svc)}
-	if reason, msg, culprit, ok := j.updateFailure(t); ok {
-		v.Phase, v.Reason, v.Message = PhaseFailed, reason, msg
-		if culprit != nil {
-			v.Tasks = append(v.Tasks, j.summary(*culprit))
-		}
-		v.Tasks = append(v.Tasks, j.summaries(j.current())...)
-		return v
-	}
 	switch m := svc.Spec.Mode; {
 	case m.ReplicatedJob != nil:
 		j.replicatedJob(&v)
@@ -110,6 +102,14 @@ func Judge(o Observation, t Target, p Policy, now time.Time) Verdict {
 		j.global(&v, now)
 	default:
 		j.replicated(&v, now)
+	}
+	// The update state overrules the tasks: after a rollback the previous spec's tasks run
+	// and look converged.
+	if reason, msg, culprit, ok := j.updateFailure(t); ok {
+		v.Phase, v.Reason, v.Message, v.StableAt = PhaseFailed, reason, msg, time.Time{}
+		if culprit != nil {
+			v.Tasks = append([]TaskSummary{j.summary(*culprit)}, v.Tasks...)
+		}
 	}
 	return v
 }

@@ -9,24 +9,6 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 )
 
-func (j judging) summaries(tasks []swarm.Task) []TaskSummary {
-	sortNewestFirst(tasks)
-	var out []TaskSummary
-	seen := map[string]bool{}
-	for _, tk := range tasks {
-		key := fmt.Sprintf("%d/%s", tk.Slot, tk.NodeID)
-		if tk.Slot > 0 {
-			key = fmt.Sprint(tk.Slot)
-		}
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		out = append(out, j.summary(tk))
-	}
-	return out
-}
-
 func (j judging) summary(tk swarm.Task) TaskSummary {
 	s := TaskSummary{
 		ID:           tk.ID,
