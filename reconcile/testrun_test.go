@@ -1,0 +1,306 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/controller"
+	"github.com/swarmrun/swarmrun/deploy/fake"
+	"github.com/swarmrun/swarmrun/deploy/recipe"
+)
+
+// crashAt makes the next reconcile stop, as a killed controller would, at the first engine
+// call made once the stored TestRun satisfies at: the call fails and the reconcile's context
+// is cancelled. It returns that context.
+func (e *fakeEnv) crashAt(name string, at func(*v1alpha1.TestRun) bool) (context.Context, func() bool) {
+	ctx, cancel := context.WithCancel(e.t.Context())
+	crashed := false
+	e.engine.SetHook("*", func(_ context.Context, call fake.Call) error {
+		if crashed {
+			return context.Canceled
+		}
+		if tr := e.get(name); tr != nil && at(tr) {
+			crashed = true
+			cancel()
+			return context.Canceled
+		}
+		return nil
+	})
+	return ctx, func() bool { e.engine.SetHook("*", nil); return crashed }
+}
+
+func recorded(role string) func(*v1alpha1.TestRun) bool {
+	return func(tr *v1alpha1.TestRun) bool { return deployRecord(tr, role) != nil }
+}
+
+func TestCrashResumesWithoutSecondRollout(t *testing.T) {
+	points := []struct {
+		name string
+		at   func(*v1alpha1.TestRun) bool
+		// decided: the crash comes after the verdict, during the teardown.
+		decided bool
+	}{
+		{"base wait", func(tr *v1alpha1.TestRun) bool {
+			return recorded(roleBase)(tr) && !conditionTrue(v1alpha1.ConditionBaseReady)(tr)
+		}, false},
+		{"base ready", conditionTrue(v1alpha1.ConditionBaseReady), false},
+		{"head wait", func(tr *v1alpha1.TestRun) bool {
+			return recorded(roleHead)(tr) && !conditionTrue(v1alpha1.ConditionHeadReady)(tr)
+		}, false},
+		{"pruned", conditionTrue(v1alpha1.ConditionPruned), false},
+		{"teardown", finished, true},
+	}
+	for _, p := range points {
+		t.Run(p.name, func(t *testing.T) {
+			e := newFakeEnv(t)
+			url, commits := standardRepo(t, "main")
+			e.apply(newRecipe("demo", url))
+			tr := newTestRun("demo-crash", "demo", "")
+			tr.Spec.UpgradeBase = "0.1.0+1"
+			e.apply(tr)
+
+			ctx, stop := e.crashAt("demo-crash", p.at)
+			_, err := e.rec.Reconcile(ctx, controller.Request{Kind: v1alpha1.KindTestRun, Name: "demo-crash"})
+			if !stop() {
+				t.Fatalf("never reached the crash point (err %v): %s", err, e.describe("demo-crash"))
+			}
+			if err == nil {
+				t.Fatalf("crashed reconcile returned no error")
+			}
+			if tr := e.get("demo-crash"); finished(tr) != p.decided {
+				t.Fatalf("verdict decided = %t, want %t: %s", !p.decided, p.decided, e.describe("demo-crash"))
+			}
+
+			got := e.reconcileDone(e.reconciler(), "demo-crash", 3)
+			if state, _ := e.rec.o.Deployer.Observe(t.Context(), got.Status.Stack); state.Exists() {
+				t.Errorf("stack left after the restart: %+v", state)
+			}
+			if c := condition(got, v1alpha1.ConditionSucceeded); c.Status != v1alpha1.ConditionTrue {
+				t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
+			}
+			// Base: app and sidekiq created once; head: app updated once; nothing else.
+			if n := e.engine.Calls("ServiceCreate"); n != 2 {
+				t.Errorf("ServiceCreate called %d times, want 2", n)
+			}
+			if n := e.engine.Calls("ServiceUpdate"); n != 1 {
+				t.Errorf("ServiceUpdate called %d times, want 1", n)
+			}
+			base, head := deployRecord(got, roleBase), deployRecord(got, roleHead)
+			if base == nil || len(base.Created) != 2 || head == nil || len(head.Updated) != 1 || head.Commit != commits[1] {
+				t.Errorf("deploy records: base %+v, head %+v", base, head)
+			}
+			if !slices.Equal(got.Status.Pruned, []string{got.Status.Stack + "_sidekiq"}) {
+				t.Errorf("pruned = %v", got.Status.Pruned)
+			}
+		})
+	}
+}
+
+func TestTimeoutFailsAndTearsDown(t *testing.T) {
+	e := newFakeEnv(t)
+	e.clock = fake.NewClock(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	e.rec = e.reconciler()
+	url, _ := standardRepo(t, "main")
+	e.apply(newRecipe("demo", url))
+	tr := newTestRun("demo-slow", "demo", "")
+	tr.Spec.UpgradeBase = "0.1.0+1"
+	e.apply(tr)
+
+	ctx, stop := e.crashAt("demo-slow", conditionTrue(v1alpha1.ConditionBaseReady))
+	_, _ = e.rec.Reconcile(ctx, controller.Request{Kind: v1alpha1.KindTestRun, Name: "demo-slow"})
+	stop()
+	e.clock.Advance(6 * time.Minute) // past spec.timeout (5m)
+
+	got := e.reconcileDone(e.rec, "demo-slow", 1)
+	c := condition(got, v1alpha1.ConditionSucceeded)
+	if c.Status != v1alpha1.ConditionFalse || c.Reason != v1alpha1.ReasonTimeout {
+		t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
+	}
+	if r := got.Status.Tiers["upgrade"].Result; r != v1alpha1.ResultFailed {
+		t.Errorf("upgrade tier = %s, want failed", r)
+	}
+	if got.Status.Level != 1 {
+		t.Errorf("level = %d, want 1", got.Status.Level)
+	}
+	if state, _ := e.rec.o.Deployer.Observe(t.Context(), got.Status.Stack); state.Exists() {
+		t.Errorf("stack left after a timeout: %+v", state)
+	}
+}
+
+func TestDeleteMidRunTearsDownFirst(t *testing.T) {
+	e := newFakeEnv(t)
+	url, _ := standardRepo(t, "main")
+	e.apply(newRecipe("demo", url))
+	tr := newTestRun("demo-del", "demo", "")
+	tr.Spec.UpgradeBase = "0.1.0+1"
+	e.apply(tr)
+
+	deleted := false
+	e.engine.SetHook("TaskList", func(ctx context.Context, _ fake.Call) error {
+		if cur := e.get("demo-del"); !deleted && cur != nil && recorded(roleBase)(cur) {
+			deleted = true
+			if _, err := e.store.Delete(context.WithoutCancel(ctx), v1alpha1.KindTestRun, "demo-del"); err != nil {
+				t.Errorf("delete: %v", err)
+			}
+		}
+		return nil
+	})
+	req := controller.Request{Kind: v1alpha1.KindTestRun, Name: "demo-del"}
+	_, err := e.rec.Reconcile(t.Context(), req)
+	e.engine.SetHook("TaskList", nil)
+	if !deleted {
+		t.Fatalf("never deleted (err %v)", err)
+	}
+	cur := e.get("demo-del")
+	if cur == nil || cur.DeletionTimestamp == nil {
+		t.Fatalf("TestRun went before its finalizer ran: %+v", cur)
+	}
+	stack := cur.Status.Stack
+	if _, err := e.rec.Reconcile(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	if e.get("demo-del") != nil {
+		t.Errorf("TestRun still there after its finalizer")
+	}
+	if state, _ := e.rec.o.Deployer.Observe(t.Context(), stack); state.Exists() {
+		t.Errorf("stack left: %+v", state)
+	}
+}
+
+func TestRunOutcomes(t *testing.T) {
+	tests := []struct {
+		name       string
+		prep       func(t *testing.T, e *fakeEnv, rc *v1alpha1.Recipe, tr *v1alpha1.TestRun)
+		wantStatus string
+		wantReason string
+		wantLevel  int
+		check      func(t *testing.T, e *fakeEnv, tr *v1alpha1.TestRun)
+	}{
+		{
+			name: "missing recipe",
+			prep: func(_ *testing.T, _ *fakeEnv, _ *v1alpha1.Recipe, tr *v1alpha1.TestRun) { tr.Spec.Recipe = "nope" },
+			wantStatus: "False", wantReason: v1alpha1.ReasonRecipeNotFound,
+		},
+		{
+			name:       "unknown head",
+			prep:       func(_ *testing.T, _ *fakeEnv, _ *v1alpha1.Recipe, tr *v1alpha1.TestRun) { tr.Spec.Head = "no-such-branch" },
+			wantStatus: "False", wantReason: v1alpha1.ReasonSourceFailed,
+		},
+		{
+			name: "previous stale on a branch tip base",
+			prep: func(t *testing.T, _ *fakeEnv, rc *v1alpha1.Recipe, tr *v1alpha1.TestRun) {
+				rc.Spec.Previous = &v1alpha1.Previous{Version: "0.1.0+1",
+					Overlays: []json.RawMessage{overlay(t, map[string]any{"services": map[string]any{"app": map[string]any{"image": "swarmrun-probe:does-not-exist"}}})}}
+				tr.Spec.Head, tr.Spec.UpgradeBase = "pr", ""
+			},
+			wantStatus: "True", wantReason: v1alpha1.ReasonSucceeded, wantLevel: 2,
+			check: func(t *testing.T, e *fakeEnv, tr *v1alpha1.TestRun) {
+				if c := condition(tr, v1alpha1.ConditionPreviousStale); c.Status != v1alpha1.ConditionTrue {
+					t.Errorf("PreviousStale = %+v", c)
+				}
+				if tr.Status.Base.Kind != v1alpha1.BaseRef {
+					t.Errorf("base = %+v", tr.Status.Base)
+				}
+				events, _ := e.store.Events(t.Context(), v1alpha1.KindTestRun, tr.Name)
+				if !slices.ContainsFunc(events, func(ev v1alpha1.Event) bool { return ev.Reason == v1alpha1.ReasonPreviousStale }) {
+					t.Errorf("no PreviousStale event in %+v", events)
+				}
+			},
+		},
+		{
+			name: "install check fails",
+			prep: func(_ *testing.T, e *fakeEnv, rc *v1alpha1.Recipe, _ *v1alpha1.TestRun) {
+				rc.Spec.Checks.Install = []v1alpha1.Check{{Name: "home", HTTP: &v1alpha1.HTTPCheck{Service: "app", Port: 8080}}}
+				e.checks.fail["home"] = true
+			},
+			wantStatus: "False", wantReason: v1alpha1.ReasonCheckFailed, wantLevel: 0,
+		},
+		{
+			name: "custom check fails, other tiers still run",
+			prep: func(_ *testing.T, e *fakeEnv, rc *v1alpha1.Recipe, _ *v1alpha1.TestRun) {
+				rc.Spec.Checks.Custom = []v1alpha1.Check{{Name: "topic", Exec: &v1alpha1.ExecCheck{Service: "app", Command: []string{"true"}}}}
+				rc.Spec.Checks.Backup = []v1alpha1.Check{{Name: "dump", Exec: &v1alpha1.ExecCheck{Service: "app", Command: []string{"true"}}}}
+				rc.Spec.ExpectedNotApplicable = map[v1alpha1.Stage]string{v1alpha1.StageRestore: "nothing to restore"}
+				e.checks.fail["topic"] = true
+			},
+			wantStatus: "False", wantReason: v1alpha1.ReasonCheckFailed, wantLevel: 3,
+			check: func(t *testing.T, _ *fakeEnv, tr *v1alpha1.TestRun) {
+				if r := tr.Status.Tiers["backup"].Result; r != v1alpha1.ResultPassed {
+					t.Errorf("backup = %s", r)
+				}
+				if r := tr.Status.Tiers["restore"].Result; r != v1alpha1.ResultNotApplicable {
+					t.Errorf("restore = %s", r)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newFakeEnv(t)
+			url, _ := prRepo(t, "main")
+			rc := newRecipe("demo", url)
+			tr := newTestRun("demo-out", "demo", "")
+			tr.Spec.UpgradeBase = "0.1.0+1"
+			tt.prep(t, e, rc, tr)
+			e.apply(rc, tr)
+			got := e.reconcileDone(e.rec, "demo-out", 3)
+			c := condition(got, v1alpha1.ConditionSucceeded)
+			if string(c.Status) != tt.wantStatus || c.Reason != tt.wantReason {
+				t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
+			}
+			if got.Status.Level != tt.wantLevel {
+				t.Errorf("level = %d, want %d", got.Status.Level, tt.wantLevel)
+			}
+			if tt.check != nil {
+				tt.check(t, e, got)
+			}
+		})
+	}
+}
+
+func TestGeneratedSecretsAreDeterministicAndMasked(t *testing.T) {
+	e := newFakeEnv(t)
+	url, _ := standardRepo(t, "main")
+	e.apply(newRecipe("demo", url))
+	tr := newTestRun("demo-sec", "demo", "")
+	tr.Spec.Teardown = v1alpha1.TeardownNever
+	e.apply(tr)
+	got := e.reconcileDone(e.rec, "demo-sec", 3)
+	name := got.Status.Stack + "_db_password_v1"
+	state, err := e.rec.o.Deployer.Observe(t.Context(), got.Status.Stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(state.Secrets, []string{name}) {
+		t.Fatalf("secrets = %v, want the generated %s in the stack", state.Secrets, name)
+	}
+	// Two derivations for the same run agree and honour the length hint; another run differs.
+	env, err := recipe.ParseDotenv(strings.NewReader(envSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := generateSecrets(e.rec.secret, got.UID, got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := generateSecrets(e.rec.secret, got.UID, got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
+	c, _ := generateSecrets(e.rec.secret, "other-uid", got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
+	if string(a[name]) != string(b[name]) || string(a[name]) == string(c[name]) || len(a[name]) != 24 {
+		t.Errorf("derivation: same run %t, other run differs %t, length %d (want 24)",
+			string(a[name]) == string(b[name]), string(a[name]) != string(c[name]), len(a[name]))
+	}
+	if strings.Contains(e.describe("demo-sec"), string(a[name])) {
+		t.Errorf("a generated secret is in the status")
+	}
+	events, _ := e.store.Events(t.Context(), v1alpha1.KindTestRun, "demo-sec")
+	for _, ev := range events {
+		if strings.Contains(ev.Message, string(a[name])) {
+			t.Errorf("a generated secret is in event %s", ev.Reason)
+		}
+	}
+}
