@@ -83,6 +83,13 @@ func TestClassify(t *testing.T) {
 	mixed := stackOf("mixed", runLabels("r-gone"), old)
 	mixed.Networks[0].Labels = map[string]string{deploy.LabelNamespace: "mixed"}
 	unowned := stackOf("unowned", map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}, old)
+	// A check's one-shot service left behind by a crash carries managed-by and its role only.
+	withCheck := stackOf("run-with-check", runLabels("r-gone"), old)
+	withCheck.Services = append(withCheck.Services, inventory.Object{Kind: inventory.KindService, ID: "chk", Name: "run-with-check_check-http",
+		Stack: "run-with-check", Labels: map[string]string{deploy.LabelNamespace: "run-with-check",
+			v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelRole: v1alpha1.RoleCheck}})
+	twoOwners := stackOf("two-owners", runLabels("r-gone"), old)
+	twoOwners.Networks[0].Labels = warmLabels("keycloak")
 
 	in := warm.ClassifyInput{
 		Inventory: inv(
@@ -103,7 +110,7 @@ func TestClassify(t *testing.T) {
 			stackOf("warm-kc2", nil, old),
 			stackOf("demo", nil, old),
 			stackOf("other-tool", map[string]string{"managed-by": "portainer"}, old),
-			mixed, unowned,
+			mixed, unowned, withCheck, twoOwners,
 		),
 		Recipes: []*v1alpha1.Recipe{canonicalRecipe("keycloak"), enrolled("nocanon"), notWarm, canonicalRecipe("kc2")},
 		TestRuns: []*v1alpha1.TestRun{
@@ -135,6 +142,8 @@ func TestClassify(t *testing.T) {
 		"warm-kc2":            "unmanaged: unlabelled warm-looking stack; recipe kc2 has canonical 0.8.1+3.5.0, so it is not adopted",
 		"mixed":               "unmanaged: ownership unclear: 1 of 2 objects lack swarmrun.dev/managed-by=swarmrun",
 		"unowned":             "unmanaged: ownership unclear: managed but names no owner",
+		"run-with-check":      "stale: TestRun r-gone no longer exists",
+		"two-owners":          "unmanaged: ownership unclear: objects name different owners (testruns r-gone, warm keycloak)",
 	}
 	check := func(t *testing.T, p warm.Plan, want map[string]string) {
 		t.Helper()

@@ -69,8 +69,12 @@ func StackOwner(st *inventory.Stack) Ownership {
 			continue
 		}
 		managed = append(managed, o.Name)
-		testruns[o.Labels[v1alpha1.LabelTestRun]] = true
-		warms[o.Labels[v1alpha1.LabelWarm]] = true
+		if r := o.Labels[v1alpha1.LabelTestRun]; r != "" {
+			testruns[r] = true
+		}
+		if w := o.Labels[v1alpha1.LabelWarm]; w != "" {
+			warms[w] = true
+		}
 	}
 	switch {
 	case len(managed) == 0:
@@ -79,22 +83,18 @@ func StackOwner(st *inventory.Stack) Ownership {
 		return Ownership{Conflict: fmt.Sprintf("%d of %d objects lack %s=%s (%s)",
 			len(unmanaged), len(objs), v1alpha1.LabelManagedBy, v1alpha1.ManagedByValue, firstFew(unmanaged))}
 	}
+	// A managed object that names no owner (a check's one-shot service carries only
+	// managed-by and its role) belongs to the one owner the rest of its stack names.
 	o := Ownership{Managed: true}
 	switch {
-	case len(testruns) > 1 || len(warms) > 1:
-		o.Conflict = fmt.Sprintf("objects name different owners (testruns %s, warm %s)", keys(testruns), keys(warms))
-	case !testruns[""]:
-		o.TestRun = only(testruns)
-		if !warms[""] {
-			o.Conflict = fmt.Sprintf("labelled both testrun %s and warm %s", o.TestRun, only(warms))
-		}
-	case !warms[""]:
-		o.Warm = only(warms)
-	default:
+	case len(testruns)+len(warms) == 0:
 		o.Conflict = fmt.Sprintf("managed but names no owner (%s or %s)", v1alpha1.LabelTestRun, v1alpha1.LabelWarm)
-	}
-	if o.Conflict != "" {
-		o.TestRun, o.Warm = "", ""
+	case len(testruns)+len(warms) > 1:
+		o.Conflict = fmt.Sprintf("objects name different owners (testruns %s, warm %s)", keys(testruns), keys(warms))
+	case len(testruns) == 1:
+		o.TestRun = only(testruns)
+	default:
+		o.Warm = only(warms)
 	}
 	return o
 }
@@ -115,9 +115,6 @@ func only(m map[string]bool) string {
 func keys(m map[string]bool) string {
 	var ks []string
 	for k := range m {
-		if k == "" {
-			k = `""`
-		}
 		ks = append(ks, k)
 	}
 	slices.Sort(ks)
