@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# `make bench`: swarmrun stack deploy vs docker stack deploy on the local swarm, side by side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go run ./bench/stackbench -swarmrun bin/swarmrun "$@"
