@@ -22,6 +22,7 @@ func taskCases() []testCase {
 		{"TasksNeverHealthy", testTasksNeverHealthy},
 		{"TasksReplicatedJob", testTasksJob},
 		{"TasksJobFailure", testTasksJobFailure},
+		{"TasksRestartNone", testTasksRestartNone},
 		{"TaskListFilters", testTaskListFilters},
 	}
 }
@@ -319,4 +320,47 @@ func testTasksJobFailure(h *harness) {
 		}
 		return failed && len(ts) >= 2 && newest(ts)[0].DesiredState == swarm.TaskStateReady, describeAll(ts)
 	})
+}
+
+// testTasksRestartNone: a replicated one-shot service (restart condition none) runs once; a
+// changed template (ForceUpdate) runs its slot again, which is how such a check is re-run.
+// The rollout then counts the new task's exit as an early termination and pauses; a change
+// outside the template runs nothing.
+func testTasksRestartNone(h *harness) {
+	spec := h.spec("once", h.env.Image)
+	spec.TaskTemplate.ContainerSpec.Args = []string{"-exit", "0"}
+	spec.TaskTemplate.RestartPolicy = &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionNone}
+	id := h.create(spec)
+	completed := func(n int) {
+		h.t.Helper()
+		h.eventually(fmt.Sprintf("%d completed tasks", n), func() (bool, string) {
+			ts := h.tasks(id)
+			done := 0
+			for _, t := range ts {
+				if t.Status.State == swarm.TaskStateComplete {
+					done++
+				}
+			}
+			return done == n && len(ts) == n, describeAll(ts)
+		})
+	}
+	completed(1)
+	s := h.inspect(id)
+	s.Spec.TaskTemplate.ForceUpdate++
+	h.update(s)
+	completed(2)
+	h.eventually("rerun rollout paused", func() (bool, string) {
+		us := h.inspect(id).UpdateStatus
+		return us != nil && us.State == swarm.UpdateStatePaused &&
+			strings.Contains(us.Message, "early termination"), fmt.Sprintf("%+v", us)
+	})
+	s = h.inspect(id)
+	s.Spec.Labels["swarmrun.test/l"] = "1"
+	h.update(s)
+	completed(2)
+	for _, t := range h.tasks(id) {
+		if t.Slot != 1 || t.Status.ContainerStatus == nil || t.Status.ContainerStatus.ExitCode != 0 {
+			h.t.Errorf("one-shot task: %s", describe(t))
+		}
+	}
 }

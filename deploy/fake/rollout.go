@@ -30,15 +30,22 @@ func (f *Fake) rollout(s *service, now time.Time) bool {
 	if f.fastRollouts {
 		monitor = 0
 	}
+	// A slot whose task ended for good (restart policy none) still belongs to the rollout: a
+	// changed template replaces it, which is how a one-shot service runs again.
 	var slots []*task
 	for _, sl := range s.slotNumbers() {
-		if cur := s.current(sl, 0); cur != nil {
+		cur := s.current(sl, 0)
+		if last := s.last(sl, 0); cur == nil && last != nil && last.noRestart {
+			cur = last
+		}
+		if cur != nil {
 			slots = append(slots, cur)
 		}
 	}
+	// Any end of a new task counts against the rollout, an exit 0 too ("early termination").
 	for _, t := range s.tasks {
-		if t.gen == s.updateGen && t.key == s.key && !t.counted &&
-			(t.t.Status.State == swarm.TaskStateFailed || t.t.Status.State == swarm.TaskStateRejected) {
+		if t.gen == s.updateGen && t.key == s.key && !t.counted && terminal(t.t.Status.State) &&
+			t.t.Status.State != swarm.TaskStateShutdown {
 			t.counted = true
 			s.failures++
 			if len(slots) == 0 || float32(s.failures)/float32(len(slots)) > cfg.MaxFailureRatio {
@@ -52,6 +59,8 @@ func (f *Fake) rollout(s *service, now time.Time) bool {
 		switch {
 		case cur.key != s.key:
 			dirty = append(dirty, cur)
+		case terminal(cur.t.Status.State):
+			// Ended: counted above; the restart policy deals with it.
 		case cur.t.Status.State != swarm.TaskStateRunning:
 			inflight = append(inflight, cur)
 		case cur.runningAt.After(lastRunning):
