@@ -103,3 +103,12 @@ func newBenchStore(b *testing.B) *store.Store {
 	b.Cleanup(func() { _ = st.Close() })
 	return st
 }
+
+func stackObjects(t *testing.T, e deploy.Engine, name string) []inventory.Object {
+	t.Helper()
+	st, err := inventory.ListStack(t.Context(), e, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Objects()
+}
