@@ -40,8 +40,10 @@ func BindServeFlags(f *pflag.FlagSet, o *RunnerOptions) {
 // Runner returns serve's periodic garbage collection over the served store: a pass at start
 // and then every Interval, until ctx ends. A failed pass is logged and tried again at the
 // next tick: what it could not remove is still stale then. Only a missing engine stops it.
-func Runner(g *cli.Globals, o RunnerOptions) objcmd.Runner {
+// opts is read when serve starts, after its flags (BindServeFlags) are parsed.
+func Runner(g *cli.Globals, opts *RunnerOptions) objcmd.Runner {
 	return func(ctx context.Context, st *store.Store) error {
+		o := *opts
 		if o.Interval <= 0 {
 			return nil
 		}

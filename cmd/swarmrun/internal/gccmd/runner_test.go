@@ -24,7 +24,7 @@ func TestRunnerCollectsPeriodically(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	run := gccmd.Runner(&cli.Globals{}, gccmd.RunnerOptions{
+	run := gccmd.Runner(&cli.Globals{}, &gccmd.RunnerOptions{
 		Interval: 10 * time.Millisecond,
 		Engine:   func(*cli.Globals) (deploy.Engine, func(), error) { return f, func() {}, nil },
 		Now:      func() time.Time { return now },
@@ -58,7 +58,7 @@ func TestRunnerCollectsPeriodically(t *testing.T) {
 
 func TestRunnerOff(t *testing.T) {
 	called := false
-	run := gccmd.Runner(&cli.Globals{}, gccmd.RunnerOptions{
+	run := gccmd.Runner(&cli.Globals{}, &gccmd.RunnerOptions{
 		Engine: func(*cli.Globals) (deploy.Engine, func(), error) { called = true; return nil, func() {}, nil },
 	})
 	if err := run(t.Context(), nil); err != nil || called {
