@@ -57,6 +57,7 @@ func Command(g *cli.Globals, o Options) *cobra.Command {
 		output string
 		policy warm.Policy
 		max    int
+		prefix string
 	)
 	cmd := &cobra.Command{
 		Use:   "gc",
@@ -81,8 +82,11 @@ run exits 0 when everything stale was removed and 1 when some is left over --max
 			if output != "" && output != "json" {
 				return cli.Invalid(fmt.Errorf("-o %q: want json or nothing for a table", output))
 			}
-			return run(cmd.Context(), g, o, cmd.OutOrStdout(), cmd.ErrOrStderr(), dryRun, output == "json",
-				warm.CollectorOptions{Policy: policy, MaxDeletions: max})
+			co := warm.CollectorOptions{Policy: policy, MaxDeletions: max}
+			if prefix != "" {
+				co.Scope = func(name string) bool { return strings.HasPrefix(name, prefix) }
+			}
+			return run(cmd.Context(), g, o, cmd.OutOrStdout(), cmd.ErrOrStderr(), dryRun, output == "json", co)
 		},
 	}
 	f := cmd.Flags()
@@ -91,6 +95,7 @@ run exits 0 when everything stale was removed and 1 when some is left over --max
 	f.BoolVar(&policy.WarmVolumes, "warm-volumes", false, "remove the volumes of stale warm stacks too (kept by default)")
 	f.DurationVar(&policy.Grace, "grace", warm.DefaultGrace, "how long a finished run's stack, an orphaned run stack or an unused object is left before it is stale")
 	f.IntVar(&max, "max-deletions", warm.DefaultMaxDeletions, "remove at most this many stacks and objects; the rest waits for the next run")
+	f.StringVar(&prefix, "name-prefix", "", "only consider stacks and objects whose name starts with this prefix")
 	f.StringVarP(&output, "output", "o", "", "output format: json (default: a table)")
 	return cmd
 }

@@ -192,6 +192,13 @@ func TestGCExitCodes(t *testing.T) {
 			t.Error("gc without objects removed stacks")
 		}
 	})
+	t.Run("name prefix", func(t *testing.T) {
+		f := swarm(t, two...)
+		out, _, code := gc(t, f, dataDir(t), "--name-prefix", "run-b")
+		if code != 0 || strings.Contains(out, "run-a") || stacks(t, f) != "run-a" {
+			t.Errorf("exit %d, left %s\n%s", code, stacks(t, f), out)
+		}
+	})
 	t.Run("bad output", func(t *testing.T) {
 		if _, _, code := gc(t, swarm(t), dataDir(t), "-o", "yaml"); code != 2 {
 			t.Errorf("exit %d", code)
