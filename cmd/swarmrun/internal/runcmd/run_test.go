@@ -1,0 +1,364 @@
+package runcmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/swarmrun/swarmrun/api/store"
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/deploy/swarmtest"
+	"github.com/swarmrun/swarmrun/reconcile"
+)
+
+// childEnv makes the test binary act as the swarmrun command, for the tests that kill it.
+const childEnv = "SWARMRUN_RUNCMD_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(execute(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// execute runs `swarmrun ARGS` with only the run command, and returns its exit code.
+func execute(ctx context.Context, args []string, stdout, stderr *os.File) int {
+	code, _ := executeTo(ctx, args, stdout, stderr)
+	return code
+}
+
+// executeTo runs `swarmrun ARGS` in this process.
+func executeTo(ctx context.Context, args []string, stdout, stderr interface{ Write([]byte) (int, error) }) (int, error) {
+	g := &cli.Globals{}
+	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
+	g.Bind(root)
+	root.AddCommand(Command(g))
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+	}
+	return cli.ExitCode(err), err
+}
+
+func writeSpec(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "run.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Acceptance 12, first half: bad input exits 2 and names the field, before anything runs.
+func TestRunBadInput(t *testing.T) {
+	tests := []struct {
+		name, spec, want string
+	}{
+		{"unknown stage", `apiVersion: swarmrun.dev/v1alpha1
+kind: TestRun
+metadata: {name: bad}
+spec: {recipe: demo, stages: [instal]}
+`, "spec.stages[0]"},
+		{"recipe without url", `apiVersion: swarmrun.dev/v1alpha1
+kind: Recipe
+metadata: {name: demo}
+spec: {source: {}}
+---
+apiVersion: swarmrun.dev/v1alpha1
+kind: TestRun
+metadata: {name: ok}
+spec: {recipe: demo}
+`, "spec.source.url"},
+		{"unknown field", `apiVersion: swarmrun.dev/v1alpha1
+kind: TestRun
+metadata: {name: bad}
+spec: {recipe: demo, teardwn: Always}
+`, `unknown field "teardwn"`},
+		{"no testrun", `apiVersion: swarmrun.dev/v1alpha1
+kind: Recipe
+metadata: {name: demo}
+spec: {source: {url: /tmp}}
+`, "exactly one TestRun"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code, _ := executeTo(t.Context(), []string{"run", "-f", writeSpec(t, tt.spec), "--data-dir", t.TempDir()}, &out, &errOut)
+			if code != cli.ExitInvalid {
+				t.Errorf("exit %d, want %d", code, cli.ExitInvalid)
+			}
+			if !strings.Contains(errOut.String(), tt.want) {
+				t.Errorf("stderr does not name %q:\n%s", tt.want, errOut.String())
+			}
+		})
+	}
+}
+
+// Acceptance 12, second half: a TestRun whose Recipe does not exist fails with a clear reason
+// (exit 1), and -o json prints the final TestRun.
+func TestRunMissingRecipe(t *testing.T) {
+	swarmtest.RequireSwarm(t)
+	spec := writeSpec(t, `apiVersion: swarmrun.dev/v1alpha1
+kind: TestRun
+metadata: {name: it-norecipe}
+spec: {recipe: nowhere}
+`)
+	var out, errOut bytes.Buffer
+	code, _ := executeTo(t.Context(), []string{"run", "-f", spec, "--data-dir", t.TempDir(), "-o", "json"}, &out, &errOut)
+	if code != cli.ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s", code, cli.ExitFailed, errOut.String())
+	}
+	var tr v1alpha1.TestRun
+	if err := json.Unmarshal(out.Bytes(), &tr); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out.String())
+	}
+	c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionSucceeded)
+	if c == nil || c.Reason != v1alpha1.ReasonRecipeNotFound || !strings.Contains(c.Message, "nowhere") {
+		t.Errorf("Succeeded = %+v", c)
+	}
+}
+
+const killRecipe = `apiVersion: swarmrun.dev/v1alpha1
+kind: Recipe
+metadata: {name: killed}
+spec:
+  source: {url: %s}
+  timeouts: {deploy: 2m}
+---
+apiVersion: swarmrun.dev/v1alpha1
+kind: TestRun
+metadata: {name: %s}
+spec:
+  recipe: killed
+  upgradeBase: 0.1.0+1
+  stages: [install, upgrade]
+  teardown: Never
+  timeout: 4m
+`
+
+// Acceptance 10: the controller killed with SIGKILL during the base wait, after the base is
+// ready, during the head's rollout and after the prune; each time a restart finishes the run
+// green, and each phase's services were updated exactly once.
+func TestRunKilledAndRestarted(t *testing.T) {
+	docker := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, docker, swarmtest.ProbeV1, swarmtest.ProbeV2)
+	points := []struct{ name, marker string }{
+		{"base wait", "event Normal Applied: base applied"},
+		{"base ready", "BaseReady True"},
+		{"head rollout", "] head "},
+		{"after prune", "Pruned True"},
+	}
+	for i, p := range points {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			name := fmt.Sprintf("it-kill%d-%s", i, time.Now().Format("150405"))
+			dataDir := t.TempDir()
+			spec := writeSpec(t, fmt.Sprintf(killRecipe, testRepo(t), name))
+			args := []string{"run", "-f", spec, "--data-dir", dataDir, "--min-backoff", "200ms"}
+
+			out, err := runChild(t, args, p.marker)
+			if err == nil {
+				t.Fatalf("the first run ended before %q:\n%s", p.marker, out)
+			}
+			stack := stackOf(t, dataDir, name)
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if err := swarmtest.RemoveStack(ctx, docker, stack, true); err != nil {
+					t.Errorf("remove stack %s: %v", stack, err)
+				}
+			})
+
+			out, err = runChild(t, args, "")
+			if err != nil {
+				t.Fatalf("the restart: %v\n%s", err, out)
+			}
+			if !strings.Contains(out, "testrun/"+name+": Succeeded") {
+				t.Fatalf("verdict:\n%s", out)
+			}
+			// One base task on probe 1 replaced by one head task on probe 2: one rollout each.
+			tasks, err := docker.TaskList(t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", stack+"_app"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var images []string
+			for _, tk := range tasks {
+				images = append(images, strings.SplitN(tk.Spec.ContainerSpec.Image, "@", 2)[0])
+			}
+			if len(tasks) != 2 || !contains(images, swarmtest.ProbeV1) || !contains(images, swarmtest.ProbeV2) {
+				t.Errorf("app tasks run %v, want one on each image", images)
+			}
+			svc, _, err := docker.ServiceInspectWithRaw(t.Context(), stack+"_app", swarm.ServiceInspectOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if svc.PreviousSpec == nil || !strings.HasPrefix(svc.PreviousSpec.TaskTemplate.ContainerSpec.Image, swarmtest.ProbeV1) {
+				t.Errorf("app's previous spec is not the base's: a phase rolled out twice")
+			}
+			if _, _, err := docker.ServiceInspectWithRaw(t.Context(), stack+"_sidekiq", swarm.ServiceInspectOptions{}); err == nil {
+				t.Errorf("sidekiq not pruned")
+			}
+		})
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// runChild runs the command in a child process. With a marker, it kills the child with
+// SIGKILL as soon as a line of its output contains the marker, and returns an error.
+func runChild(t *testing.T, args []string, marker string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu  sync.Mutex
+		buf strings.Builder
+	)
+	cmd.Stderr = &lockedWriter{mu: &mu, b: &buf}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		mu.Lock()
+		buf.WriteString(line + "\n")
+		mu.Unlock()
+		if marker != "" && !killed && strings.Contains(line, marker) {
+			killed = true
+			_ = cmd.Process.Kill() // SIGKILL, by the PID this test started
+		}
+	}
+	err = cmd.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if marker != "" && !killed {
+		return buf.String(), nil
+	}
+	return buf.String(), err
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// stackOf reads the run's stack name from the store the killed child left.
+func stackOf(t *testing.T, dataDir, name string) string {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dataDir, "swarmrun.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tr := &v1alpha1.TestRun{}
+	if err := st.Get(t.Context(), name, tr); err != nil {
+		t.Fatal(err)
+	}
+	return reconcile.StackName(tr)
+}
+
+// testRepo builds the acceptance recipe: 0.1.0+1 (probe 1, app and sidekiq) and main at
+// 0.2.0+2 (probe 2, sidekiq dropped).
+func testRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org", "GIT_CONFIG_GLOBAL=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	write(".env.sample", "COMPOSE_FILE=compose.yml\nSECRET_DB_PASSWORD_VERSION=v1 # length=24\n")
+	for _, v := range []struct{ image, version, extra string }{
+		{swarmtest.ProbeV1, "0.1.0+1", sidekiqService},
+		{swarmtest.ProbeV2, "0.2.0+2", ""},
+	} {
+		write("compose.yml", fmt.Sprintf(appCompose, v.image, v.version, v.extra))
+		git("add", "-A")
+		git("commit", "-q", "-m", v.version)
+		git("tag", v.version)
+	}
+	return dir
+}
+
+const appCompose = `version: "3.8"
+services:
+  app:
+    image: %s
+    healthcheck:
+      test: ["CMD", "/probe", "-health"]
+      interval: 1s
+      timeout: 2s
+      retries: 3
+    volumes: [data:/data]
+    secrets: [db_password]
+    stop_grace_period: 1s
+    deploy:
+      update_config: {order: start-first, monitor: 1s}
+      labels: ["coop-cloud.${STACK_NAME}.version=%s"]
+%s
+volumes:
+  data:
+secrets:
+  db_password:
+    external: true
+    name: ${STACK_NAME}_db_password_${SECRET_DB_PASSWORD_VERSION}
+`
+
+const sidekiqService = `  sidekiq:
+    image: swarmrun-probe:1
+    command: ["-sleep", "0"]
+    stop_grace_period: 1s
+    deploy:
+      update_config: {order: start-first, monitor: 1s}
+`
