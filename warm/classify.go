@@ -117,7 +117,8 @@ func Classify(in ClassifyInput) Plan {
 	for _, r := range in.TestRuns {
 		c.runs[r.Name] = r
 	}
-	var p Plan
+	// Empty lists, not nil: a JSON report says [] for "nothing".
+	p := Plan{Stale: []Item{}, Unmanaged: []Item{}, Kept: []Item{}}
 	if in.Inventory == nil {
 		return p
 	}

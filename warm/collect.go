@@ -99,7 +99,7 @@ func (c *Collector) Pass(ctx context.Context, dryRun bool) (*Report, error) {
 		inv = scope(inv, c.o.Scope)
 	}
 	plan := Classify(ClassifyInput{Inventory: inv, Recipes: recipes, TestRuns: runs, Policy: c.o.Policy, Now: c.o.Now()})
-	r := &Report{DryRun: dryRun, Plan: plan}
+	r := &Report{DryRun: dryRun, Plan: plan, Removed: []Item{}, Deferred: []Item{}, Failed: []Failure{}}
 	if dryRun {
 		return r, nil
 	}
