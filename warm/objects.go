@@ -42,7 +42,7 @@ const (
 	ReasonRemoved = "WarmStackRemoved"
 )
 
-// recipes and testRuns list the objects Classify reads.
+// listRecipes and listTestRuns read the objects Classify looks at.
 func listRecipes(ctx context.Context, o Objects) ([]*v1alpha1.Recipe, error) {
 	objs, _, err := o.List(ctx, v1alpha1.KindRecipe)
 	if err != nil {
