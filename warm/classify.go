@@ -185,6 +185,10 @@ func (c *classifier) stack(st *inventory.Stack) (Item, bool) {
 	own := StackOwner(st)
 	it := Item{Kind: KindStack, Name: st.Name, Stack: st.Name, Owner: own.Owner()}
 	switch {
+	case !live(st) && !own.Managed:
+		// Only volumes, which the engine created without swarmrun's labels: nothing proves
+		// whose they are, and removing a stack keeps volumes unless it is swarmrun's.
+		return Item{}, false
 	case own.Conflict != "":
 		it.Action, it.Why = ActionReport, "ownership unclear: "+own.Conflict
 		return it, true
@@ -196,6 +200,10 @@ func (c *classifier) stack(st *inventory.Stack) (Item, bool) {
 	default:
 		stale, why := warmVerdict(c.recipes[own.Warm], own.Warm)
 		it.Action, it.Why, it.Volumes = verdict(stale), why, c.in.Policy.WarmVolumes
+	}
+	if it.Action == ActionRemove && !live(st) && !it.Volumes {
+		// A removal that keeps volumes would remove nothing, pass after pass.
+		it.Action, it.Why = ActionKeep, "only volumes left, kept: "+it.Why
 	}
 	return it, true
 }

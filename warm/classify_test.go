@@ -246,6 +246,38 @@ func TestClassifyLooseObjects(t *testing.T) {
 	}
 }
 
+func TestClassifyVolumeOnlyStacks(t *testing.T) {
+	vols := func(name string, labels map[string]string) *inventory.Stack {
+		l := map[string]string{deploy.LabelNamespace: name}
+		for k, v := range labels {
+			l[k] = v
+		}
+		return &inventory.Stack{Name: name, Volumes: []inventory.Object{{Kind: inventory.KindVolume, ID: name + "_data", Name: name + "_data", Stack: name, Labels: l}}}
+	}
+	in := warm.ClassifyInput{
+		Inventory: inv(vols("warm-legacy", nil), vols("run-x", nil), vols("warm-kc", warmLabels("kc")), vols("run-y", runLabels("gone"))),
+		Policy:    warm.Policy{AdoptWarm: true},
+		Now:       now,
+	}
+	got := byName(warm.Classify(in))
+	want := map[string]string{
+		"warm-kc": "kept: only volumes left, kept: Recipe kc no longer exists",
+		"run-y":   "stale: TestRun gone no longer exists",
+	}
+	if len(got) != len(want) {
+		t.Errorf("plan = %v: stacks of unlabelled volumes alone are ignored, even warm-looking ones", got)
+	}
+	for name, w := range want {
+		if !strings.HasPrefix(got[name], w) {
+			t.Errorf("%s: got %q, want %q...", name, got[name], w)
+		}
+	}
+	in.Policy.WarmVolumes = true
+	if got := byName(warm.Classify(in))["warm-kc"]; !strings.HasPrefix(got, "stale: Recipe kc no longer exists") {
+		t.Errorf("with warm volumes: %q", got)
+	}
+}
+
 func TestClassifyLooseWithinGrace(t *testing.T) {
 	i := inv()
 	i.Loose = []inventory.Object{{Kind: inventory.KindSecret, ID: "x", Name: "fresh_pw", CreatedAt: now.Add(-time.Minute),
