@@ -181,6 +181,9 @@ func (f *Fake) ResetCalls() {
 func (f *Fake) Step() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if now := f.now(); now.After(f.settledAt) {
+		f.settledAt = now
+	}
 	return f.step()
 }
 
@@ -282,10 +285,17 @@ func (f *Fake) clock() time.Time {
 	return f.now()
 }
 
-// bump advances the version counter: every write to the store gets a new, higher index.
+// bump advances the version counter: every write to the store gets a new, higher index. A
+// write outside a settle happens at the clock's time, so a later settle never simulates
+// anything before it: the swarm's history does not run backwards.
 func (f *Fake) bump() swarm.Version {
 	f.index++
 	f.dirty = true
+	if f.virtual.IsZero() {
+		if now := f.now(); now.After(f.settledAt) {
+			f.settledAt = now
+		}
+	}
 	return swarm.Version{Index: f.index}
 }
 

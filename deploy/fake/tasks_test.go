@@ -199,3 +199,19 @@ func TestGlobalServiceRunsOnTheNode(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestTimeNeverRunsBackwards: a settle after a write on a moved clock never stamps anything
+// earlier than the write.
+func TestTimeNeverRunsBackwards(t *testing.T) {
+	f, clk := newManual(t)
+	f.Settle()
+	clk.Advance(time.Hour)
+	id := mustCreate(t, f, svcSpec("late", probe1))
+	f.Settle()
+	created := mustInspect(t, f, id).CreatedAt
+	for _, tk := range tasksOf(t, f, id) {
+		if tk.CreatedAt.Before(created) || tk.Status.Timestamp.Before(created) {
+			t.Errorf("task %s stamped %s/%s, before its service was created at %s", tk.ID, tk.CreatedAt, tk.Status.Timestamp, created)
+		}
+	}
+}
