@@ -10,11 +10,17 @@
 // events, task containers, exec and service logs. The contract suite in deploy/enginetest runs
 // against both this fake and the real engine, so the two cannot drift apart.
 //
-// Time is injected (Options.Now) and progress is either automatic (every call first brings
-// the simulated swarm up to date: tasks of a present image reach running at once) or explicit
-// (Options.Manual, then Step or Settle). Tests inject failures with FailNext and SetHook,
-// count calls with Calls, and script behaviours: CrashImage, CrashService, NeverHealthy,
-// SetExec, SetLogs.
+// Time is injected (Options.Now, Clock) and progress is either automatic (every call first
+// brings the simulated swarm up to the clock's time, in order: tasks of a present image reach
+// running at once, restart delays and monitor periods pass with the clock) or explicit
+// (Options.Manual, then Step or Settle). Options.FastRollouts skips monitor periods for
+// throughput benchmarks on the wall clock. Tests inject failures with FailNext and SetHook,
+// count calls with Calls, and script behaviours: AddImage, CrashImage, CrashService, CrashWhen,
+// NeverHealthy, SetExec, SetLogs, SetDistribution, AddVolume.
+//
+// Not modelled: more than one node, placement, ports and the routing mesh, secrets' and
+// configs' content in containers, event history (Events streams only what happens after the
+// call; Since and Until are ignored), follow mode of ServiceLogs.
 //
 // The fake is safe for concurrent use. It must not import anything of swarmrun but deploy's
 // Engine contract, and it never talks to a real engine.
