@@ -185,7 +185,7 @@ func (c *classifier) stack(st *inventory.Stack) (Item, bool) {
 	own := StackOwner(st)
 	it := Item{Kind: KindStack, Name: st.Name, Stack: st.Name, Owner: own.Owner()}
 	switch {
-	case !live(st) && !own.Managed:
+	case !live(st) && !own.Managed && own.Conflict == "":
 		// Only volumes, which the engine created without swarmrun's labels: nothing proves
 		// whose they are, and removing a stack keeps volumes unless it is swarmrun's.
 		return Item{}, false
