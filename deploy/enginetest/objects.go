@@ -163,8 +163,9 @@ func testConfigs(h *harness) {
 	if err != nil || len(l) != 1 {
 		h.t.Errorf("configs by name prefix: %v %d", err, len(l))
 	}
-	if err := h.e.ConfigRemove(h.ctx, resp.ID); err != nil {
-		h.t.Fatalf("remove config: %v", err)
+	// The engine resolves a name as well as an ID.
+	if err := h.e.ConfigRemove(h.ctx, spec.Name); err != nil {
+		h.t.Fatalf("remove config by name: %v", err)
 	}
 	if err := h.e.ConfigRemove(h.ctx, resp.ID); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("remove missing config: want not found, got %v", err)

@@ -58,17 +58,19 @@ func (f *Fake) SecretList(ctx context.Context, options swarm.SecretListOptions) 
 	return out, nil
 }
 
-// SecretRemove removes a secret by ID; one that a service references is refused.
+// SecretRemove removes a secret by ID, name or unique ID prefix, as the engine resolves it;
+// one that a service references is refused.
 func (f *Fake) SecretRemove(ctx context.Context, id string) error {
 	if err := f.enter(ctx, "SecretRemove", id); err != nil {
 		return err
 	}
 	f.lock()
 	defer f.unlock()
-	s, ok := f.secrets[id]
-	if !ok {
+	s := findByRef(f.secrets, id, func(s *swarm.Secret) (string, string) { return s.ID, s.Spec.Name })
+	if s == nil {
 		return errNotFound("secret %s not found", id)
 	}
+	id = s.ID
 	var users []string
 	for _, svc := range f.order {
 		for _, r := range svc.s.Spec.TaskTemplate.ContainerSpec.Secrets {
@@ -135,17 +137,19 @@ func (f *Fake) ConfigList(ctx context.Context, options swarm.ConfigListOptions) 
 	return out, nil
 }
 
-// ConfigRemove removes a config by ID; one that a service references is refused.
+// ConfigRemove removes a config by ID, name or unique ID prefix; one that a service
+// references is refused.
 func (f *Fake) ConfigRemove(ctx context.Context, id string) error {
 	if err := f.enter(ctx, "ConfigRemove", id); err != nil {
 		return err
 	}
 	f.lock()
 	defer f.unlock()
-	c, ok := f.configs[id]
-	if !ok {
+	c := findByRef(f.configs, id, func(c *swarm.Config) (string, string) { return c.ID, c.Spec.Name })
+	if c == nil {
 		return errNotFound("config %s not found", id)
 	}
+	id = c.ID
 	var users []string
 	for _, svc := range f.order {
 		for _, r := range svc.s.Spec.TaskTemplate.ContainerSpec.Configs {
@@ -191,4 +195,28 @@ func plural(xs []string) string {
 		return "s"
 	}
 	return ""
+}
+
+// findByRef resolves a reference the way the engine resolves secrets and configs: the exact
+// ID, then the exact name, then a unique ID prefix.
+func findByRef[T any](objs map[string]T, ref string, key func(T) (id, name string)) T {
+	var zero T
+	if o, ok := objs[ref]; ok {
+		return o
+	}
+	for _, o := range objs {
+		if _, name := key(o); name == ref {
+			return o
+		}
+	}
+	found, n := zero, 0
+	for _, o := range objs {
+		if id, _ := key(o); ref != "" && strings.HasPrefix(id, ref) {
+			found, n = o, n+1
+		}
+	}
+	if n != 1 {
+		return zero
+	}
+	return found
 }
