@@ -131,6 +131,9 @@ func (c *Collector) Pass(ctx context.Context, dryRun bool) (*Report, error) {
 
 func (c *Collector) remove(ctx context.Context, it Item, inv *inventory.Inventory) error {
 	if it.Kind == KindStack {
+		if err := c.recheck(ctx, it); err != nil {
+			return err
+		}
 		_, err := inventory.RemoveStack(ctx, c.o.Deployer, it.Stack, it.Volumes)
 		return err
 	}
@@ -156,4 +159,29 @@ func scope(inv *inventory.Inventory, keep func(string) bool) *inventory.Inventor
 		}
 	}
 	return out
+}
+
+// errOwnershipChanged: a stack's labels changed between the listing and its removal.
+var errOwnershipChanged = errors.New("ownership changed since the listing")
+
+// recheck reads the stack again right before removing it: deploy removes every object with
+// the stack's namespace label, so an object someone else deployed into the namespace since
+// the listing would go too. The stack must still be exactly what was classified.
+func (c *Collector) recheck(ctx context.Context, it Item) error {
+	st, err := inventory.ListStack(ctx, c.o.Engine, it.Stack)
+	if err != nil {
+		return err
+	}
+	own := StackOwner(st)
+	switch {
+	case it.Adopted && (own.Managed || own.Conflict != ""):
+		return fmt.Errorf("stack %s: %w (no longer unlabelled)", it.Stack, errOwnershipChanged)
+	case !it.Adopted && (!own.Managed || own.Conflict != "" || own.Owner() != it.Owner):
+		why := own.Conflict
+		if why == "" {
+			why = fmt.Sprintf("owner now %s %q", own.Owner().Kind, own.Owner().Name)
+		}
+		return fmt.Errorf("stack %s: %w: %s", it.Stack, errOwnershipChanged, why)
+	}
+	return nil
 }

@@ -1,11 +1,14 @@
 package warm_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
@@ -176,5 +179,40 @@ func TestPassListingFailureRemovesNothing(t *testing.T) {
 	}
 	if e.f.Calls("ServiceRemove") != 0 {
 		t.Error("removed after a failed listing")
+	}
+}
+
+// TestPassRechecksOwnershipBeforeRemoving: an unlabelled service deployed into a stale stack's
+// namespace between the listing and the removal stops the removal.
+func TestPassRechecksOwnershipBeforeRemoving(t *testing.T) {
+	e := newGCEnv(t)
+	e.stack(t, "run-a", runLabels("gone"))
+	c := e.collector(warm.CollectorOptions{})
+	lists := 0
+	e.f.SetHook("ServiceList", func(ctx context.Context, _ fake.Call) error {
+		lists++
+		if lists == 2 { // the recheck, after the pass's own listing
+			spec := swarm.ServiceSpec{
+				Annotations:  swarm.Annotations{Name: "run-a_theirs", Labels: map[string]string{deploy.LabelNamespace: "run-a"}},
+				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: probe}},
+			}
+			if _, err := e.f.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	r, err := c.Pass(t.Context(), false)
+	if err == nil || len(r.Failed) != 1 || !strings.Contains(r.Failed[0].Error, "ownership changed since the listing") {
+		t.Fatalf("pass = %+v, %v", r, err)
+	}
+	e.f.SetHook("ServiceList", nil)
+	if got := e.stacks(t); !slices.Equal(got, []string{"run-a"}) {
+		t.Errorf("stacks = %v", got)
+	}
+	// From now on the stack is mixed: reported, never removed.
+	r, err = c.Pass(t.Context(), false)
+	if err != nil || len(r.Removed) != 0 || !slices.Equal(names(r.Plan.Unmanaged), []string{"run-a"}) {
+		t.Errorf("next pass = %+v, %v", r, err)
 	}
 }
