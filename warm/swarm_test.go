@@ -4,13 +4,20 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/volume"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
@@ -172,4 +179,101 @@ func TestPromotionRaceOnTheRealSwarm(t *testing.T) {
 	name := "itp" + hex.EncodeToString(b)
 	removeLater(t, warm.StackName(name))
 	racePromotions(t, c, name)
+}
+
+// countingEngine counts the listings a pass makes on the real engine.
+type countingEngine struct {
+	deploy.Engine
+	mu    sync.Mutex
+	calls int
+}
+
+func (e *countingEngine) count() {
+	e.mu.Lock()
+	e.calls++
+	e.mu.Unlock()
+}
+
+func (e *countingEngine) ServiceList(ctx context.Context, o swarm.ServiceListOptions) ([]swarm.Service, error) {
+	e.count()
+	return e.Engine.ServiceList(ctx, o)
+}
+
+func (e *countingEngine) NetworkList(ctx context.Context, o network.ListOptions) ([]network.Summary, error) {
+	e.count()
+	return e.Engine.NetworkList(ctx, o)
+}
+
+func (e *countingEngine) SecretList(ctx context.Context, o swarm.SecretListOptions) ([]swarm.Secret, error) {
+	e.count()
+	return e.Engine.SecretList(ctx, o)
+}
+
+func (e *countingEngine) ConfigList(ctx context.Context, o swarm.ConfigListOptions) ([]swarm.Config, error) {
+	e.count()
+	return e.Engine.ConfigList(ctx, o)
+}
+
+func (e *countingEngine) VolumeList(ctx context.Context, o volume.ListOptions) (volume.ListResponse, error) {
+	e.count()
+	return e.Engine.VolumeList(ctx, o)
+}
+
+// BenchmarkPassRealSwarm is a dry-run GC pass (listing and classification) on the real swarm
+// holding SWARMRUN_BENCH_STACKS (default 50) extra stacks of 2 services each, replicas 0:
+// half run stacks whose TestRun is gone, a quarter warm stacks, a quarter unlabelled.
+func BenchmarkPassRealSwarm(b *testing.B) {
+	c := swarmtest.RequireSwarm(b)
+	swarmtest.RequireImages(b, c, swarmtest.ProbeV1)
+	n := 50
+	if v, err := strconv.Atoi(os.Getenv("SWARMRUN_BENCH_STACKS")); err == nil && v > 0 {
+		n = v
+	}
+	tb := make([]byte, 3)
+	_, _ = rand.Read(tb)
+	tag := hex.EncodeToString(tb)
+	var stacks []invtest.Stack
+	for i := range n {
+		s := invtest.Stack{Name: fmt.Sprintf("it-gcb%s-%03d", tag, i), Services: 2, Image: swarmtest.ProbeV1}
+		switch i % 4 {
+		case 0, 1:
+			s.Labels = runLabels(s.Name)
+		case 2:
+			s.Labels = warmLabels(s.Name)
+		}
+		stacks = append(stacks, s)
+	}
+	start := time.Now()
+	created, err := invtest.CreateMany(b.Context(), c, stacks, 4)
+	setup := time.Since(start)
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		for _, name := range created {
+			if err := swarmtest.RemoveStack(ctx, c, name, true); err != nil {
+				b.Errorf("cleanup of %s: %v", name, err)
+			}
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &countingEngine{Engine: c}
+	col := warm.NewCollector(warm.CollectorOptions{Engine: e, Objects: &memObjects{},
+		Scope: func(name string) bool { return strings.Contains(name, "it-gcb"+tag) },
+		Now:   func() time.Time { return time.Now().Add(time.Hour) }})
+	var r *warm.Report
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if r, err = col.Pass(b.Context(), true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(e.calls)/float64(b.N), "engine-calls/op")
+	b.ReportMetric(setup.Seconds(), "setup-s")
+	if want := n/2 + n/4; len(r.Plan.Stale) < want {
+		b.Fatalf("stale %d, want at least %d", len(r.Plan.Stale), want)
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -82,23 +81,13 @@ func BenchmarkListRealSwarm(b *testing.B) {
 	_, _ = rand.Read(tb)
 	prefix := "it-bench-" + hex.EncodeToString(tb) + "-"
 	start := time.Now()
-	var (
-		mu      sync.Mutex
-		created []string
-	)
-	eg, ctx := errgroup.WithContext(b.Context())
-	eg.SetLimit(4)
+	var stacks []invtest.Stack
 	for i := range n {
-		eg.Go(func() error {
-			name := fmt.Sprintf("%s%03d", prefix, i)
-			mu.Lock()
-			created = append(created, name)
-			mu.Unlock()
-			return invtest.Create(ctx, c, invtest.Stack{Name: name, Services: 2, Image: swarmtest.ProbeV1,
-				Labels: map[string]string{"swarmrun.dev/managed-by": "swarmrun", "swarmrun.dev/testrun": name}})
-		})
+		name := fmt.Sprintf("%s%03d", prefix, i)
+		stacks = append(stacks, invtest.Stack{Name: name, Services: 2, Image: swarmtest.ProbeV1,
+			Labels: map[string]string{"swarmrun.dev/managed-by": "swarmrun", "swarmrun.dev/testrun": name}})
 	}
-	setupErr := eg.Wait()
+	created, setupErr := invtest.CreateMany(b.Context(), c, stacks, 4)
 	setup := time.Since(start)
 	b.Cleanup(func() {
 		start := time.Now()

@@ -8,9 +8,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"sync"
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmrun/swarmrun/deploy"
 )
@@ -102,4 +104,26 @@ func Network(ctx context.Context, e deploy.Engine, name string, labels map[strin
 		return "", fmt.Errorf("create network %s: %w", name, err)
 	}
 	return r.ID, nil
+}
+
+// CreateMany creates the stacks, at most parallel at a time, and returns the names of those
+// it created (for cleanup) with the first error.
+func CreateMany(ctx context.Context, e deploy.Engine, stacks []Stack, parallel int) ([]string, error) {
+	var (
+		mu      sync.Mutex
+		created []string
+	)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(max(parallel, 1))
+	for _, s := range stacks {
+		eg.Go(func() error {
+			err := Create(ctx, e, s)
+			mu.Lock()
+			created = append(created, s.Name) // partly created stacks need cleaning up too
+			mu.Unlock()
+			return err
+		})
+	}
+	err := eg.Wait()
+	return created, err
 }
