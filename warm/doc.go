@@ -16,9 +16,10 @@
 // labelled. Ownership is decided by labels only (swarmrun.dev/managed-by, swarmrun.dev/testrun,
 // swarmrun.dev/warm), never by a name, with one opt-in exception: an unlabelled stack named
 // warm-<recipe> whose recipe has no canonical record may be adopted and removed. A Collector
-// runs passes: list, classify, remove at most a capped number of objects in deploy's removal
-// order, and report every removal (event and log line) and every failure (retried on the
-// next pass).
+// runs passes: list the swarm (one listing per object type), then the objects, classify,
+// and remove at most a capped number of items in deploy's removal order, re-reading each
+// stack's labels right before removing it; every removal is an event on its owner and a log
+// line, every failure is reported and retried on the next pass.
 //
 // warm must not import the Docker SDK and must not deploy by hand: stacks are removed through
 // deploy and deployed through the StackDeployer. Its planners read no clock.
