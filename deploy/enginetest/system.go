@@ -3,6 +3,7 @@ package enginetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -20,6 +21,7 @@ func systemCases() []testCase {
 		{"Images", testImages},
 		{"Events", testEvents},
 		{"ContainersAndExec", testContainersExec},
+		{"ContainersOfOldTasks", testContainersOfOldTasks},
 		{"ServiceLogs", testServiceLogs},
 	}
 }
@@ -208,5 +210,38 @@ func testServiceLogs(h *harness) {
 	_ = rc.Close()
 	if _, err := h.e.ServiceLogs(h.ctx, h.name("nope"), container.LogsOptions{ShowStdout: true}); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("logs of a missing service: want not found, got %v", err)
+	}
+}
+
+// testContainersOfOldTasks: the container of a replaced task stays, exited, until the swarm
+// drops the task from its history; only All lists it, and it takes no exec.
+func testContainersOfOldTasks(h *harness) {
+	spec := h.spec("old", h.env.Image)
+	spec.UpdateConfig = &swarm.UpdateConfig{Monitor: 500 * time.Millisecond}
+	id := h.create(spec)
+	old := h.waitRunning(id, 1)[1]
+	s := h.inspect(id)
+	s.Spec.TaskTemplate.ContainerSpec.Image = h.env.Image2
+	h.update(s)
+	h.eventually("old container exited", func() (bool, string) {
+		cs, err := h.e.ContainerList(h.ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))})
+		if err != nil {
+			return false, err.Error()
+		}
+		states := map[string]string{}
+		for _, c := range cs {
+			states[c.Labels["com.docker.swarm.task.id"]] = string(c.State)
+		}
+		return len(cs) == 2 && states[old.ID] == container.StateExited, fmt.Sprintf("%v", states)
+	})
+	h.eventually("only the new container running", func() (bool, string) {
+		running, err := h.e.ContainerList(h.ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(running) == 1 && running[0].Labels["com.docker.swarm.task.id"] != old.ID, fmt.Sprintf("%+v", running)
+	})
+	if _, err := h.e.ContainerExecCreate(h.ctx, old.Status.ContainerStatus.ContainerID, container.ExecOptions{Cmd: h.env.Exec}); !cerrdefs.IsConflict(err) {
+		h.t.Errorf("exec in an exited container: want conflict, got %v", err)
 	}
 }
