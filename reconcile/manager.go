@@ -83,7 +83,7 @@ func RunController(ctx context.Context, o ControllerOptions) error {
 		Metrics:          o.Metrics,
 	})
 	sources := []controller.Source{
-		StoreSource(o.Store),
+		storeSource(o.Store, rec.Interrupt),
 		controller.Ticker{Period: o.Resync, List: func(ctx context.Context) ([]controller.Request, error) {
 			return listTestRuns(ctx, o.Store, "")
 		}},
@@ -107,6 +107,12 @@ func EventSource(engine deploy.Engine) controller.Source {
 // change enqueues it, a Recipe's change enqueues every TestRun of that recipe. When the
 // store tells the watch to re-list, it lists and watches again.
 func StoreSource(st *store.Store) controller.Source {
+	return storeSource(st, nil)
+}
+
+// storeSource is StoreSource that also calls deleting with the name of every TestRun seen
+// marked for deletion.
+func storeSource(st *store.Store, deleting func(name string)) controller.Source {
 	return controller.SourceFunc(func(ctx context.Context, enqueue func(controller.Request)) error {
 		for {
 			objs, rv, err := st.List(ctx, v1alpha1.KindTestRun)
@@ -123,7 +129,7 @@ func StoreSource(st *store.Store) controller.Source {
 				}
 				return fmt.Errorf("watch store: %w", err)
 			}
-			relist, err := forward(ctx, st, ch, enqueue)
+			relist, err := forward(ctx, st, ch, enqueue, deleting)
 			if err != nil || !relist {
 				return err
 			}
@@ -133,13 +139,16 @@ func StoreSource(st *store.Store) controller.Source {
 
 // forward maps watch events to requests until the watch ends; relist says the store asked
 // for a new listing.
-func forward(ctx context.Context, st *store.Store, ch <-chan store.WatchEvent, enqueue func(controller.Request)) (relist bool, err error) {
+func forward(ctx context.Context, st *store.Store, ch <-chan store.WatchEvent, enqueue func(controller.Request), deleting func(string)) (relist bool, err error) {
 	for ev := range ch {
 		if ev.Type == store.Relist {
 			return true, nil
 		}
 		switch o := ev.Object.(type) {
 		case *v1alpha1.TestRun:
+			if o.DeletionTimestamp != nil && deleting != nil {
+				deleting(o.Name)
+			}
 			enqueue(controller.Request{Kind: v1alpha1.KindTestRun, Name: o.Name})
 		case *v1alpha1.Recipe:
 			reqs, err := listTestRuns(ctx, st, o.Name)

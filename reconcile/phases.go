@@ -169,19 +169,22 @@ func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (
 	if err != nil {
 		return nil, &renderFailure{err: fmt.Errorf("%s: %w", role, err)}
 	}
-	opts := render.Options{Stack: stack, Dir: dir, Files: files, Overlays: overlays, Env: vars}
-	st, err := render.Render(ctx, opts)
+	frag, err := appLabels(r.o.AppService, recipe.AppLabels(app))
 	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", role, err)
+		return nil, err
 	}
-	if _, ok := st.Services[stack+"_"+r.o.AppService]; ok {
-		frag, err := appLabels(r.o.AppService, recipe.AppLabels(app))
-		if err != nil {
-			return nil, err
-		}
-		opts.Overlays = append(opts.Overlays, frag)
+	opts := render.Options{Stack: stack, Dir: dir, Files: files, Overlays: append(overlays, frag), Env: vars}
+	st, labelErr := render.Render(ctx, opts)
+	if labelErr != nil {
+		// A recipe without the app service: the labels fragment alone cannot make a service
+		// (it has no image). Render without it, and let that render's error speak.
+		opts.Overlays = overlays
+		var err error
 		if st, err = render.Render(ctx, opts); err != nil {
 			return nil, fmt.Errorf("render %s: %w", role, err)
+		}
+		if _, ok := st.Services[stack+"_"+r.o.AppService]; ok {
+			return nil, &renderFailure{err: fmt.Errorf("render %s: app labels: %w", role, labelErr)}
 		}
 	}
 	if len(st.ExternalSecrets) > 0 {
@@ -270,7 +273,7 @@ func (r *TestRunReconciler) deploy(ctx context.Context, rn *run, role string, st
 		return fmt.Errorf("wait for %s: %w", role, err)
 	}
 	if r.o.Progress != nil {
-		r.o.Progress(Progress{TestRun: tr.Name, Role: role, Converged: report.Elapsed})
+		r.o.Progress(Progress{TestRun: tr.Name, Role: role, Converged: r.now().Sub(cs.StartedAt)})
 	}
 	if rec = deployRecord(tr, role); rec != nil && rec.ConvergedAt == nil {
 		done := v1alpha1.Time{Time: r.now()}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -49,7 +50,8 @@ type Progress struct {
 	Role string
 	// Service is one service's new convergence state.
 	Service *converge.Progress
-	// Converged is how long the deploy's Wait took, reported once it converged.
+	// Converged is how long the deploy took from the start of its apply until the swarm had
+	// converged (wall time: it is a measurement, not a decision).
 	Converged time.Duration
 }
 
@@ -80,6 +82,10 @@ type TestRunReconciler struct {
 	o      Options
 	now    func() time.Time
 	secret []byte
+
+	mu sync.Mutex
+	// inflight cancels the reconciles in flight, by TestRun name.
+	inflight map[string]context.CancelFunc
 }
 
 // NewTestRunReconciler returns a reconciler with the defaults of o filled in. It reads (or
@@ -104,7 +110,7 @@ func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testrun reconciler: %w", err)
 	}
-	return &TestRunReconciler{o: o, now: o.Now, secret: key}, nil
+	return &TestRunReconciler{o: o, now: o.Now, secret: key, inflight: map[string]context.CancelFunc{}}, nil
 }
 
 // run is one Reconcile call's view of a TestRun: the object as last stored and what this call
@@ -185,10 +191,9 @@ func (r *TestRunReconciler) advance(ctx context.Context, rn *run) error {
 	// A run past its timeout stops wherever it is: the deadline reaches every wait.
 	runCtx, cancel := context.WithTimeout(ctx, remaining)
 	defer cancel()
-	// Deleting the TestRun cancels what is in flight, so that the finalizer tears the stack
-	// down without waiting for a deploy to converge.
-	stop := r.cancelOnDelete(runCtx, rn.tr, cancel)
-	defer stop()
+	// Deleting the TestRun cancels what is in flight (see Interrupt), so that the finalizer
+	// tears the stack down without waiting for a deploy to converge.
+	defer r.track(rn.tr.Name, cancel)()
 
 	if err := r.loadRecipe(runCtx, rn); err != nil {
 		return err
@@ -303,26 +308,27 @@ func (r *TestRunReconciler) setCondition(tr *v1alpha1.TestRun, typ string, statu
 	})
 }
 
-// cancelOnDelete calls cancel when the TestRun is marked for deletion while the call runs.
-func (r *TestRunReconciler) cancelOnDelete(ctx context.Context, tr *v1alpha1.TestRun, cancel context.CancelFunc) func() {
-	wctx, stop := context.WithCancel(ctx)
-	ch, err := r.o.Store.Watch(wctx, v1alpha1.KindTestRun, tr.ResourceVersion)
-	if err != nil {
-		stop()
-		return func() {}
+// Interrupt cancels the reconcile in flight for the TestRun named name, if there is one. The
+// store source calls it when a TestRun is marked for deletion: the driver then reconciles the
+// TestRun again, and that call runs its finalizer.
+func (r *TestRunReconciler) Interrupt(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cancel := r.inflight[name]; cancel != nil {
+		cancel()
 	}
-	go func() {
-		for ev := range ch {
-			if ev.Object == nil || ev.Object.GetObjectMeta().Name != tr.Name {
-				continue
-			}
-			if ev.Type == store.Deleted || ev.Object.GetObjectMeta().DeletionTimestamp != nil {
-				cancel()
-				return
-			}
-		}
-	}()
-	return stop
+}
+
+// track makes cancel the interruption of name's reconcile until the returned func is called.
+func (r *TestRunReconciler) track(name string, cancel context.CancelFunc) func() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inflight[name] = cancel
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.inflight, name)
+	}
 }
 
 func conditionTrue(typ string) func(*v1alpha1.TestRun) bool {

@@ -147,6 +147,8 @@ func TestDeleteMidRunTearsDownFirst(t *testing.T) {
 			if _, err := e.store.Delete(context.WithoutCancel(ctx), v1alpha1.KindTestRun, "demo-del"); err != nil {
 				t.Errorf("delete: %v", err)
 			}
+			e.rec.Interrupt("demo-del") // as the store source does
+			return context.Canceled
 		}
 		return nil
 	})
@@ -159,6 +161,9 @@ func TestDeleteMidRunTearsDownFirst(t *testing.T) {
 	cur := e.get("demo-del")
 	if cur == nil || cur.DeletionTimestamp == nil {
 		t.Fatalf("TestRun went before its finalizer ran: %+v", cur)
+	}
+	if err == nil || finished(cur) || conditionTrue(v1alpha1.ConditionBaseReady)(cur) {
+		t.Fatalf("the deletion did not interrupt the run (err %v): %s", err, e.describe("demo-del"))
 	}
 	stack := cur.Status.Stack
 	if _, err := e.rec.Reconcile(t.Context(), req); err != nil {

@@ -47,7 +47,13 @@ func (r *TestRunReconciler) runTiers(ctx context.Context, rn *run) error {
 		if _, done := tr.Status.Tiers[string(stage)]; done {
 			continue
 		}
-		setTier(tr, string(stage), r.tier(ctx, rn, stage, tierChecks(rn.rc, stage)))
+		t := r.tier(ctx, rn, stage, tierChecks(rn.rc, stage))
+		setTier(tr, string(stage), t)
+		// Only checks are worth storing at once; a tier that ran none is stored with the
+		// verdict.
+		if len(t.Checks) == 0 {
+			continue
+		}
 		if err := r.save(ctx, rn); err != nil {
 			return err
 		}
@@ -98,6 +104,7 @@ func tierChecks(rc *v1alpha1.Recipe, stage v1alpha1.Stage) []v1alpha1.Check {
 // lint runs the recipe rules on the head's render. Its result caps the level, never the
 // verdict.
 func (r *TestRunReconciler) lint(ctx context.Context, rn *run) error {
+	_ = ctx
 	st, err := r.prepare(ctx, rn, roleHead)
 	if err != nil {
 		return err
@@ -115,7 +122,8 @@ func (r *TestRunReconciler) lint(ctx context.Context, rn *run) error {
 		t.Result, t.Reason = v1alpha1.ResultFailed, "lint errors: "+failedChecks(t.Checks)
 	}
 	setTier(rn.tr, v1alpha1.TierLint, t)
-	return r.save(ctx, rn)
+	// Stored with the verdict: linting again after a crash costs nothing.
+	return nil
 }
 
 // finish gives a run that went all the way its verdict: green when no requested tier
