@@ -1,0 +1,108 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/deploy/converge"
+	"github.com/swarmrun/swarmrun/deploy/render"
+)
+
+// headRender renders the head of the verify tests: app on probe 2, version label 0.2.0+2.
+func headRender(t *testing.T, stack string) *render.Stack {
+	t.Helper()
+	dir := t.TempDir()
+	compose := fmt.Sprintf(`version: "3.8"
+services:
+  app:
+    image: %s
+    deploy:
+      labels: ["coop-cloud.%s.version=0.2.0+2", "coop-cloud.%s.chaos-version=abcdef12"]
+`, probe2, stack, stack)
+	if err := os.WriteFile(filepath.Join(dir, "compose.yml"), []byte(compose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := render.Render(context.Background(), render.Options{Stack: stack, Dir: dir, Files: []string{"compose.yml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestVerifyHead(t *testing.T) {
+	const stack = "st"
+	good := func() (*v1alpha1.TestRun, *deploy.StackState, *converge.Report) {
+		tr := &v1alpha1.TestRun{Status: v1alpha1.TestRunStatus{
+			Stack: stack,
+			Base:  &v1alpha1.BasePlan{Kind: v1alpha1.BaseVersion, Version: "0.1.0+1"},
+			Head:  &v1alpha1.HeadStatus{Commit: "abcdef1234567890", ChaosVersion: "abcdef12"},
+			Deploys: []v1alpha1.DeployRecord{{Role: roleBase}, {Role: roleHead}},
+		}}
+		state := &deploy.StackState{Name: stack, Services: []deploy.ServiceState{{
+			Name: "st_app", Image: probe2 + "@sha256:1234", ComposeImage: probe2,
+			Labels: map[string]string{"coop-cloud.st.version": "0.2.0+2", "coop-cloud.st.chaos-version": "abcdef12"},
+		}, {
+			Name: "st_check-x", Image: probe1, Labels: map[string]string{v1alpha1.LabelRole: v1alpha1.RoleCheck},
+		}}}
+		report := &converge.Report{Services: []converge.ServiceReport{{Name: "st_app",
+			Tasks: []converge.TaskSummary{{ID: "t1", Image: probe2, State: "running", UpToDate: true}}}}}
+		return tr, state, report
+	}
+	tests := []struct {
+		name  string
+		mutate func(*v1alpha1.TestRun, *deploy.StackState, *converge.Report)
+		fail  string // the failing check, "" for none
+	}{
+		{"all good", func(*v1alpha1.TestRun, *deploy.StackState, *converge.Report) {}, ""},
+		{"label image of the base", func(_ *v1alpha1.TestRun, s *deploy.StackState, _ *converge.Report) {
+			s.Services[0].ComposeImage = probe1
+		}, "verify: head images"},
+		{"spec image of the base", func(_ *v1alpha1.TestRun, s *deploy.StackState, _ *converge.Report) {
+			s.Services[0].Image = probe1
+		}, "verify: head images"},
+		{"task still on the base image", func(_ *v1alpha1.TestRun, _ *deploy.StackState, r *converge.Report) {
+			r.Services[0].Tasks[0].Image = probe1
+		}, "verify: head images"},
+		{"dropped service still runs", func(_ *v1alpha1.TestRun, s *deploy.StackState, _ *converge.Report) {
+			s.Services = append(s.Services, deploy.ServiceState{Name: "st_sidekiq", Image: probe1, ComposeImage: probe1})
+		}, "verify: service set"},
+		{"declared service missing", func(_ *v1alpha1.TestRun, s *deploy.StackState, _ *converge.Report) {
+			s.Services = s.Services[1:]
+		}, "verify: service set"},
+		{"version label of the base", func(_ *v1alpha1.TestRun, s *deploy.StackState, _ *converge.Report) {
+			s.Services[0].Labels["coop-cloud.st.version"] = "0.1.0+1"
+		}, "verify: labels"},
+		{"chaos-version of another commit", func(_ *v1alpha1.TestRun, s *deploy.StackState, _ *converge.Report) {
+			s.Services[0].Labels["coop-cloud.st.chaos-version"] = "0badc0de"
+		}, "verify: labels"},
+		{"head deployed twice", func(tr *v1alpha1.TestRun, _ *deploy.StackState, _ *converge.Report) {
+			tr.Status.Deploys = append(tr.Status.Deploys, v1alpha1.DeployRecord{Role: roleHead})
+		}, "verify: one rollout per phase"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, state, report := good()
+			tt.mutate(tr, state, report)
+			res := verifyHead(tr, headRender(t, stack), state, report, "app")
+			var failed []string
+			for _, c := range res {
+				if c.Result == v1alpha1.ResultFailed {
+					failed = append(failed, c.Name)
+				}
+			}
+			want := ""
+			if len(failed) > 0 {
+				want = strings.Join(failed, ",")
+			}
+			if want != tt.fail {
+				t.Errorf("failed checks = %q, want %q (%+v)", want, tt.fail, res)
+			}
+		})
+	}
+}
