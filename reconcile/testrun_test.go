@@ -187,13 +187,15 @@ func TestRunOutcomes(t *testing.T) {
 		check      func(t *testing.T, e *fakeEnv, tr *v1alpha1.TestRun)
 	}{
 		{
-			name: "missing recipe",
-			prep: func(_ *testing.T, _ *fakeEnv, _ *v1alpha1.Recipe, tr *v1alpha1.TestRun) { tr.Spec.Recipe = "nope" },
+			name:       "missing recipe",
+			prep:       func(_ *testing.T, _ *fakeEnv, _ *v1alpha1.Recipe, tr *v1alpha1.TestRun) { tr.Spec.Recipe = "nope" },
 			wantStatus: "False", wantReason: v1alpha1.ReasonRecipeNotFound,
 		},
 		{
-			name:       "unknown head",
-			prep:       func(_ *testing.T, _ *fakeEnv, _ *v1alpha1.Recipe, tr *v1alpha1.TestRun) { tr.Spec.Head = "no-such-branch" },
+			name: "unknown head",
+			prep: func(_ *testing.T, _ *fakeEnv, _ *v1alpha1.Recipe, tr *v1alpha1.TestRun) {
+				tr.Spec.Head = "no-such-branch"
+			},
 			wantStatus: "False", wantReason: v1alpha1.ReasonSourceFailed,
 		},
 		{

@@ -39,9 +39,9 @@ func TestVerifyHead(t *testing.T) {
 	const stack = "st"
 	good := func() (*v1alpha1.TestRun, *deploy.StackState, *converge.Report) {
 		tr := &v1alpha1.TestRun{Status: v1alpha1.TestRunStatus{
-			Stack: stack,
-			Base:  &v1alpha1.BasePlan{Kind: v1alpha1.BaseVersion, Version: "0.1.0+1"},
-			Head:  &v1alpha1.HeadStatus{Commit: "abcdef1234567890", ChaosVersion: "abcdef12"},
+			Stack:   stack,
+			Base:    &v1alpha1.BasePlan{Kind: v1alpha1.BaseVersion, Version: "0.1.0+1"},
+			Head:    &v1alpha1.HeadStatus{Commit: "abcdef1234567890", ChaosVersion: "abcdef12"},
 			Deploys: []v1alpha1.DeployRecord{{Role: roleBase}, {Role: roleHead}},
 		}}
 		state := &deploy.StackState{Name: stack, Services: []deploy.ServiceState{{
@@ -55,9 +55,9 @@ func TestVerifyHead(t *testing.T) {
 		return tr, state, report
 	}
 	tests := []struct {
-		name  string
+		name   string
 		mutate func(*v1alpha1.TestRun, *deploy.StackState, *converge.Report)
-		fail  string // the failing check, "" for none
+		fail   string // the failing check, "" for none
 	}{
 		{"all good", func(*v1alpha1.TestRun, *deploy.StackState, *converge.Report) {}, ""},
 		{"label image of the base", func(_ *v1alpha1.TestRun, s *deploy.StackState, _ *converge.Report) {
