@@ -11,6 +11,11 @@ import (
 // (Parallelism at a time, stop-first or start-first), apply the failure action when a new task
 // fails, and complete once every slot runs the new spec for a monitor period.
 func (f *Fake) rollout(s *service, now time.Time) bool {
+	if p := s.pending; p != nil {
+		s.pending = nil
+		f.startRollout(s, p.State, p.Message)
+		return true
+	}
 	us := s.s.UpdateStatus
 	if us == nil || (us.State != swarm.UpdateStateUpdating && us.State != swarm.UpdateStateRollbackStarted) {
 		return false

@@ -132,7 +132,7 @@ func TestRolloutFailureRollsBack(t *testing.T) {
 	s := mustInspect(t, f, id)
 	s.Spec.TaskTemplate.ContainerSpec.Image = probe2
 	mustUpdate(t, f, s)
-	for updateState(t, f, id) == swarm.UpdateStateUpdating && f.Step() {
+	for st := updateState(t, f, id); (st == "" || st == swarm.UpdateStateUpdating) && f.Step(); st = updateState(t, f, id) {
 	}
 	got := mustInspect(t, f, id)
 	if got.UpdateStatus == nil || got.UpdateStatus.State != swarm.UpdateStateRollbackStarted ||
@@ -218,5 +218,26 @@ func TestForceUpdateRestartsTasks(t *testing.T) {
 	ts := tasksOf(t, f, id)
 	if len(ts) != 2 || ts[0].ID != before || ts[0].Status.State != swarm.TaskStateShutdown || ts[1].Status.State != swarm.TaskStateRunning {
 		t.Errorf("after force update: %v", states(ts))
+	}
+}
+
+// TestUpdateStatusWindow: right after an update the status reads nil and the old task still
+// runs, until the updater's first step, as on the engine.
+func TestUpdateStatusWindow(t *testing.T) {
+	f, _ := newManual(t)
+	id := mustCreate(t, f, svcSpec("web", probe1))
+	f.Settle()
+	s := mustInspect(t, f, id)
+	s.Spec.TaskTemplate.ContainerSpec.Image = probe2
+	mustUpdate(t, f, s)
+	if us := mustInspect(t, f, id).UpdateStatus; us != nil {
+		t.Fatalf("status right after the update: %+v", us)
+	}
+	if ts := tasksOf(t, f, id); len(ts) != 1 || ts[0].Status.State != swarm.TaskStateRunning {
+		t.Fatalf("tasks right after the update: %v", states(ts))
+	}
+	f.Step()
+	if st := updateState(t, f, id); st != swarm.UpdateStateUpdating {
+		t.Errorf("after one step: %q", st)
 	}
 }

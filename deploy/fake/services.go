@@ -28,6 +28,10 @@ type service struct {
 	updateGen int
 	// failures of tasks of the current rollout, for the failure action.
 	failures int
+	// pending is the rollout an update asked for. The updater starts it at the next step, so
+	// right after the update the status reads nil while the old tasks still run, as on the
+	// engine (visible in manual mode; automatic mode settles before returning).
+	pending *swarm.UpdateStatus
 	// busy says the service may still change without time passing; wakeAt is when its next
 	// timed transition is due. A service neither busy nor due is skipped by step.
 	busy   bool
@@ -206,9 +210,9 @@ func (f *Fake) ServiceUpdate(ctx context.Context, serviceID string, version swar
 		case isJob(norm.Mode):
 			s.s.JobStatus = &swarm.JobStatus{JobIteration: swarm.Version{Index: s.s.JobStatus.JobIteration.Index + 1}, LastExecution: now}
 		case rollback:
-			f.startRollout(s, swarm.UpdateStateRollbackStarted, "manually requested rollback")
+			s.pending = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackStarted, Message: "manually requested rollback"}
 		default:
-			f.startRollout(s, swarm.UpdateStateUpdating, "update in progress")
+			s.pending = &swarm.UpdateStatus{State: swarm.UpdateStateUpdating, Message: "update in progress"}
 		}
 	}
 	var resp swarm.ServiceUpdateResponse
