@@ -165,6 +165,23 @@ func (h *harness) eventually(what string, cond func() (bool, string)) {
 	}
 }
 
+// consistently polls cond for the duration d and fails the test the first time it reports
+// false: how a test shows that something does not happen (an engine acts asynchronously).
+func (h *harness) consistently(what string, d time.Duration, cond func() (bool, string)) {
+	h.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if ok, detail := cond(); !ok {
+			h.t.Fatalf("%s stopped holding: %s", what, detail)
+		}
+		select {
+		case <-h.ctx.Done():
+			h.t.Fatalf("checking %s: %v", what, h.ctx.Err())
+		case <-time.After(h.env.Poll):
+		}
+	}
+}
+
 // waitRunning waits until every wanted slot of the service has a running task of its
 // current spec, and returns those tasks by slot.
 func (h *harness) waitRunning(serviceID string, slots int) map[int]swarm.Task {

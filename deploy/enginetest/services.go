@@ -1,8 +1,10 @@
 package enginetest
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
@@ -17,6 +19,7 @@ func serviceCases() []testCase {
 		{"ServiceImageResolution", testServiceImageResolution},
 		{"ServiceList", testServiceList},
 		{"ServiceUpdateLabelsOnly", testServiceUpdateLabelsOnly},
+		{"ServiceUpdateUnchanged", testServiceUpdateUnchanged},
 		{"ServiceUpdateStaleVersion", testServiceUpdateStale},
 		{"ServiceRemove", testServiceRemove},
 	}
@@ -176,13 +179,12 @@ func testServiceUpdateLabelsOnly(h *harness) {
 	if after.PreviousSpec == nil || after.PreviousSpec.Labels["swarmrun.test/extra"] != "" {
 		h.t.Errorf("previous spec: %+v", after.PreviousSpec)
 	}
-	if after.UpdateStatus != nil {
-		h.t.Errorf("label-only update started a rollout: %+v", after.UpdateStatus)
-	}
-	ts := h.tasks(id)
-	if len(ts) != 1 || ts[0].ID != before.ID || ts[0].Status.State != swarm.TaskStateRunning {
-		h.t.Errorf("label-only update touched tasks: %s", describeAll(ts))
-	}
+	h.consistently("no rollout, same running task", time.Second, func() (bool, string) {
+		got := h.inspect(id)
+		ts := h.tasks(id)
+		return got.UpdateStatus == nil && len(ts) == 1 && ts[0].ID == before.ID && ts[0].Status.State == swarm.TaskStateRunning,
+			fmt.Sprintf("%+v; %s", got.UpdateStatus, describeAll(ts))
+	})
 }
 
 func testServiceUpdateStale(h *harness) {
@@ -249,4 +251,30 @@ func testServiceImageResolution(h *harness) {
 	if err != nil || len(uresp.Warnings) != 1 {
 		h.t.Errorf("update with registry query: %v %q", err, uresp.Warnings)
 	}
+}
+
+// testServiceUpdateUnchanged: writing back the spec as read (a full, compose-like one) is a
+// write, but changes nothing else: no rollout, no task replaced, the same spec.
+func testServiceUpdateUnchanged(h *harness) {
+	spec := h.spec("same", h.env.Image)
+	spec.TaskTemplate.RestartPolicy = &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionOnFailure}
+	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Order: swarm.UpdateOrderStartFirst}
+	spec.EndpointSpec = &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR}
+	spec.TaskTemplate.ContainerSpec.Env = []string{"A=1"}
+	id := h.create(spec)
+	before := h.waitRunning(id, 1)[1]
+	s := h.inspect(id)
+	h.update(s)
+	after := h.inspect(id)
+	if after.Version.Index <= s.Version.Index {
+		h.t.Errorf("version did not move: %d -> %d", s.Version.Index, after.Version.Index)
+	}
+	if !reflect.DeepEqual(after.Spec, s.Spec) || after.PreviousSpec == nil || !reflect.DeepEqual(*after.PreviousSpec, s.Spec) {
+		h.t.Errorf("spec changed by writing it back:\n%+v\n%+v", s.Spec, after.Spec)
+	}
+	h.consistently("no rollout, same task", time.Second, func() (bool, string) {
+		got := h.inspect(id)
+		ts := h.tasks(id)
+		return got.UpdateStatus == nil && len(ts) == 1 && ts[0].ID == before.ID, fmt.Sprintf("%+v; %s", got.UpdateStatus, describeAll(ts))
+	})
 }
