@@ -40,6 +40,10 @@
 // Generated secrets are derived, not stored (see below), so the render after a restart is
 // byte for byte the one before it.
 //
+// A TestRun runs once, with the spec it had when it was resolved (status.observedGeneration);
+// a later change of its spec, or of its Recipe, is not applied to the run in flight. To run
+// again, delete it and create it anew (swarmrun run does this for a finished run).
+//
 // Isolation of deploys. Every deploy renders from its own freshly materialised directory
 // with exactly the layers meant for it: env = the recipe's .env.sample and abra.sh, then the
 // Recipe's env, then previous.env (base only, and only when PreviousFor says it applies),

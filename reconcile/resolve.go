@@ -75,6 +75,7 @@ func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
 	}
 	plan := ResolveBase(in)
 
+	tr.Status.ObservedGeneration = tr.Generation
 	tr.Status.Stack = StackName(tr)
 	tr.Status.Head = &v1alpha1.HeadStatus{
 		Ref:          head.Ref,

@@ -283,7 +283,6 @@ func (r *TestRunReconciler) source(ctx context.Context, rn *run) (*recipe.Source
 // save stores the run's status; the stored object (with its new resourceVersion) replaces
 // rn.tr. A conflict is returned for the driver to retry from a fresh read.
 func (r *TestRunReconciler) save(ctx context.Context, rn *run) error {
-	rn.tr.Status.ObservedGeneration = rn.tr.Generation
 	if err := r.o.Store.UpdateStatus(ctx, rn.tr); err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
@@ -294,6 +293,7 @@ func (r *TestRunReconciler) save(ctx context.Context, rn *run) error {
 // written is logged, not retried, since the status already holds the facts.
 func (r *TestRunReconciler) event(ctx context.Context, rn *run, typ v1alpha1.EventType, reason, format string, args ...any) {
 	msg := rn.masker.String(fmt.Sprintf(format, args...))
+	logr.FromContextOrDiscard(ctx).Info("testrun event", "type", typ, "reason", reason, "message", msg)
 	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: rn.tr.Name, UID: rn.tr.UID}
 	if err := r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, typ, reason, msg); err != nil {
 		logr.FromContextOrDiscard(ctx).V(1).Info("event not recorded", "reason", reason, "error", err.Error())
@@ -304,7 +304,7 @@ func (r *TestRunReconciler) event(ctx context.Context, rn *run, typ v1alpha1.Eve
 func (r *TestRunReconciler) setCondition(tr *v1alpha1.TestRun, typ string, status metav1.ConditionStatus, reason, msg string) {
 	apimeta.SetStatusCondition(&tr.Status.Conditions, v1alpha1.Condition{
 		Type: typ, Status: status, Reason: reason, Message: msg,
-		ObservedGeneration: tr.Generation, LastTransitionTime: v1alpha1.Time{Time: r.now()},
+		ObservedGeneration: observed(tr), LastTransitionTime: v1alpha1.Time{Time: r.now()},
 	})
 }
 
@@ -349,4 +349,14 @@ func runTimeout(tr *v1alpha1.TestRun) time.Duration {
 		return v1alpha1.DefaultRunTimeout
 	}
 	return tr.Spec.Timeout.Duration
+}
+
+// observed is the generation the run works to: the one it was resolved at. A TestRun runs the
+// spec it had when it started; a later change of its spec is not applied to the run in
+// flight (delete and re-create it to run again, as swarmrun run does).
+func observed(tr *v1alpha1.TestRun) int64 {
+	if tr.Status.ObservedGeneration != 0 {
+		return tr.Status.ObservedGeneration
+	}
+	return tr.Generation
 }
