@@ -113,6 +113,9 @@ func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
 	return &TestRunReconciler{o: o, now: o.Now, secret: key, inflight: map[string]context.CancelFunc{}}, nil
 }
 
+// errInterrupted marks a call that Interrupt cut short.
+var errInterrupted = errors.New("interrupted by the deletion of the testrun")
+
 // run is one Reconcile call's view of a TestRun: the object as last stored and what this call
 // has learnt (the recipe, its source, renders), so that later steps of the same call do not
 // read or render twice.
@@ -174,6 +177,13 @@ func (r *TestRunReconciler) Reconcile(ctx context.Context, req controller.Reques
 		if err := r.fail(ctx, rn, f); err != nil {
 			return controller.Result{}, err
 		}
+	case errors.Is(err, errInterrupted):
+		// The TestRun is being deleted: run its finalizer now rather than after a backoff.
+		fresh := &v1alpha1.TestRun{}
+		if gerr := r.o.Store.Get(ctx, req.Name, fresh); gerr == nil && fresh.DeletionTimestamp != nil {
+			return controller.Result{}, r.finalize(ctx, fresh)
+		}
+		return controller.Result{}, err
 	case err != nil:
 		return controller.Result{}, err
 	}
@@ -233,8 +243,8 @@ func (r *TestRunReconciler) classify(ctx, runCtx context.Context, rn *run, err e
 	}
 	if runCtx.Err() != nil {
 		if r.now().Before(rn.deadline) {
-			// Cancelled because the TestRun is being deleted: the next call finalizes it.
-			return fmt.Errorf("cancelled: %s", err.Error())
+			// Cancelled because the TestRun is being deleted (Interrupt).
+			return fmt.Errorf("%w: %s", errInterrupted, err.Error())
 		}
 		return &failure{reason: v1alpha1.ReasonTimeout, tier: r.currentTier(rn),
 			err: fmt.Errorf("run exceeded its timeout of %s: %s", runTimeout(rn.tr), err.Error())}
