@@ -217,6 +217,19 @@ func TestRunOutcomes(t *testing.T) {
 			},
 		},
 		{
+			name: "previous stale on another version",
+			prep: func(t *testing.T, _ *fakeEnv, rc *v1alpha1.Recipe, _ *v1alpha1.TestRun) {
+				rc.Spec.Previous = &v1alpha1.Previous{Version: "0.0.9+1",
+					Overlays: []json.RawMessage{overlay(t, map[string]any{"services": map[string]any{"app": map[string]any{"image": "swarmrun-probe:does-not-exist"}}})}}
+			},
+			wantStatus: "True", wantReason: v1alpha1.ReasonSucceeded, wantLevel: 2,
+			check: func(t *testing.T, _ *fakeEnv, tr *v1alpha1.TestRun) {
+				if c := condition(tr, v1alpha1.ConditionPreviousStale); c.Status != v1alpha1.ConditionTrue || !strings.Contains(c.Message, "0.1.0+1") {
+					t.Errorf("PreviousStale = %+v", c)
+				}
+			},
+		},
+		{
 			name: "install check fails",
 			prep: func(_ *testing.T, e *fakeEnv, rc *v1alpha1.Recipe, _ *v1alpha1.TestRun) {
 				rc.Spec.Checks.Install = []v1alpha1.Check{{Name: "home", HTTP: &v1alpha1.HTTPCheck{Service: "app", Port: 8080}}}
