@@ -44,7 +44,7 @@ func (r *TestRunReconciler) deployBase(ctx context.Context, rn *run) error {
 	if err := r.deploy(ctx, rn, roleBase, st); err != nil {
 		return withTier(err, string(v1alpha1.StageInstall))
 	}
-	if err := r.installChecks(ctx, rn); err != nil {
+	if err := r.installChecks(ctx, rn, roleBase); err != nil {
 		return err
 	}
 	if upgradeWanted(tr) {
@@ -82,9 +82,12 @@ func (r *TestRunReconciler) deployHead(ctx context.Context, rn *run) error {
 		return withTier(err, tier)
 	}
 	if !hasBase(tr) {
-		if err := r.installChecks(ctx, rn); err != nil {
+		if err := r.installChecks(ctx, rn, roleHead); err != nil {
 			return err
 		}
+	} else if t, ok := tr.Status.Tiers[string(v1alpha1.StageUpgrade)]; ok {
+		t.Checks = append(t.Checks, rn.convergence(roleHead))
+		setTier(tr, string(v1alpha1.StageUpgrade), t)
 	}
 	msg := fmt.Sprintf("head %s at %s converged", tr.Status.Head.Ref, shortSHA(tr.Status.Head.Commit))
 	r.setCondition(tr, v1alpha1.ConditionHeadReady, v1alpha1.ConditionTrue, "Converged", msg)
@@ -95,13 +98,14 @@ func (r *TestRunReconciler) deployHead(ctx context.Context, rn *run) error {
 	return nil
 }
 
-// installChecks runs the install tier's checks on the first deploy that converged.
-func (r *TestRunReconciler) installChecks(ctx context.Context, rn *run) error {
+// installChecks runs the install tier's checks on the first deploy that converged (role's),
+// after the built-in convergence check.
+func (r *TestRunReconciler) installChecks(ctx context.Context, rn *run, role string) error {
 	tr := rn.tr
 	if !tr.Spec.HasStage(v1alpha1.StageInstall) {
 		return nil
 	}
-	res := r.runChecks(ctx, rn, rn.rc.Spec.Checks.Install)
+	res := append([]v1alpha1.CheckResult{rn.convergence(role)}, r.runChecks(ctx, rn, rn.rc.Spec.Checks.Install)...)
 	tier := v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Checks: res}
 	failed := failedChecks(res)
 	if failed != "" {
@@ -113,6 +117,16 @@ func (r *TestRunReconciler) installChecks(ctx context.Context, rn *run) error {
 			err: &checkFailure{msg: "install checks failed: " + failed}}
 	}
 	return nil
+}
+
+// convergence is the built-in check that role's deploy converged, with the time it took.
+func (rn *run) convergence(role string) v1alpha1.CheckResult {
+	c := v1alpha1.CheckResult{Name: "converge: " + role, Result: v1alpha1.ResultPassed, Message: "converged"}
+	if rep := rn.reports[role]; rep != nil {
+		c.Duration = v1alpha1.Duration{Duration: rep.Elapsed}
+		c.Message = fmt.Sprintf("%d services converged", len(rep.Services))
+	}
+	return c
 }
 
 // prepare materialises the role's commit into the run's own directory for that deploy and
