@@ -180,28 +180,26 @@ func (f *Fake) ContainerList(ctx context.Context, options container.ListOptions)
 	f.lock()
 	defer f.unlock()
 	var out []container.Summary
-	for _, s := range f.order {
-		for _, t := range s.tasks {
-			c := t.container
-			if c == nil || (!c.running && !options.All) {
-				continue
-			}
-			state, status := container.StateRunning, "Up"
-			if !c.running {
-				state, status = container.StateExited, fmt.Sprintf("Exited (%d)", c.exit)
-			}
-			if !options.Filters.MatchKVList("label", c.labels) || !matchPrefix(options.Filters, "id", c.id) ||
-				(options.Filters.Contains("name") && !matchSubstring(options.Filters.Get("name"), c.name)) ||
-				(options.Filters.Contains("status") && !options.Filters.ExactMatch("status", string(state))) {
-				continue
-			}
-			out = append(out, container.Summary{
-				ID: c.id, Names: []string{"/" + c.name}, Image: t.t.Spec.ContainerSpec.Image,
-				Command: strings.Join(append(append([]string{}, t.t.Spec.ContainerSpec.Command...), t.t.Spec.ContainerSpec.Args...), " "),
-				Created: c.created.Unix(), Labels: clone(c.labels), State: state, Status: status,
-			})
+	f.eachTask(func(t *task) {
+		c := t.container
+		if c == nil || (!c.running && !options.All) {
+			return
 		}
-	}
+		state, status := container.StateRunning, "Up"
+		if !c.running {
+			state, status = container.StateExited, fmt.Sprintf("Exited (%d)", c.exit)
+		}
+		if !options.Filters.MatchKVList("label", c.labels) || !matchPrefix(options.Filters, "id", c.id) ||
+			(options.Filters.Contains("name") && !matchSubstring(options.Filters.Get("name"), c.name)) ||
+			(options.Filters.Contains("status") && !options.Filters.ExactMatch("status", string(state))) {
+			return
+		}
+		out = append(out, container.Summary{
+			ID: c.id, Names: []string{"/" + c.name}, Image: t.t.Spec.ContainerSpec.Image,
+			Command: strings.Join(append(append([]string{}, t.t.Spec.ContainerSpec.Command...), t.t.Spec.ContainerSpec.Args...), " "),
+			Created: c.created.Unix(), Labels: clone(c.labels), State: state, Status: status,
+		})
+	})
 	return out, nil
 }
 
@@ -293,15 +291,14 @@ func (f *Fake) ServiceLogs(ctx context.Context, serviceID string, options contai
 
 // findContainer resolves a container ID, unique ID prefix or name.
 func (f *Fake) findContainer(ref string) *containerObj {
-	for _, s := range f.order {
-		for _, t := range s.tasks {
-			c := t.container
-			if c != nil && (c.id == ref || c.name == ref || strings.TrimPrefix(ref, "/") == c.name || (len(ref) >= 4 && strings.HasPrefix(c.id, ref))) {
-				return c
-			}
+	var found *containerObj
+	f.eachTask(func(t *task) {
+		c := t.container
+		if found == nil && c != nil && (c.id == ref || strings.TrimPrefix(ref, "/") == c.name || (len(ref) >= 4 && strings.HasPrefix(c.id, ref))) {
+			found = c
 		}
-	}
-	return nil
+	})
+	return found
 }
 
 // matchSubstring is the engine's name filter for containers and local objects: a substring.

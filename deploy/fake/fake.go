@@ -96,6 +96,9 @@ type Fake struct {
 	hooks    map[string]Hook
 
 	subs map[*subscriber]struct{}
+
+	// dying are the tasks of removed services, on their way out of the store.
+	dying []*task
 }
 
 // New returns an empty swarm with one ready, active manager node.
@@ -310,6 +313,18 @@ func (f *Fake) wake(s *service, t time.Time) {
 func (f *Fake) noteWake(t time.Time) {
 	if !t.IsZero() && (f.wakeAt.IsZero() || t.Before(f.wakeAt)) {
 		f.wakeAt = t
+	}
+}
+
+// eachTask calls fn for every task in the store: the services' and the dying ones.
+func (f *Fake) eachTask(fn func(t *task)) {
+	for _, s := range f.order {
+		for _, t := range s.tasks {
+			fn(t)
+		}
+	}
+	for _, t := range f.dying {
+		fn(t)
 	}
 }
 

@@ -111,3 +111,40 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("create calls: %d", n)
 	}
 }
+
+// TestRemovedServiceTasksLinger: after ServiceRemove the tasks leave over the next steps, as on
+// the engine: listed by the stack label, their container still holding its volume.
+func TestRemovedServiceTasksLinger(t *testing.T) {
+	f, _ := newManual(t)
+	spec := svcSpec("db", probe1)
+	spec.TaskTemplate.ContainerSpec.Mounts = []mount.Mount{{Type: mount.TypeVolume, Source: "st_data", Target: "/data"}}
+	id := mustCreate(t, f, spec)
+	f.Settle()
+	if err := f.ServiceRemove(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	byStack := func() []swarm.Task {
+		ts, err := f.TaskList(t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.stack.namespace=st"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	if ts := byStack(); len(ts) != 1 || ts[0].DesiredState != swarm.TaskStateRemove || ts[0].Status.State != swarm.TaskStateRunning {
+		t.Fatalf("right after removal: %+v", ts)
+	}
+	if err := f.VolumeRemove(t.Context(), "st_data", false); !cerrdefs.IsConflict(err) {
+		t.Errorf("volume of a removed service's running task: %v", err)
+	}
+	f.Step()
+	if ts := byStack(); len(ts) != 1 || ts[0].Status.State != swarm.TaskStateShutdown {
+		t.Fatalf("after a step: %v", states(ts))
+	}
+	f.Step()
+	if ts := byStack(); len(ts) != 0 {
+		t.Fatalf("after two steps: %v", states(ts))
+	}
+	if err := f.VolumeRemove(t.Context(), "st_data", false); err != nil {
+		t.Errorf("volume once the task is gone: %v", err)
+	}
+}

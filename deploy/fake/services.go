@@ -222,7 +222,8 @@ func (f *Fake) ServiceUpdate(ctx context.Context, serviceID string, version swar
 	return resp, nil
 }
 
-// ServiceRemove deletes the service; its tasks and their containers go with it.
+// ServiceRemove deletes the service. Its tasks are told to go and leave the store, with their
+// containers, over the next steps.
 func (f *Fake) ServiceRemove(ctx context.Context, serviceID string) error {
 	if err := f.enter(ctx, "ServiceRemove", serviceID); err != nil {
 		return err
@@ -233,11 +234,16 @@ func (f *Fake) ServiceRemove(ctx context.Context, serviceID string) error {
 	if err != nil {
 		return err
 	}
+	// The tasks outlive their service for a moment, as on the engine: desired state remove,
+	// then shut down, then gone with their containers. Until then a volume they mount is in
+	// use, and the stack's label still lists them.
 	for _, t := range s.tasks {
-		f.stopContainer(t, 0, true)
-		f.removeContainer(t)
-		delete(f.tasks, t.t.ID)
+		if t.t.DesiredState != swarm.TaskStateRemove {
+			f.setDesired(t, swarm.TaskStateRemove)
+		}
+		f.dying = append(f.dying, t)
 	}
+	s.tasks = nil
 	delete(f.services, s.s.ID)
 	for i, o := range f.order {
 		if o == s {

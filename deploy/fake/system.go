@@ -40,17 +40,15 @@ func (f *Fake) Info(ctx context.Context) (system.Info, error) {
 	f.lock()
 	defer f.unlock()
 	running, stopped := 0, 0
-	for _, s := range f.order {
-		for _, t := range s.tasks {
-			switch {
-			case t.container == nil:
-			case t.container.running:
-				running++
-			default:
-				stopped++
-			}
+	f.eachTask(func(t *task) {
+		switch {
+		case t.container == nil:
+		case t.container.running:
+			running++
+		default:
+			stopped++
 		}
-	}
+	})
 	return system.Info{
 		ID: f.node.ID, Name: f.hostname, ServerVersion: f.version, OSType: "linux", Architecture: "x86_64", NCPU: 2,
 		MemTotal: f.node.Description.Resources.MemoryBytes, Containers: running + stopped, ContainersRunning: running,

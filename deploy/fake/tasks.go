@@ -81,6 +81,16 @@ func (f *Fake) TaskList(ctx context.Context, options swarm.TaskListOptions) ([]s
 			out = append(out, clone(t.t))
 		}
 	}
+	if len(svcIDs) == 0 {
+		for _, t := range f.dying {
+			if options.Filters.MatchKVList("label", t.svc.s.Spec.Labels) && matchPrefix(options.Filters, "id", t.t.ID) &&
+				matchPrefix(options.Filters, "name", f.taskName(t)) &&
+				(!options.Filters.Contains("desired-state") || options.Filters.ExactMatch("desired-state", string(t.t.DesiredState))) &&
+				!options.Filters.Contains("_up-to-date") {
+				out = append(out, clone(t.t))
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -91,7 +101,7 @@ func (f *Fake) TaskList(ctx context.Context, options swarm.TaskListOptions) ([]s
 func (f *Fake) step() bool {
 	now := f.clock()
 	f.wakeAt = time.Time{}
-	changed := false
+	changed := f.bury()
 	for _, s := range f.order {
 		if !s.busy && (s.wakeAt.IsZero() || now.Before(s.wakeAt)) {
 			f.noteWake(s.wakeAt)
@@ -113,6 +123,30 @@ func (f *Fake) step() bool {
 		f.noteWake(s.wakeAt)
 	}
 	return changed
+}
+
+// bury moves the tasks of removed services one step out: a live one shuts down, an ended one
+// leaves the store with its container.
+func (f *Fake) bury() bool {
+	if len(f.dying) == 0 {
+		return false
+	}
+	kept := f.dying[:0]
+	for _, t := range f.dying {
+		if !terminal(t.t.Status.State) {
+			f.stopContainer(t, 0, true)
+			f.transition(t, swarm.TaskStateShutdown, "shutdown")
+			kept = append(kept, t)
+			continue
+		}
+		f.removeContainer(t)
+		delete(f.tasks, t.t.ID)
+	}
+	for i := len(kept); i < len(f.dying); i++ {
+		f.dying[i] = nil
+	}
+	f.dying = kept
+	return true
 }
 
 // orchestrate is swarmkit's orchestrator for one service: one live task per slot, replacement

@@ -112,18 +112,16 @@ func (f *Fake) VolumeRemove(ctx context.Context, volumeID string, force bool) er
 // volumeUsers lists the containers that mount the volume.
 func (f *Fake) volumeUsers(name string) []string {
 	var ids []string
-	for _, s := range f.order {
-		for _, t := range s.tasks {
-			if t.container == nil {
-				continue
-			}
-			for _, m := range t.t.Spec.ContainerSpec.Mounts {
-				if m.Type == mount.TypeVolume && m.Source == name {
-					ids = append(ids, t.container.id)
-					break
-				}
+	f.eachTask(func(t *task) {
+		if t.container == nil {
+			return
+		}
+		for _, m := range t.t.Spec.ContainerSpec.Mounts {
+			if m.Type == mount.TypeVolume && m.Source == name {
+				ids = append(ids, t.container.id)
+				return
 			}
 		}
-	}
+	})
 	return ids
 }
