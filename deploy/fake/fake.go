@@ -73,7 +73,6 @@ type Fake struct {
 
 	services map[string]*service // by ID
 	order    []*service          // creation order, for deterministic stepping
-	tasks    map[string]*task    // by ID
 	networks map[string]*netObj  // by ID
 	secrets  map[string]*swarm.Secret
 	configs  map[string]*swarm.Config
@@ -110,7 +109,6 @@ func New(opts Options) *Fake {
 		hostname:     opts.Hostname,
 		version:      opts.ServerVersion,
 		services:     map[string]*service{},
-		tasks:        map[string]*task{},
 		networks:     map[string]*netObj{},
 		secrets:      map[string]*swarm.Secret{},
 		configs:      map[string]*swarm.Config{},

@@ -140,7 +140,6 @@ func (f *Fake) bury() bool {
 			continue
 		}
 		f.removeContainer(t)
-		delete(f.tasks, t.t.ID)
 	}
 	for i := len(kept); i < len(f.dying); i++ {
 		f.dying[i] = nil
@@ -389,7 +388,6 @@ func (f *Fake) reap(s *service) {
 		if perSlot[t.t.Slot] > taskHistoryRetention && !active(t) && terminal(t.t.Status.State) {
 			perSlot[t.t.Slot]--
 			f.removeContainer(t)
-			delete(f.tasks, t.t.ID)
 			continue
 		}
 		kept = append(kept, t)
@@ -423,7 +421,6 @@ func (f *Fake) newTask(s *service, slot int, desired swarm.TaskState) *task {
 		t.t.JobIteration = &swarm.Version{Index: s.s.JobStatus.JobIteration.Index}
 	}
 	s.tasks = append(s.tasks, t)
-	f.tasks[t.t.ID] = t
 	return t
 }
 
