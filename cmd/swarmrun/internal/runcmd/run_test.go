@@ -121,18 +121,27 @@ kind: TestRun
 metadata: {name: it-norecipe}
 spec: {recipe: nowhere}
 `)
-	var out, errOut bytes.Buffer
-	code, _ := executeTo(t.Context(), []string{"run", "-f", spec, "--data-dir", t.TempDir(), "-o", "json"}, &out, &errOut)
-	if code != cli.ExitFailed {
-		t.Fatalf("exit %d, want %d\n%s", code, cli.ExitFailed, errOut.String())
+	dataDir := t.TempDir()
+	var uids []string
+	// The second run finds the first one finished: it replaces it rather than reporting it.
+	for range 2 {
+		var out, errOut bytes.Buffer
+		code, _ := executeTo(t.Context(), []string{"run", "-f", spec, "--data-dir", dataDir, "-o", "json"}, &out, &errOut)
+		if code != cli.ExitFailed {
+			t.Fatalf("exit %d, want %d\n%s", code, cli.ExitFailed, errOut.String())
+		}
+		var tr v1alpha1.TestRun
+		if err := json.Unmarshal(out.Bytes(), &tr); err != nil {
+			t.Fatalf("-o json: %v\n%s", err, out.String())
+		}
+		c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionSucceeded)
+		if c == nil || c.Reason != v1alpha1.ReasonRecipeNotFound || !strings.Contains(c.Message, "nowhere") {
+			t.Errorf("Succeeded = %+v", c)
+		}
+		uids = append(uids, tr.UID)
 	}
-	var tr v1alpha1.TestRun
-	if err := json.Unmarshal(out.Bytes(), &tr); err != nil {
-		t.Fatalf("-o json: %v\n%s", err, out.String())
-	}
-	c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionSucceeded)
-	if c == nil || c.Reason != v1alpha1.ReasonRecipeNotFound || !strings.Contains(c.Message, "nowhere") {
-		t.Errorf("Succeeded = %+v", c)
+	if uids[0] == uids[1] {
+		t.Errorf("the second run reported the first instead of running again")
 	}
 }
 
