@@ -23,8 +23,12 @@ func (r *TestRunReconciler) prune(ctx context.Context, rn *run) error {
 	if err != nil {
 		return withTier(fmt.Errorf("prune: %w", err), headTier(tr))
 	}
-	// A resumed prune finds nothing left to remove: keep what the first attempt removed.
+	// A prune resumed after a crash finds nothing left to remove. The services the head
+	// dropped from the base are gone now either way, so they are what was pruned.
 	tr.Status.Pruned = sortedUnion(tr.Status.Pruned, removed)
+	if st != nil {
+		tr.Status.Pruned = sortedUnion(tr.Status.Pruned, dropped(tr, st))
+	}
 	msg := "nothing to prune"
 	if len(tr.Status.Pruned) > 0 {
 		msg = "removed " + strings.Join(tr.Status.Pruned, ", ")
@@ -35,6 +39,21 @@ func (r *TestRunReconciler) prune(ctx context.Context, rn *run) error {
 	}
 	r.event(ctx, rn, v1alpha1.EventNormal, "Pruned", "%s", msg)
 	return nil
+}
+
+// dropped are the services of the base deploy that the head does not declare.
+func dropped(tr *v1alpha1.TestRun, head *render.Stack) []string {
+	base := deployRecord(tr, roleBase)
+	if base == nil {
+		return nil
+	}
+	var out []string
+	for _, img := range base.Images {
+		if _, ok := head.Services[img.Service]; !ok {
+			out = append(out, img.Service)
+		}
+	}
+	return out
 }
 
 // verify proves that the stack is the head: its built-in checks, then the upgrade.after

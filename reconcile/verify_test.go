@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,6 +103,28 @@ func TestVerifyHead(t *testing.T) {
 			}
 			if want != tt.fail {
 				t.Errorf("failed checks = %q, want %q (%+v)", want, tt.fail, res)
+			}
+		})
+	}
+}
+
+func TestDropped(t *testing.T) {
+	head := headRender(t, "st")
+	tests := []struct {
+		name    string
+		deploys []v1alpha1.DeployRecord
+		want    []string
+	}{
+		{"no base", nil, nil},
+		{"base had sidekiq", []v1alpha1.DeployRecord{{Role: roleBase, Images: []v1alpha1.ImageRecord{
+			{Service: "st_app", Image: probe1}, {Service: "st_sidekiq", Image: probe1}}}}, []string{"st_sidekiq"}},
+		{"same services", []v1alpha1.DeployRecord{{Role: roleBase, Images: []v1alpha1.ImageRecord{{Service: "st_app"}}}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := &v1alpha1.TestRun{Status: v1alpha1.TestRunStatus{Deploys: tt.deploys}}
+			if got := dropped(tr, head); !slices.Equal(got, tt.want) {
+				t.Errorf("dropped = %v, want %v", got, tt.want)
 			}
 		})
 	}
