@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -48,7 +47,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) (deploy.Engine, Env)) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e, env := newEngine(t)
-			h := &harness{t: t, e: e, env: env, ctx: t.Context()}
+			h := &harness{t: t, e: e, env: env}
 			h.ns = env.Namespace(t)
 			c.run(h)
 		})
@@ -71,13 +70,12 @@ func cases() []testCase {
 	return all
 }
 
-// harness carries one subtest's engine and helpers.
+// harness carries one subtest's engine and helpers; calls use the subtest's context.
 type harness struct {
 	t   *testing.T
 	e   deploy.Engine
 	env Env
 	ns  string
-	ctx context.Context
 }
 
 func (h *harness) name(x string) string { return h.ns + "_" + x }
@@ -96,7 +94,7 @@ func (h *harness) spec(name, image string) swarm.ServiceSpec {
 
 func (h *harness) create(spec swarm.ServiceSpec) string {
 	h.t.Helper()
-	resp, err := h.e.ServiceCreate(h.ctx, spec, swarm.ServiceCreateOptions{})
+	resp, err := h.e.ServiceCreate(h.t.Context(), spec, swarm.ServiceCreateOptions{})
 	if err != nil {
 		h.t.Fatalf("create service %s: %v", spec.Name, err)
 	}
@@ -108,7 +106,7 @@ func (h *harness) create(spec swarm.ServiceSpec) string {
 
 func (h *harness) inspect(ref string) swarm.Service {
 	h.t.Helper()
-	s, _, err := h.e.ServiceInspectWithRaw(h.ctx, ref, swarm.ServiceInspectOptions{})
+	s, _, err := h.e.ServiceInspectWithRaw(h.t.Context(), ref, swarm.ServiceInspectOptions{})
 	if err != nil {
 		h.t.Fatalf("inspect service %s: %v", ref, err)
 	}
@@ -117,14 +115,14 @@ func (h *harness) inspect(ref string) swarm.Service {
 
 func (h *harness) update(s swarm.Service) {
 	h.t.Helper()
-	if _, err := h.e.ServiceUpdate(h.ctx, s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{}); err != nil {
+	if _, err := h.e.ServiceUpdate(h.t.Context(), s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{}); err != nil {
 		h.t.Fatalf("update service %s: %v", s.Spec.Name, err)
 	}
 }
 
 func (h *harness) tasks(serviceID string) []swarm.Task {
 	h.t.Helper()
-	ts, err := h.e.TaskList(h.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", serviceID))})
+	ts, err := h.e.TaskList(h.t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", serviceID))})
 	if err != nil {
 		h.t.Fatalf("list tasks of %s: %v", serviceID, err)
 	}
@@ -158,8 +156,8 @@ func (h *harness) eventually(what string, cond func() (bool, string)) {
 			h.t.Fatalf("after %s, still waiting for %s: %s", h.env.Timeout, what, detail)
 		}
 		select {
-		case <-h.ctx.Done():
-			h.t.Fatalf("waiting for %s: %v", what, h.ctx.Err())
+		case <-h.t.Context().Done():
+			h.t.Fatalf("waiting for %s: %v", what, h.t.Context().Err())
 		case <-time.After(h.env.Poll):
 		}
 	}
@@ -175,8 +173,8 @@ func (h *harness) consistently(what string, d time.Duration, cond func() (bool, 
 			h.t.Fatalf("%s stopped holding: %s", what, detail)
 		}
 		select {
-		case <-h.ctx.Done():
-			h.t.Fatalf("checking %s: %v", what, h.ctx.Err())
+		case <-h.t.Context().Done():
+			h.t.Fatalf("checking %s: %v", what, h.t.Context().Err())
 		case <-time.After(h.env.Poll):
 		}
 	}

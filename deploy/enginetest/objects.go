@@ -25,7 +25,7 @@ func objectCases() []testCase {
 
 func (h *harness) createNetwork(name string) string {
 	h.t.Helper()
-	resp, err := h.e.NetworkCreate(h.ctx, h.name(name), network.CreateOptions{Driver: "overlay", Scope: "swarm", Labels: h.labels(), Attachable: true})
+	resp, err := h.e.NetworkCreate(h.t.Context(), h.name(name), network.CreateOptions{Driver: "overlay", Scope: "swarm", Labels: h.labels(), Attachable: true})
 	if err != nil {
 		h.t.Fatalf("create network %s: %v", name, err)
 	}
@@ -34,13 +34,13 @@ func (h *harness) createNetwork(name string) string {
 
 func testNetworks(h *harness) {
 	id := h.createNetwork("net")
-	_, err := h.e.NetworkCreate(h.ctx, h.name("net"), network.CreateOptions{Driver: "overlay", Scope: "swarm", Labels: h.labels()})
+	_, err := h.e.NetworkCreate(h.t.Context(), h.name("net"), network.CreateOptions{Driver: "overlay", Scope: "swarm", Labels: h.labels()})
 	if !cerrdefs.IsConflict(err) {
 		h.t.Errorf("duplicate network name: want conflict, got %v", err)
 	}
 	list := func(args ...filters.KeyValuePair) []network.Summary {
 		h.t.Helper()
-		l, err := h.e.NetworkList(h.ctx, network.ListOptions{Filters: filters.NewArgs(args...)})
+		l, err := h.e.NetworkList(h.t.Context(), network.ListOptions{Filters: filters.NewArgs(args...)})
 		if err != nil {
 			h.t.Fatalf("list networks %v: %v", args, err)
 		}
@@ -70,13 +70,13 @@ func testNetworks(h *harness) {
 	if l := list(filters.Arg("id", id[:8])); len(l) != 1 {
 		h.t.Errorf("networks by ID prefix: %d", len(l))
 	}
-	if err := h.e.NetworkRemove(h.ctx, id); err != nil {
+	if err := h.e.NetworkRemove(h.t.Context(), id); err != nil {
 		h.t.Fatalf("remove network: %v", err)
 	}
 	if l := list(filters.Arg("label", NamespaceLabel+"="+h.ns)); len(l) != 0 {
 		h.t.Errorf("network still listed after removal")
 	}
-	if err := h.e.NetworkRemove(h.ctx, id); !cerrdefs.IsNotFound(err) {
+	if err := h.e.NetworkRemove(h.t.Context(), id); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("remove missing network: want not found, got %v", err)
 	}
 }
@@ -92,23 +92,23 @@ func testNetworkInUse(h *harness) {
 	if nets := s.Spec.TaskTemplate.Networks; len(nets) != 1 || nets[0].Target != nid {
 		h.t.Errorf("network target is not resolved to the ID %s: %+v", nid, nets)
 	}
-	if err := h.e.NetworkRemove(h.ctx, nid); !cerrdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "in use") {
+	if err := h.e.NetworkRemove(h.t.Context(), nid); !cerrdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "in use") {
 		h.t.Errorf("remove network in use: want invalid argument (in use), got %v", err)
 	}
 }
 
 func testSecrets(h *harness) {
 	spec := swarm.SecretSpec{Annotations: swarm.Annotations{Name: h.name("pw_v1"), Labels: h.labels()}, Data: []byte("secret")}
-	resp, err := h.e.SecretCreate(h.ctx, spec)
+	resp, err := h.e.SecretCreate(h.t.Context(), spec)
 	if err != nil || resp.ID == "" {
 		h.t.Fatalf("create secret: %v", err)
 	}
-	if _, err := h.e.SecretCreate(h.ctx, spec); !cerrdefs.IsConflict(err) {
+	if _, err := h.e.SecretCreate(h.t.Context(), spec); !cerrdefs.IsConflict(err) {
 		h.t.Errorf("duplicate secret: want conflict, got %v", err)
 	}
 	list := func(args ...filters.KeyValuePair) []swarm.Secret {
 		h.t.Helper()
-		l, err := h.e.SecretList(h.ctx, swarm.SecretListOptions{Filters: filters.NewArgs(args...)})
+		l, err := h.e.SecretList(h.t.Context(), swarm.SecretListOptions{Filters: filters.NewArgs(args...)})
 		if err != nil {
 			h.t.Fatalf("list secrets %v: %v", args, err)
 		}
@@ -131,53 +131,53 @@ func testSecrets(h *harness) {
 		h.t.Errorf("secrets by id: %d", n)
 	}
 	dotted := swarm.SecretSpec{Annotations: swarm.Annotations{Name: h.name("tls.key_v1"), Labels: h.labels()}, Data: []byte("k")}
-	if _, err := h.e.SecretCreate(h.ctx, dotted); err != nil {
+	if _, err := h.e.SecretCreate(h.t.Context(), dotted); err != nil {
 		h.t.Errorf("secret name with a dot: %v", err)
 	}
 	bad := swarm.SecretSpec{Annotations: swarm.Annotations{Name: h.name("bad_") + "/", Labels: h.labels()}, Data: []byte("k")}
-	if _, err := h.e.SecretCreate(h.ctx, bad); !cerrdefs.IsInvalidArgument(err) {
+	if _, err := h.e.SecretCreate(h.t.Context(), bad); !cerrdefs.IsInvalidArgument(err) {
 		h.t.Errorf("secret name with a slash: want invalid argument, got %v", err)
 	}
-	if err := h.e.SecretRemove(h.ctx, resp.ID); err != nil {
+	if err := h.e.SecretRemove(h.t.Context(), resp.ID); err != nil {
 		h.t.Fatalf("remove secret: %v", err)
 	}
-	if err := h.e.SecretRemove(h.ctx, resp.ID); !cerrdefs.IsNotFound(err) {
+	if err := h.e.SecretRemove(h.t.Context(), resp.ID); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("remove missing secret: want not found, got %v", err)
 	}
 }
 
 func testConfigs(h *harness) {
 	spec := swarm.ConfigSpec{Annotations: swarm.Annotations{Name: h.name("conf_v1"), Labels: h.labels()}, Data: []byte("config")}
-	resp, err := h.e.ConfigCreate(h.ctx, spec)
+	resp, err := h.e.ConfigCreate(h.t.Context(), spec)
 	if err != nil || resp.ID == "" {
 		h.t.Fatalf("create config: %v", err)
 	}
-	if _, err := h.e.ConfigCreate(h.ctx, spec); !cerrdefs.IsConflict(err) {
+	if _, err := h.e.ConfigCreate(h.t.Context(), spec); !cerrdefs.IsConflict(err) {
 		h.t.Errorf("duplicate config: want conflict, got %v", err)
 	}
-	l, err := h.e.ConfigList(h.ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+h.ns))})
+	l, err := h.e.ConfigList(h.t.Context(), swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+h.ns))})
 	if err != nil || len(l) != 1 || l[0].ID != resp.ID || string(l[0].Spec.Data) != "config" {
 		h.t.Fatalf("configs by label (with data): %v %+v", err, l)
 	}
-	l, err = h.e.ConfigList(h.ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", h.name("conf")))})
+	l, err = h.e.ConfigList(h.t.Context(), swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", h.name("conf")))})
 	if err != nil || len(l) != 1 {
 		h.t.Errorf("configs by name prefix: %v %d", err, len(l))
 	}
 	// The engine resolves a name as well as an ID.
-	if err := h.e.ConfigRemove(h.ctx, spec.Name); err != nil {
+	if err := h.e.ConfigRemove(h.t.Context(), spec.Name); err != nil {
 		h.t.Fatalf("remove config by name: %v", err)
 	}
-	if err := h.e.ConfigRemove(h.ctx, resp.ID); !cerrdefs.IsNotFound(err) {
+	if err := h.e.ConfigRemove(h.t.Context(), resp.ID); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("remove missing config: want not found, got %v", err)
 	}
 }
 
 func testSecretConfigInUse(h *harness) {
-	sec, err := h.e.SecretCreate(h.ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: h.name("s_v1"), Labels: h.labels()}, Data: []byte("s")})
+	sec, err := h.e.SecretCreate(h.t.Context(), swarm.SecretSpec{Annotations: swarm.Annotations{Name: h.name("s_v1"), Labels: h.labels()}, Data: []byte("s")})
 	if err != nil {
 		h.t.Fatalf("create secret: %v", err)
 	}
-	cfg, err := h.e.ConfigCreate(h.ctx, swarm.ConfigSpec{Annotations: swarm.Annotations{Name: h.name("c_v1"), Labels: h.labels()}, Data: []byte("c")})
+	cfg, err := h.e.ConfigCreate(h.t.Context(), swarm.ConfigSpec{Annotations: swarm.Annotations{Name: h.name("c_v1"), Labels: h.labels()}, Data: []byte("c")})
 	if err != nil {
 		h.t.Fatalf("create config: %v", err)
 	}
@@ -187,10 +187,10 @@ func testSecretConfigInUse(h *harness) {
 	spec.TaskTemplate.ContainerSpec.Configs = []*swarm.ConfigReference{{ConfigID: cfg.ID, ConfigName: h.name("c_v1"),
 		File: &swarm.ConfigReferenceFileTarget{Name: "/c", UID: "0", GID: "0", Mode: 0o444}}}
 	h.create(spec)
-	if err := h.e.SecretRemove(h.ctx, sec.ID); !cerrdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "in use") {
+	if err := h.e.SecretRemove(h.t.Context(), sec.ID); !cerrdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "in use") {
 		h.t.Errorf("remove secret in use: want invalid argument (in use), got %v", err)
 	}
-	if err := h.e.ConfigRemove(h.ctx, cfg.ID); !cerrdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "in use") {
+	if err := h.e.ConfigRemove(h.t.Context(), cfg.ID); !cerrdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "in use") {
 		h.t.Errorf("remove config in use: want invalid argument (in use), got %v", err)
 	}
 }
@@ -207,7 +207,7 @@ func testVolumes(h *harness) {
 	h.waitRunning(id, 1)
 	byLabel := func() []*volume.Volume {
 		h.t.Helper()
-		l, err := h.e.VolumeList(h.ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+h.ns))})
+		l, err := h.e.VolumeList(h.t.Context(), volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+h.ns))})
 		if err != nil {
 			h.t.Fatalf("list volumes: %v", err)
 		}
@@ -217,20 +217,20 @@ func testVolumes(h *harness) {
 	if len(vs) != 1 || vs[0].Name != vname || vs[0].Labels["swarmrun.test/v"] != "1" || vs[0].Driver != "local" {
 		h.t.Fatalf("volumes by label: %+v", vs)
 	}
-	if err := h.e.VolumeRemove(h.ctx, vname, false); !cerrdefs.IsConflict(err) {
+	if err := h.e.VolumeRemove(h.t.Context(), vname, false); !cerrdefs.IsConflict(err) {
 		h.t.Errorf("remove volume in use: want conflict, got %v", err)
 	}
-	if err := h.e.ServiceRemove(h.ctx, id); err != nil {
+	if err := h.e.ServiceRemove(h.t.Context(), id); err != nil {
 		h.t.Fatalf("remove service: %v", err)
 	}
 	if len(byLabel()) != 1 {
 		h.t.Errorf("the volume went with its service")
 	}
 	h.eventually("volume removable", func() (bool, string) {
-		err := h.e.VolumeRemove(h.ctx, vname, false)
+		err := h.e.VolumeRemove(h.t.Context(), vname, false)
 		return err == nil, "remove: " + errString(err)
 	})
-	if err := h.e.VolumeRemove(h.ctx, vname, false); !cerrdefs.IsNotFound(err) {
+	if err := h.e.VolumeRemove(h.t.Context(), vname, false); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("remove missing volume: want not found, got %v", err)
 	}
 }

@@ -54,11 +54,11 @@ func testServiceCreateInspect(h *harness) {
 	if byPrefix := h.inspect(id[:8]); byPrefix.ID != id {
 		h.t.Errorf("inspect by ID prefix: %s", byPrefix.ID)
 	}
-	_, raw, err := h.e.ServiceInspectWithRaw(h.ctx, id, swarm.ServiceInspectOptions{})
+	_, raw, err := h.e.ServiceInspectWithRaw(h.t.Context(), id, swarm.ServiceInspectOptions{})
 	if err != nil || !strings.Contains(string(raw), id) {
 		h.t.Errorf("raw inspect: %v %q", err, raw)
 	}
-	_, _, err = h.e.ServiceInspectWithRaw(h.ctx, h.name("nope"), swarm.ServiceInspectOptions{})
+	_, _, err = h.e.ServiceInspectWithRaw(h.t.Context(), h.name("nope"), swarm.ServiceInspectOptions{})
 	if !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("inspect missing: want not found, got %v", err)
 	}
@@ -91,7 +91,7 @@ func testServiceCreateInspect(h *harness) {
 
 func testServiceCreateDuplicate(h *harness) {
 	h.create(h.spec("dup", h.env.Image))
-	_, err := h.e.ServiceCreate(h.ctx, h.spec("dup", h.env.Image), swarm.ServiceCreateOptions{})
+	_, err := h.e.ServiceCreate(h.t.Context(), h.spec("dup", h.env.Image), swarm.ServiceCreateOptions{})
 	if !cerrdefs.IsConflict(err) {
 		h.t.Fatalf("duplicate name: want conflict, got %v", err)
 	}
@@ -102,18 +102,18 @@ func testServiceCreateDuplicate(h *harness) {
 
 func testServiceCreateInvalid(h *harness) {
 	bad := h.spec("Bad.Name", h.env.Image)
-	if _, err := h.e.ServiceCreate(h.ctx, bad, swarm.ServiceCreateOptions{}); !cerrdefs.IsInvalidArgument(err) {
+	if _, err := h.e.ServiceCreate(h.t.Context(), bad, swarm.ServiceCreateOptions{}); !cerrdefs.IsInvalidArgument(err) {
 		h.t.Errorf("invalid name: want invalid argument, got %v", err)
 	}
 	sec := h.spec("nosecret", h.env.Image)
 	sec.TaskTemplate.ContainerSpec.Secrets = []*swarm.SecretReference{{SecretID: "nope", SecretName: "nope",
 		File: &swarm.SecretReferenceFileTarget{Name: "nope", UID: "0", GID: "0", Mode: 0o444}}}
-	if _, err := h.e.ServiceCreate(h.ctx, sec, swarm.ServiceCreateOptions{}); !cerrdefs.IsInvalidArgument(err) {
+	if _, err := h.e.ServiceCreate(h.t.Context(), sec, swarm.ServiceCreateOptions{}); !cerrdefs.IsInvalidArgument(err) {
 		h.t.Errorf("missing secret: want invalid argument, got %v", err)
 	}
 	nonet := h.spec("nonet", h.env.Image)
 	nonet.TaskTemplate.Networks = []swarm.NetworkAttachmentConfig{{Target: h.name("nonet")}}
-	if _, err := h.e.ServiceCreate(h.ctx, nonet, swarm.ServiceCreateOptions{}); err == nil || !strings.Contains(err.Error(), "not found") {
+	if _, err := h.e.ServiceCreate(h.t.Context(), nonet, swarm.ServiceCreateOptions{}); err == nil || !strings.Contains(err.Error(), "not found") {
 		h.t.Errorf("missing network: want a not found error, got %v", err)
 	}
 }
@@ -126,7 +126,7 @@ func testServiceList(h *harness) {
 	h.create(h.spec("beta", h.env.Image))
 	count := func(args ...filters.KeyValuePair) int {
 		h.t.Helper()
-		l, err := h.e.ServiceList(h.ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(args...)})
+		l, err := h.e.ServiceList(h.t.Context(), swarm.ServiceListOptions{Filters: filters.NewArgs(args...)})
 		if err != nil {
 			h.t.Fatalf("list %v: %v", args, err)
 		}
@@ -151,11 +151,11 @@ func testServiceList(h *harness) {
 			h.t.Errorf("%s: got %d services, want %d", c.what, got, c.want)
 		}
 	}
-	_, err := h.e.ServiceList(h.ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("bogus", "x"))})
+	_, err := h.e.ServiceList(h.t.Context(), swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("bogus", "x"))})
 	if !cerrdefs.IsInvalidArgument(err) {
 		h.t.Errorf("unknown filter: want invalid argument, got %v", err)
 	}
-	l, err := h.e.ServiceList(h.ctx, swarm.ServiceListOptions{Status: true, Filters: filters.NewArgs(filters.Arg("id", aid))})
+	l, err := h.e.ServiceList(h.t.Context(), swarm.ServiceListOptions{Status: true, Filters: filters.NewArgs(filters.Arg("id", aid))})
 	if err != nil || len(l) != 1 || l[0].ServiceStatus == nil || l[0].ServiceStatus.DesiredTasks != 1 {
 		h.t.Errorf("list with status: %v %+v", err, l)
 	}
@@ -193,7 +193,7 @@ func testServiceUpdateStale(h *harness) {
 	s.Spec.Labels["swarmrun.test/n"] = "1"
 	h.update(s)
 	s.Spec.Labels["swarmrun.test/n"] = "2"
-	_, err := h.e.ServiceUpdate(h.ctx, id, s.Version, s.Spec, swarm.ServiceUpdateOptions{})
+	_, err := h.e.ServiceUpdate(h.t.Context(), id, s.Version, s.Spec, swarm.ServiceUpdateOptions{})
 	if err == nil || !strings.Contains(err.Error(), "update out of sequence") {
 		h.t.Fatalf("stale version: want update out of sequence, got %v", err)
 	}
@@ -203,7 +203,7 @@ func testServiceUpdateStale(h *harness) {
 	if got := h.inspect(id).Spec.Labels["swarmrun.test/n"]; got != "1" {
 		h.t.Errorf("stale update applied: label %q", got)
 	}
-	_, err = h.e.ServiceUpdate(h.ctx, h.name("nope"), s.Version, s.Spec, swarm.ServiceUpdateOptions{})
+	_, err = h.e.ServiceUpdate(h.t.Context(), h.name("nope"), s.Version, s.Spec, swarm.ServiceUpdateOptions{})
 	if !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("update of a missing service: want not found, got %v", err)
 	}
@@ -212,16 +212,16 @@ func testServiceUpdateStale(h *harness) {
 func testServiceRemove(h *harness) {
 	id := h.create(h.spec("gone", h.env.Image))
 	h.waitRunning(id, 1)
-	if err := h.e.ServiceRemove(h.ctx, id); err != nil {
+	if err := h.e.ServiceRemove(h.t.Context(), id); err != nil {
 		h.t.Fatalf("remove: %v", err)
 	}
-	if _, _, err := h.e.ServiceInspectWithRaw(h.ctx, id, swarm.ServiceInspectOptions{}); !cerrdefs.IsNotFound(err) {
+	if _, _, err := h.e.ServiceInspectWithRaw(h.t.Context(), id, swarm.ServiceInspectOptions{}); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("inspect removed: want not found, got %v", err)
 	}
-	if err := h.e.ServiceRemove(h.ctx, id); !cerrdefs.IsNotFound(err) {
+	if err := h.e.ServiceRemove(h.t.Context(), id); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("remove again: want not found, got %v", err)
 	}
-	_, err := h.e.TaskList(h.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", id))})
+	_, err := h.e.TaskList(h.t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", id))})
 	if !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("tasks of a removed service: want not found, got %v", err)
 	}
@@ -235,7 +235,7 @@ func testServiceImageResolution(h *harness) {
 	if img := h.inspect(id).Spec.TaskTemplate.ContainerSpec.Image; img != repo+":latest" {
 		h.t.Errorf("untagged image stored as %q", img)
 	}
-	resp, err := h.e.ServiceCreate(h.ctx, h.spec("query", h.env.Image), swarm.ServiceCreateOptions{QueryRegistry: true})
+	resp, err := h.e.ServiceCreate(h.t.Context(), h.spec("query", h.env.Image), swarm.ServiceCreateOptions{QueryRegistry: true})
 	if err != nil {
 		h.t.Fatalf("create with registry query: %v", err)
 	}
@@ -247,7 +247,7 @@ func testServiceImageResolution(h *harness) {
 	}
 	s := h.inspect(resp.ID)
 	s.Spec.Labels["swarmrun.test/u"] = "1"
-	uresp, err := h.e.ServiceUpdate(h.ctx, s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{QueryRegistry: true})
+	uresp, err := h.e.ServiceUpdate(h.t.Context(), s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{QueryRegistry: true})
 	if err != nil || len(uresp.Warnings) != 1 {
 		h.t.Errorf("update with registry query: %v %q", err, uresp.Warnings)
 	}

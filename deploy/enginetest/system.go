@@ -27,7 +27,7 @@ func systemCases() []testCase {
 }
 
 func testInfoNodes(h *harness) {
-	info, err := h.e.Info(h.ctx)
+	info, err := h.e.Info(h.t.Context())
 	if err != nil {
 		h.t.Fatalf("info: %v", err)
 	}
@@ -37,7 +37,7 @@ func testInfoNodes(h *harness) {
 	if info.ServerVersion == "" {
 		h.t.Errorf("no server version")
 	}
-	nodes, err := h.e.NodeList(h.ctx, swarm.NodeListOptions{})
+	nodes, err := h.e.NodeList(h.t.Context(), swarm.NodeListOptions{})
 	if err != nil {
 		h.t.Fatalf("node list: %v", err)
 	}
@@ -54,7 +54,7 @@ func testInfoNodes(h *harness) {
 		self.Status.State != swarm.NodeStateReady || self.ManagerStatus == nil || self.Description.Hostname == "" {
 		h.t.Errorf("node: %+v", self)
 	}
-	managers, err := h.e.NodeList(h.ctx, swarm.NodeListOptions{Filters: filters.NewArgs(filters.Arg("role", "manager"))})
+	managers, err := h.e.NodeList(h.t.Context(), swarm.NodeListOptions{Filters: filters.NewArgs(filters.Arg("role", "manager"))})
 	if err != nil || len(managers) == 0 {
 		h.t.Errorf("managers: %v %d", err, len(managers))
 	}
@@ -63,14 +63,14 @@ func testInfoNodes(h *harness) {
 // testImages: a present image inspects; a missing one is not found; and with no registry the
 // distribution lookup fails at once rather than hanging.
 func testImages(h *harness) {
-	img, err := h.e.ImageInspect(h.ctx, h.env.Image)
+	img, err := h.e.ImageInspect(h.t.Context(), h.env.Image)
 	if err != nil || img.ID == "" {
 		h.t.Errorf("inspect present image: %v %q", err, img.ID)
 	}
-	if _, err := h.e.ImageInspect(h.ctx, h.env.MissingImage); !cerrdefs.IsNotFound(err) {
+	if _, err := h.e.ImageInspect(h.t.Context(), h.env.MissingImage); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("inspect missing image: want not found, got %v", err)
 	}
-	ctx, cancel := context.WithTimeout(h.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(h.t.Context(), 20*time.Second)
 	defer cancel()
 	if _, err := h.e.DistributionInspect(ctx, h.env.MissingImage, ""); err == nil {
 		h.t.Errorf("distribution inspect without a registry succeeded")
@@ -80,7 +80,7 @@ func testImages(h *harness) {
 // testEvents: a watcher is woken by service create, update and remove, and by the container
 // start of the service's task, with the labels the engine sets.
 func testEvents(h *harness) {
-	ctx, cancel := context.WithCancel(h.ctx)
+	ctx, cancel := context.WithCancel(h.t.Context())
 	defer cancel()
 	msgs, errs := h.e.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
 		filters.Arg("type", string(events.ServiceEventType)), filters.Arg("type", string(events.ContainerEventType)))})
@@ -130,7 +130,7 @@ func testEvents(h *harness) {
 	await("container die", func(m events.Message) bool {
 		return m.Type == events.ContainerEventType && m.Action == events.ActionDie && m.Actor.Attributes["com.docker.swarm.service.id"] == id && m.Actor.Attributes["exitCode"] != ""
 	})
-	if err := h.e.ServiceRemove(h.ctx, id); err != nil {
+	if err := h.e.ServiceRemove(h.t.Context(), id); err != nil {
 		h.t.Fatalf("remove: %v", err)
 	}
 	await("service remove", func(m events.Message) bool {
@@ -153,7 +153,7 @@ func testContainersExec(h *harness) {
 	spec := h.spec("exec", h.env.Image)
 	id := h.create(spec)
 	t := h.waitRunning(id, 1)[1]
-	cs, err := h.e.ContainerList(h.ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))})
+	cs, err := h.e.ContainerList(h.t.Context(), container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))})
 	if err != nil || len(cs) != 1 {
 		h.t.Fatalf("containers of the service: %v %+v", err, cs)
 	}
@@ -163,15 +163,15 @@ func testContainersExec(h *harness) {
 		l["com.docker.swarm.task.id"] != t.ID || l[NamespaceLabel] != h.ns || l["com.docker.swarm.node.id"] != t.NodeID {
 		h.t.Errorf("container: %+v", c)
 	}
-	byStack, err := h.e.ContainerList(h.ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+h.ns))})
+	byStack, err := h.e.ContainerList(h.t.Context(), container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+h.ns))})
 	if err != nil || len(byStack) != 1 {
 		h.t.Errorf("containers by stack label: %v %d", err, len(byStack))
 	}
-	ex, err := h.e.ContainerExecCreate(h.ctx, c.ID, container.ExecOptions{Cmd: h.env.Exec, AttachStdout: true, AttachStderr: true})
+	ex, err := h.e.ContainerExecCreate(h.t.Context(), c.ID, container.ExecOptions{Cmd: h.env.Exec, AttachStdout: true, AttachStderr: true})
 	if err != nil || ex.ID == "" {
 		h.t.Fatalf("exec create: %v", err)
 	}
-	hr, err := h.e.ContainerExecAttach(h.ctx, ex.ID, container.ExecAttachOptions{})
+	hr, err := h.e.ContainerExecAttach(h.t.Context(), ex.ID, container.ExecAttachOptions{})
 	if err != nil {
 		h.t.Fatalf("exec attach: %v", err)
 	}
@@ -183,16 +183,16 @@ func testContainersExec(h *harness) {
 	}
 	var ins container.ExecInspect
 	h.eventually("exec finished", func() (bool, string) {
-		ins, err = h.e.ContainerExecInspect(h.ctx, ex.ID)
+		ins, err = h.e.ContainerExecInspect(h.t.Context(), ex.ID)
 		return err == nil && !ins.Running, errString(err)
 	})
 	if ins.ExitCode != h.env.ExecCode || ins.ContainerID != c.ID {
 		h.t.Errorf("exec inspect: %+v, want exit %d", ins, h.env.ExecCode)
 	}
-	if _, err := h.e.ContainerExecCreate(h.ctx, h.name("nope"), container.ExecOptions{Cmd: h.env.Exec}); !cerrdefs.IsNotFound(err) {
+	if _, err := h.e.ContainerExecCreate(h.t.Context(), h.name("nope"), container.ExecOptions{Cmd: h.env.Exec}); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("exec in a missing container: want not found, got %v", err)
 	}
-	if _, err := h.e.ContainerExecInspect(h.ctx, "nope"); !cerrdefs.IsNotFound(err) {
+	if _, err := h.e.ContainerExecInspect(h.t.Context(), "nope"); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("inspect a missing exec: want not found, got %v", err)
 	}
 }
@@ -200,7 +200,7 @@ func testContainersExec(h *harness) {
 func testServiceLogs(h *harness) {
 	id := h.create(h.spec("logs", h.env.Image))
 	h.waitRunning(id, 1)
-	rc, err := h.e.ServiceLogs(h.ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true})
+	rc, err := h.e.ServiceLogs(h.t.Context(), id, container.LogsOptions{ShowStdout: true, ShowStderr: true})
 	if err != nil {
 		h.t.Fatalf("logs: %v", err)
 	}
@@ -208,7 +208,7 @@ func testServiceLogs(h *harness) {
 		h.t.Errorf("read logs: %v", err)
 	}
 	_ = rc.Close()
-	if _, err := h.e.ServiceLogs(h.ctx, h.name("nope"), container.LogsOptions{ShowStdout: true}); !cerrdefs.IsNotFound(err) {
+	if _, err := h.e.ServiceLogs(h.t.Context(), h.name("nope"), container.LogsOptions{ShowStdout: true}); !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("logs of a missing service: want not found, got %v", err)
 	}
 }
@@ -224,7 +224,7 @@ func testContainersOfOldTasks(h *harness) {
 	s.Spec.TaskTemplate.ContainerSpec.Image = h.env.Image2
 	h.update(s)
 	h.eventually("old container exited", func() (bool, string) {
-		cs, err := h.e.ContainerList(h.ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))})
+		cs, err := h.e.ContainerList(h.t.Context(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))})
 		if err != nil {
 			return false, err.Error()
 		}
@@ -235,13 +235,13 @@ func testContainersOfOldTasks(h *harness) {
 		return len(cs) == 2 && states[old.ID] == container.StateExited, fmt.Sprintf("%v", states)
 	})
 	h.eventually("only the new container running", func() (bool, string) {
-		running, err := h.e.ContainerList(h.ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))})
+		running, err := h.e.ContainerList(h.t.Context(), container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))})
 		if err != nil {
 			return false, err.Error()
 		}
 		return len(running) == 1 && running[0].Labels["com.docker.swarm.task.id"] != old.ID, fmt.Sprintf("%+v", running)
 	})
-	if _, err := h.e.ContainerExecCreate(h.ctx, old.Status.ContainerStatus.ContainerID, container.ExecOptions{Cmd: h.env.Exec}); !cerrdefs.IsConflict(err) {
+	if _, err := h.e.ContainerExecCreate(h.t.Context(), old.Status.ContainerStatus.ContainerID, container.ExecOptions{Cmd: h.env.Exec}); !cerrdefs.IsConflict(err) {
 		h.t.Errorf("exec in an exited container: want conflict, got %v", err)
 	}
 }

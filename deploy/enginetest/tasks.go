@@ -158,7 +158,7 @@ func testTasksNeverHealthy(h *harness) {
 	h.env.NeverHealthy(h.t, spec.Name, spec.TaskTemplate.ContainerSpec)
 	// A filter on health_status matches the actions "health_status: healthy" and
 	// "health_status: unhealthy" by prefix.
-	ctx, cancel := context.WithCancel(h.ctx)
+	ctx, cancel := context.WithCancel(h.t.Context())
 	defer cancel()
 	msgs, errs := h.e.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
 		filters.Arg("type", string(events.ContainerEventType)), filters.Arg("event", string(events.ActionHealthStatus)),
@@ -238,7 +238,7 @@ func (h *harness) waitJob(id string, iteration uint64) swarm.Task {
 		}
 		return false, describeAll(ts)
 	})
-	l, err := h.e.ServiceList(h.ctx, swarm.ServiceListOptions{Status: true, Filters: filters.NewArgs(filters.Arg("id", id))})
+	l, err := h.e.ServiceList(h.t.Context(), swarm.ServiceListOptions{Status: true, Filters: filters.NewArgs(filters.Arg("id", id))})
 	if err != nil || len(l) != 1 || l[0].ServiceStatus == nil || l[0].ServiceStatus.CompletedTasks != 1 {
 		h.t.Errorf("job service status: %v %+v", err, l)
 	}
@@ -252,7 +252,7 @@ func testTaskListFilters(h *harness) {
 	h.waitRunning(id, 1)
 	count := func(args ...filters.KeyValuePair) int {
 		h.t.Helper()
-		ts, err := h.e.TaskList(h.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(args...)})
+		ts, err := h.e.TaskList(h.t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(args...)})
 		if err != nil {
 			h.t.Fatalf("list %v: %v", args, err)
 		}
@@ -269,11 +269,11 @@ func testTaskListFilters(h *harness) {
 		n := count(filters.Arg("label", NamespaceLabel+"="+h.ns))
 		return n == 2, fmt.Sprintf("%d tasks", n)
 	})
-	_, err := h.e.TaskList(h.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", h.name("nope")))})
+	_, err := h.e.TaskList(h.t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", h.name("nope")))})
 	if !cerrdefs.IsNotFound(err) {
 		h.t.Errorf("tasks of a missing service: want not found, got %v", err)
 	}
-	if _, err := h.e.TaskList(h.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("up-to-date", "true"))}); !cerrdefs.IsInvalidArgument(err) {
+	if _, err := h.e.TaskList(h.t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("up-to-date", "true"))}); !cerrdefs.IsInvalidArgument(err) {
 		h.t.Errorf("unknown filter: want invalid argument, got %v", err)
 	}
 	// "_up-to-date" (engine-internal) keeps the tasks of the current task template: a label
