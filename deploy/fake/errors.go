@@ -10,6 +10,7 @@ import (
 // engineError is an error as the Docker client returns it for an engine answer: the daemon's
 // message, and a class that errdefs (cerrdefs.IsNotFound, client.IsErrNotFound, ...) and
 // errors.Is against the containerd sentinels recognise, like the client's own httpError.
+// Messages are the engine's own, capitals included, so that code reading them reads the same.
 type engineError struct {
 	msg   string
 	class error
