@@ -147,12 +147,18 @@ func (f *Fake) stopContainer(t *task, code int, killed bool) {
 	}
 }
 
-// removeContainer deletes the container of a task that leaves the store.
+// removeContainer deletes the container of a task that leaves the store, and its execs, as
+// the engine forgets them with the container.
 func (f *Fake) removeContainer(t *task) {
 	if t.container == nil {
 		return
 	}
 	f.emitContainer(t, "destroy", nil)
+	for id, e := range f.execs {
+		if e.containerID == t.container.id {
+			delete(f.execs, id)
+		}
+	}
 	t.container = nil
 }
 
