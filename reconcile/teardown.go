@@ -3,12 +3,17 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+
+	"github.com/go-logr/logr"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/reconcile/results"
 )
 
 // teardown removes a finished run's stack when its policy says so. It looks at the swarm
@@ -36,6 +41,7 @@ func (r *TestRunReconciler) finalize(ctx context.Context, tr *v1alpha1.TestRun) 
 	if err := r.removeStack(ctx, tr); err != nil {
 		return err
 	}
+	r.dropDeployDirs(ctx, tr)
 	tr.Finalizers = slices.DeleteFunc(tr.Finalizers, func(f string) bool { return f == v1alpha1.FinalizerTeardown })
 	if err := r.o.Store.Update(ctx, tr); err != nil {
 		return fmt.Errorf("remove finalizer: %w", err)
@@ -66,4 +72,14 @@ func (r *TestRunReconciler) removeStack(ctx context.Context, tr *v1alpha1.TestRu
 		len(removed.Services), len(removed.Networks), len(removed.Secrets), len(removed.Configs), len(removed.Volumes))
 	_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventNormal, "TornDown", msg)
 	return nil
+}
+
+// dropDeployDirs removes the run's materialised deploy directories; its results stay.
+func (r *TestRunReconciler) dropDeployDirs(ctx context.Context, tr *v1alpha1.TestRun) {
+	dir := results.Dir(r.o.DataDir, tr.Name)
+	for _, role := range []string{roleBase, roleHead} {
+		if err := os.RemoveAll(filepath.Join(dir, role)); err != nil {
+			logr.FromContextOrDiscard(ctx).Error(err, "deploy directory not removed", "role", role)
+		}
+	}
 }

@@ -3,6 +3,10 @@ package reconcile
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -171,6 +175,9 @@ func TestDeleteMidRunTearsDownFirst(t *testing.T) {
 	}
 	if state, _ := e.rec.o.Deployer.Observe(t.Context(), stack); state.Exists() {
 		t.Errorf("stack left: %+v", state)
+	}
+	if _, err := os.Stat(filepath.Join(e.dataDir, "runs", "demo-del", roleBase)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("base directory left: %v", err)
 	}
 }
 

@@ -3,10 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
-	"github.com/go-logr/logr"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -181,11 +178,7 @@ func (r *TestRunReconciler) conclude(ctx context.Context, rn *run, status metav1
 	if err := r.save(ctx, rn); err != nil {
 		return err
 	}
-	for _, role := range []string{roleBase, roleHead} {
-		if err := os.RemoveAll(filepath.Join(dir, role)); err != nil {
-			logr.FromContextOrDiscard(ctx).Error(err, "deploy directory not removed", "role", role)
-		}
-	}
+	r.dropDeployDirs(ctx, tr)
 	typ := v1alpha1.EventNormal
 	if status != v1alpha1.ConditionTrue {
 		typ = v1alpha1.EventWarning
