@@ -253,6 +253,9 @@ func (r *TestRunReconciler) deploy(ctx context.Context, rn *run, role string, st
 	rec := deployRecord(tr, role)
 	if rec == nil {
 		created, updated, unchanged := changed(cs)
+		if len(unchanged) > 0 {
+			created, updated, unchanged = r.resumedApply(ctx, tr, role, created, updated, unchanged)
+		}
 		started := v1alpha1.Time{Time: cs.StartedAt}
 		commit := tr.Status.Head.Commit
 		if role == roleBase {
@@ -294,6 +297,33 @@ func (r *TestRunReconciler) deploy(ctx context.Context, rn *run, role string, st
 		rec.ConvergedAt = &done
 	}
 	return nil
+}
+
+// resumedApply tells, after a crash between an apply and the storing of its record, which of
+// the services the repeated apply found unchanged the first apply created or updated: those
+// that carry this run's and this role's labels (the role label changes with every phase's
+// apply), created when the engine never updated them since.
+func (r *TestRunReconciler) resumedApply(ctx context.Context, tr *v1alpha1.TestRun, role string, created, updated, unchanged []string) ([]string, []string, []string) {
+	state, err := r.o.Deployer.Observe(ctx, tr.Status.Stack)
+	if err != nil {
+		logr.FromContextOrDiscard(ctx).V(1).Info("deploy record from the apply alone", "error", err.Error())
+		return created, updated, unchanged
+	}
+	var still []string
+	for _, name := range unchanged {
+		svc, ok := state.Service(name)
+		switch {
+		case !ok || svc.Labels[v1alpha1.LabelRole] != role || svc.Labels[v1alpha1.LabelTestRun] != tr.Name:
+			still = append(still, name)
+		case svc.CreatedAt.Equal(svc.UpdatedAt):
+			created = append(created, name)
+		default:
+			updated = append(updated, name)
+		}
+	}
+	slices.Sort(created)
+	slices.Sort(updated)
+	return created, updated, still
 }
 
 // deployRecord is the run's record of role's deploy, nil when there is none yet.

@@ -22,13 +22,18 @@ import (
 // call made once the stored TestRun satisfies at: the call fails and the reconcile's context
 // is cancelled. It returns that context.
 func (e *fakeEnv) crashAt(name string, at func(*v1alpha1.TestRun) bool) (context.Context, func() bool) {
+	return e.crashOn(name, func(tr *v1alpha1.TestRun, _ fake.Call) bool { return at(tr) })
+}
+
+// crashOn is crashAt with a condition that also sees the engine call about to be made.
+func (e *fakeEnv) crashOn(name string, at func(*v1alpha1.TestRun, fake.Call) bool) (context.Context, func() bool) {
 	ctx, cancel := context.WithCancel(e.t.Context())
 	crashed := false
 	e.engine.SetHook("*", func(_ context.Context, call fake.Call) error {
 		if crashed {
 			return context.Canceled
 		}
-		if tr := e.get(name); tr != nil && at(tr) {
+		if tr := e.get(name); tr != nil && at(tr, call) {
 			crashed = true
 			cancel()
 			return context.Canceled
@@ -38,6 +43,11 @@ func (e *fakeEnv) crashAt(name string, at func(*v1alpha1.TestRun) bool) (context
 	return ctx, func() bool { e.engine.SetHook("*", nil); return crashed }
 }
 
+// on is a crash condition on the stored TestRun alone.
+func on(at func(*v1alpha1.TestRun) bool) func(*fakeEnv, *v1alpha1.TestRun, fake.Call) bool {
+	return func(_ *fakeEnv, tr *v1alpha1.TestRun, _ fake.Call) bool { return at(tr) }
+}
+
 func recorded(role string) func(*v1alpha1.TestRun) bool {
 	return func(tr *v1alpha1.TestRun) bool { return deployRecord(tr, role) != nil }
 }
@@ -45,19 +55,25 @@ func recorded(role string) func(*v1alpha1.TestRun) bool {
 func TestCrashResumesWithoutSecondRollout(t *testing.T) {
 	points := []struct {
 		name string
-		at   func(*v1alpha1.TestRun) bool
+		at   func(*fakeEnv, *v1alpha1.TestRun, fake.Call) bool
 		// decided: the crash comes after the verdict, during the teardown.
 		decided bool
+		// refused counts the ServiceCreate call the crash made fail.
+		refused int
 	}{
-		{"base wait", func(tr *v1alpha1.TestRun) bool {
+		{"base apply", func(e *fakeEnv, tr *v1alpha1.TestRun, c fake.Call) bool {
+			// in the middle of the base's apply: one service created, the other refused
+			return c.Method == "ServiceCreate" && !recorded(roleBase)(tr) && e.engine.Calls("ServiceCreate") == 2
+		}, false, 1},
+		{"base wait", on(func(tr *v1alpha1.TestRun) bool {
 			return recorded(roleBase)(tr) && !conditionTrue(v1alpha1.ConditionBaseReady)(tr)
-		}, false},
-		{"base ready", conditionTrue(v1alpha1.ConditionBaseReady), false},
-		{"head wait", func(tr *v1alpha1.TestRun) bool {
+		}), false, 0},
+		{"base ready", on(conditionTrue(v1alpha1.ConditionBaseReady)), false, 0},
+		{"head wait", on(func(tr *v1alpha1.TestRun) bool {
 			return recorded(roleHead)(tr) && !conditionTrue(v1alpha1.ConditionHeadReady)(tr)
-		}, false},
-		{"pruned", conditionTrue(v1alpha1.ConditionPruned), false},
-		{"teardown", finished, true},
+		}), false, 0},
+		{"pruned", on(conditionTrue(v1alpha1.ConditionPruned)), false, 0},
+		{"teardown", on(finished), true, 0},
 	}
 	for _, p := range points {
 		t.Run(p.name, func(t *testing.T) {
@@ -68,7 +84,7 @@ func TestCrashResumesWithoutSecondRollout(t *testing.T) {
 			tr.Spec.UpgradeBase = "0.1.0+1"
 			e.apply(tr)
 
-			ctx, stop := e.crashAt("demo-crash", p.at)
+			ctx, stop := e.crashOn("demo-crash", func(tr *v1alpha1.TestRun, c fake.Call) bool { return p.at(e, tr, c) })
 			_, err := e.rec.Reconcile(ctx, controller.Request{Kind: v1alpha1.KindTestRun, Name: "demo-crash"})
 			if !stop() {
 				t.Fatalf("never reached the crash point (err %v): %s", err, e.describe("demo-crash"))
@@ -88,13 +104,14 @@ func TestCrashResumesWithoutSecondRollout(t *testing.T) {
 				t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
 			}
 			// Base: app and sidekiq created once; head: app updated once; nothing else.
-			if n := e.engine.Calls("ServiceCreate"); n != 2 {
-				t.Errorf("ServiceCreate called %d times, want 2", n)
+			if n := e.engine.Calls("ServiceCreate"); n != 2+p.refused {
+				t.Errorf("ServiceCreate called %d times, want %d", n, 2+p.refused)
 			}
 			if n := e.engine.Calls("ServiceUpdate"); n != 1 {
 				t.Errorf("ServiceUpdate called %d times, want 1", n)
 			}
 			base, head := deployRecord(got, roleBase), deployRecord(got, roleHead)
+			// The records say what the first apply did, even when it crashed before storing it.
 			if base == nil || len(base.Created) != 2 || head == nil || len(head.Updated) != 1 || head.Commit != commits[1] {
 				t.Errorf("deploy records: base %+v, head %+v", base, head)
 			}

@@ -9,8 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -172,7 +172,9 @@ func TestRunKilledAndRestarted(t *testing.T) {
 	points := []struct{ name, marker string }{
 		{"base wait", "event Normal Applied: base applied"},
 		{"base ready", "BaseReady True"},
-		{"head rollout", "] head "},
+		// deploy logs this right after the engine took the head's update, before the run
+		// stores its DeployRecord: the kill lands inside the head's apply.
+		{"head apply", "service updated"},
 		{"after prune", "Pruned True"},
 	}
 	for i, p := range points {
@@ -181,7 +183,7 @@ func TestRunKilledAndRestarted(t *testing.T) {
 			name := fmt.Sprintf("it-kill%d-%s", i, time.Now().Format("150405"))
 			dataDir := t.TempDir()
 			spec := writeSpec(t, fmt.Sprintf(killRecipe, testRepo(t), name))
-			args := []string{"run", "-f", spec, "--data-dir", dataDir, "--min-backoff", "200ms"}
+			args := []string{"run", "-f", spec, "--data-dir", dataDir, "--min-backoff", "200ms", "-v"}
 
 			out, err := runChild(t, args, p.marker)
 			if err == nil {
@@ -196,12 +198,32 @@ func TestRunKilledAndRestarted(t *testing.T) {
 				}
 			})
 
+			if testing.Verbose() {
+				t.Logf("first run, killed at %q:\n%s", p.marker, tailLines(out, 6))
+			}
 			out, err = runChild(t, args, "")
+			if testing.Verbose() {
+				t.Logf("restart:\n%s", out)
+			}
 			if err != nil {
 				t.Fatalf("the restart: %v\n%s", err, out)
 			}
 			if !strings.Contains(out, "testrun/"+name+": Succeeded") {
 				t.Fatalf("verdict:\n%s", out)
+			}
+			// The records say what each phase's first apply did, even when it was killed.
+			raw, err := os.ReadFile(filepath.Join(dataDir, "runs", name, "results.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res struct {
+				Deploys []v1alpha1.DeployRecord `json:"deploys"`
+			}
+			if err := json.Unmarshal(raw, &res); err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Deploys) != 2 || len(res.Deploys[0].Created) != 2 || !slices.Equal(res.Deploys[1].Updated, []string{stack + "_app"}) {
+				t.Errorf("deploy records = %+v", res.Deploys)
 			}
 			// One base task on probe 1 replaced by one head task on probe 2: one rollout each.
 			tasks, err := docker.TaskList(t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", stack+"_app"))})
@@ -246,48 +268,34 @@ func runChild(t *testing.T, args []string, marker string) (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
-	stdout, err := cmd.StdoutPipe()
+	// Progress (stdout) and logs (stderr) both carry markers: read them as one stream.
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var (
-		mu  sync.Mutex
-		buf strings.Builder
-	)
-	cmd.Stderr = &lockedWriter{mu: &mu, b: &buf}
+	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	w.Close()
+	defer r.Close()
+	var buf strings.Builder
 	killed := false
-	sc := bufio.NewScanner(stdout)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		mu.Lock()
 		buf.WriteString(line + "\n")
-		mu.Unlock()
 		if marker != "" && !killed && strings.Contains(line, marker) {
 			killed = true
 			_ = cmd.Process.Kill() // SIGKILL, by the PID this test started
 		}
 	}
 	err = cmd.Wait()
-	mu.Lock()
-	defer mu.Unlock()
 	if marker != "" && !killed {
 		return buf.String(), nil
 	}
 	return buf.String(), err
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // stackOf reads the run's stack name from the store the killed child left.
@@ -371,3 +379,12 @@ const sidekiqService = `  sidekiq:
     deploy:
       update_config: {order: start-first, monitor: 1s}
 `
+
+// tailLines is the last n lines of s.
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
