@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/client"
-
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
@@ -22,10 +20,12 @@ import (
 
 // swarmEnv runs TestRuns through the whole controller against the real swarm.
 type swarmEnv struct {
-	t       *testing.T
-	docker  *client.Client
-	store   *store.Store
-	dataDir string
+	t      *testing.T
+	docker deploy.Engine
+	// removeStack removes a stack's objects, as the tests' cleanup.
+	removeStack func(ctx context.Context, stack string) error
+	store       *store.Store
+	dataDir     string
 }
 
 func newSwarmEnv(t *testing.T) *swarmEnv {
@@ -38,7 +38,8 @@ func newSwarmEnv(t *testing.T) *swarmEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &swarmEnv{t: t, docker: c, store: st, dataDir: dataDir}
+	return &swarmEnv{t: t, docker: c, store: st, dataDir: dataDir,
+		removeStack: func(ctx context.Context, stack string) error { return swarmtest.RemoveStack(ctx, c, stack, true) }}
 }
 
 // run stores rc and the TestRuns, registers the removal of their stacks, runs a controller
@@ -58,7 +59,7 @@ func (e *swarmEnv) run(rc *v1alpha1.Recipe, trs ...*v1alpha1.TestRun) []*v1alpha
 		e.t.Cleanup(func() {
 			rm, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if err := swarmtest.RemoveStack(rm, e.docker, stack, true); err != nil {
+			if err := e.removeStack(rm, stack); err != nil {
 				e.t.Errorf("remove stack %s: %v", stack, err)
 			}
 		})
