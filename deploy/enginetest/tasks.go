@@ -151,8 +151,11 @@ func testTasksCrash(h *harness) {
 	})
 }
 
-// testTasksNeverHealthy: a task whose healthcheck never passes is never reported running, and
-// ends (the engine kills it) after its retries.
+// testTasksNeverHealthy: a task whose healthcheck never passes ends (the engine kills it)
+// after its retries, announced by a "health_status: unhealthy" event. Engine 20.10 usually
+// keeps such a task "starting" until then, but under load it was seen reporting "running"
+// for a moment (about one run in four on a busy 2-core machine), so the suite does not
+// promise that: convergence must rely on the stability window and the health events.
 func testTasksNeverHealthy(h *harness) {
 	spec := h.spec("unhealthy", h.env.Image)
 	h.env.NeverHealthy(h.t, spec.Name, spec.TaskTemplate.ContainerSpec)
@@ -171,9 +174,6 @@ func testTasksNeverHealthy(h *harness) {
 	h.eventually("the unhealthy task ends", func() (bool, string) {
 		ts := h.tasks(id)
 		for _, t := range ts {
-			if t.Status.State == swarm.TaskStateRunning {
-				h.t.Fatalf("unhealthy task reported running: %s", describe(t))
-			}
 			if t.Status.State == swarm.TaskStateFailed || t.Status.State == swarm.TaskStateComplete {
 				return t.DesiredState == swarm.TaskStateShutdown, describe(t)
 			}

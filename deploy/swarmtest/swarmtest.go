@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -112,6 +114,18 @@ func RemoveStack(ctx context.Context, c *client.Client, stack string, volumes bo
 	}
 	if err := waitNoContainers(ctx, c, stack); err != nil {
 		errs = append(errs, err.Error())
+	}
+	// The engine keeps the exited containers of removed job services (and their tasks, which
+	// no API call removes): take the containers at least, so test runs do not pile them up.
+	exited := f.Clone()
+	exited.Add("status", "exited")
+	if ctrs, err := c.ContainerList(ctx, container.ListOptions{All: true, Filters: exited}); err == nil {
+		for _, ct := range ctrs {
+			// The engine may be removing it itself already: that is as good as done.
+			if err := c.ContainerRemove(ctx, ct.ID, container.RemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+				errs = append(errs, err.Error())
+			}
+		}
 	}
 	if nets, err := c.NetworkList(ctx, network.ListOptions{Filters: f}); err == nil {
 		for _, n := range nets {
