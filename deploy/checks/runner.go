@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,6 +82,17 @@ func New(o Options) *Runner {
 		r.now = time.Now
 	}
 	return r
+}
+
+// WithLabels returns a Runner that adds labels to every service its checks create, over
+// those of Options.Labels (a caller's per-run ownership labels, such as the TestRun that ran
+// the check). r itself is not changed, so one Runner serves many callers at once.
+func (r *Runner) WithLabels(labels map[string]string) *Runner {
+	c := *r
+	c.labels = make(map[string]string, len(r.labels)+len(labels))
+	maps.Copy(c.labels, r.labels)
+	maps.Copy(c.labels, labels)
+	return &c
 }
 
 // Run runs one check against stack and returns its result, with output trimmed and every
