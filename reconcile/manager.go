@@ -14,6 +14,8 @@ import (
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/checks"
 	"github.com/swarmrun/swarmrun/deploy/events"
+	"github.com/swarmrun/swarmrun/deploy/recipe"
+	"github.com/swarmrun/swarmrun/warm"
 )
 
 // DefaultResync is how often every TestRun is listed and enqueued again.
@@ -43,10 +45,15 @@ type ControllerOptions struct {
 	NoEvents bool
 	// Metrics receives the driver's collectors.
 	Metrics prometheus.Registerer
+	// Recipes opens recipe sources; default a cache under <DataDir>/recipes. Serve shares
+	// one with its WarmStacks.
+	Recipes *recipe.Cache
+	// NoPromotion turns promotion off: no finished run writes a Recipe's canonical.
+	NoPromotion bool
 }
 
-// RunController runs the TestRun controller until ctx ends: the reconciler in a controller
-// fed by a watch of the store (a TestRun's change wakes it, a Recipe's change wakes every
+// RunController runs the TestRun controller until ctx ends: the reconciler (promoting the
+// finished runs of warm recipes unless NoPromotion) in a controller fed by a watch of the store (a TestRun's change wakes it, a Recipe's change wakes every
 // TestRun of that recipe), the Docker events of the services runs own, and a periodic listing
 // of every TestRun.
 func RunController(ctx context.Context, o ControllerOptions) error {
@@ -59,16 +66,22 @@ func RunController(ctx context.Context, o ControllerOptions) error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	var promoter Promoter
+	if !o.NoPromotion {
+		promoter = warm.NewPromoter(warm.PromoterOptions{Objects: o.Store, Now: o.Now})
+	}
 	rec, err := NewTestRunReconciler(Options{
 		Store:    o.Store,
 		Deployer: deploy.New(deploy.Options{Engine: o.Engine, Now: o.Now}),
 		Checks: checks.New(checks.Options{Engine: o.Engine, Now: o.Now,
 			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}}),
+		Recipes:  o.Recipes,
 		DataDir:  o.DataDir,
 		Now:      o.Now,
 		Stable:   o.Stable,
 		Poll:     o.Poll,
 		Progress: o.Progress,
+		Promoter: promoter,
 	})
 	if err != nil {
 		return err

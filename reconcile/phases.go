@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/deploy/checks"
 	"github.com/swarmrun/swarmrun/deploy/converge"
 	"github.com/swarmrun/swarmrun/deploy/recipe"
 	"github.com/swarmrun/swarmrun/deploy/render"
@@ -48,8 +48,8 @@ func (r *TestRunReconciler) deployBase(ctx context.Context, rn *run) error {
 		return err
 	}
 	if upgradeWanted(tr) {
-		checks := prefixed("before", rn.rc.Spec.Checks.Upgrade.Before)
-		res := r.runChecks(ctx, rn, checks)
+		before := prefixed("before", rn.rc.Spec.Checks.Upgrade.Before)
+		res := r.runChecks(ctx, rn, before)
 		tier := v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Reason: upgradePending, Checks: res}
 		setTier(tr, string(v1alpha1.StageUpgrade), tier)
 		if failed := failedChecks(res); failed != "" {
@@ -130,88 +130,46 @@ func (rn *run) convergence(role string) v1alpha1.CheckResult {
 }
 
 // prepare materialises the role's commit into the run's own directory for that deploy and
-// renders it: the recipe's env with the layers meant for this deploy, the compose files of
-// COMPOSE_FILE, the Recipe's overlays on every deploy, the previous overlays on the base only
-// (and only when they apply), the app labels, and the generated external secrets. Each call
-// starts from a fresh directory, so nothing of one deploy (or of a crashed attempt) reaches
-// another.
+// renders it (see stacks.render) with the layers meant for this deploy: the Recipe's env,
+// previous.env on the base only (and only when it applies), the TestRun's env; the Recipe's
+// overlays on every deploy, the previous overlays on the base only (when they apply); the
+// app labels of a version or a chaos deploy; the run's generated secrets. Each call starts
+// from a fresh directory, so nothing of one deploy (or of a crashed attempt) reaches another.
 func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (*render.Stack, error) {
 	if st := rn.renders[role]; st != nil {
 		return st, nil
 	}
 	tr, rc := rn.tr, rn.rc
-	stack := tr.Status.Stack
-	commit := tr.Status.Head.Commit
-	app := recipe.AppDeploy{Stack: stack, Recipe: rc.Name, Commit: commit, Chaos: true}
-	prevApplies := false
+	d := deploySpec{
+		what:     role,
+		stack:    tr.Status.Stack,
+		commit:   tr.Status.Head.Commit,
+		dir:      filepath.Join(results.Dir(r.o.DataDir, tr.Name), role),
+		env:      []map[string]string{rc.Spec.Env},
+		overlays: raw(rc.Spec.Overlays),
+		seed:     tr.UID,
+		labels:   ownership(tr, rc, role),
+	}
+	d.app = recipe.AppDeploy{Stack: d.stack, Recipe: rc.Name, Commit: d.commit, Chaos: true}
 	if role == roleBase {
 		base := *tr.Status.Base
-		commit = base.Commit
-		app.Commit = commit
+		d.commit, d.app.Commit = base.Commit, base.Commit
 		if base.Kind == v1alpha1.BaseVersion {
-			app.Chaos, app.Version = false, base.Version
+			d.app.Chaos, d.app.Version = false, base.Version
 		}
-		prevApplies = PreviousFor(base, rc.Spec.Previous).Applies
+		if PreviousFor(base, rc.Spec.Previous).Applies {
+			d.env = append(d.env, rc.Spec.Previous.Env)
+			d.overlays = append(d.overlays, raw(rc.Spec.Previous.Overlays)...)
+		}
 	}
+	d.env = append(d.env, tr.Spec.Env)
 	src, err := r.source(ctx, rn)
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(results.Dir(r.o.DataDir, tr.Name), role)
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("prepare %s: %w", role, err)
-	}
-	if err := src.Materialise(ctx, commit, dir); err != nil {
-		return nil, fmt.Errorf("prepare %s: %w", role, err)
-	}
-	env, err := recipe.LoadEnv(dir)
-	if err != nil {
-		return nil, &renderFailure{err: fmt.Errorf("%s: %w", role, err)}
-	}
-	layers := []map[string]string{rc.Spec.Env}
-	overlays := raw(rc.Spec.Overlays)
-	if prevApplies {
-		layers = append(layers, rc.Spec.Previous.Env)
-		overlays = append(overlays, raw(rc.Spec.Previous.Overlays)...)
-	}
-	layers = append(layers, tr.Spec.Env, map[string]string{
-		"STACK_NAME": stack,
-		"DOMAIN":     stack + "." + r.o.DomainSuffix,
-	})
-	vars := env.Resolve(layers...)
-	files, err := recipe.ComposeFiles(vars, dir)
-	if err != nil {
-		return nil, &renderFailure{err: fmt.Errorf("%s: %w", role, err)}
-	}
-	frag, err := appLabels(r.o.AppService, recipe.AppLabels(app))
+	st, files, err := r.stacks.render(ctx, src, d, rn.masker)
 	if err != nil {
 		return nil, err
-	}
-	opts := render.Options{Stack: stack, Dir: dir, Files: files, Overlays: append(overlays, frag), Env: vars}
-	st, labelErr := render.Render(ctx, opts)
-	if labelErr != nil {
-		// A recipe without the app service: the labels fragment alone cannot make a service
-		// (it has no image). Render without it, and let that render's error speak.
-		opts.Overlays = overlays
-		var err error
-		if st, err = render.Render(ctx, opts); err != nil {
-			return nil, fmt.Errorf("render %s: %w", role, err)
-		}
-		if _, ok := st.Services[stack+"_"+r.o.AppService]; ok {
-			return nil, &renderFailure{err: fmt.Errorf("render %s: app labels: %w", role, labelErr)}
-		}
-	}
-	if len(st.ExternalSecrets) > 0 {
-		values, err := generateSecrets(r.secret, tr.UID, stack, env, vars, st.ExternalSecrets)
-		if err != nil {
-			return nil, &renderFailure{err: err}
-		}
-		for _, v := range values {
-			rn.masker.Add(string(v))
-		}
-		if err := st.ProvideSecrets(values, ownership(tr, rc, role)); err != nil {
-			return nil, &renderFailure{err: err}
-		}
 	}
 	rn.renders[role] = st
 	rn.files[role] = files
@@ -274,11 +232,7 @@ func (r *TestRunReconciler) deploy(ctx context.Context, rn *run, role string, st
 	} else {
 		log.Info("deploy resumed", "recorded", rec.StartedAt)
 	}
-	wo := deploy.WaitOptions{
-		Timeout: rn.rc.Spec.DeployTimeout(),
-		Stable:  r.o.Stable,
-		Poll:    r.o.Poll,
-	}
+	wo := r.stacks.waitOptions(rn.rc)
 	if r.o.Progress != nil {
 		wo.Progress = func(p converge.Progress) {
 			r.o.Progress(Progress{TestRun: tr.Name, Role: role, Service: &p})
@@ -372,11 +326,23 @@ func imageRecords(st *render.Stack, infos []deploy.ImageInfo) []v1alpha1.ImageRe
 	return out
 }
 
-// runChecks runs checks one after the other against the run's stack.
-func (r *TestRunReconciler) runChecks(ctx context.Context, rn *run, checks []v1alpha1.Check) []v1alpha1.CheckResult {
+// labelledChecks is a CheckRunner that labels the services of its checks per caller;
+// *checks.Runner is one.
+type labelledChecks interface {
+	WithLabels(labels map[string]string) *checks.Runner
+}
+
+// runChecks runs checks one after the other against the run's stack. The one-shot services
+// of the checks carry the run's ownership labels, so that they are told apart from other
+// runs' and garbage collection knows whose they are.
+func (r *TestRunReconciler) runChecks(ctx context.Context, rn *run, list []v1alpha1.Check) []v1alpha1.CheckResult {
+	runner := r.o.Checks
+	if l, ok := runner.(labelledChecks); ok {
+		runner = l.WithLabels(ownership(rn.tr, rn.rc, v1alpha1.RoleCheck))
+	}
 	var out []v1alpha1.CheckResult
-	for _, c := range checks {
-		res := r.o.Checks.Run(ctx, rn.tr.Status.Stack, c, rn.masker)
+	for _, c := range list {
+		res := runner.Run(ctx, rn.tr.Status.Stack, c, rn.masker)
 		res.Message, res.Output = rn.masker.String(res.Message), rn.masker.String(res.Output)
 		out = append(out, res)
 		r.event(ctx, rn, eventType(res.Result), "Check", "check %s %s in %s", res.Name, res.Result, res.Duration.Duration.Round(1e6))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -75,13 +74,16 @@ type Options struct {
 	DomainSuffix string
 	// Progress, when set, receives convergence progress. It must return quickly.
 	Progress func(Progress)
+	// Promoter, when set, decides whether a finished run of a warm recipe promotes its head
+	// to the recipe's canonical (see promote).
+	Promoter Promoter
 }
 
 // TestRunReconciler drives TestRuns through the run lifecycle (see the package doc).
 type TestRunReconciler struct {
 	o      Options
 	now    func() time.Time
-	secret []byte
+	stacks *stacks
 
 	mu sync.Mutex
 	// inflight cancels the reconciles in flight, by TestRun name.
@@ -97,20 +99,13 @@ func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Recipes == nil {
-		o.Recipes = recipe.NewCache(recipe.Options{Dir: filepath.Join(o.DataDir, "recipes"), Now: o.Now})
-	}
-	if o.AppService == "" {
-		o.AppService = DefaultAppService
-	}
-	if o.DomainSuffix == "" {
-		o.DomainSuffix = DefaultDomainSuffix
-	}
-	key, err := secretKey(o.DataDir)
+	s, err := newStacks(stackOptions{deployer: o.Deployer, recipes: o.Recipes, dataDir: o.DataDir, now: o.Now,
+		appService: o.AppService, domainSuffix: o.DomainSuffix, stable: o.Stable, poll: o.Poll})
 	if err != nil {
 		return nil, fmt.Errorf("testrun reconciler: %w", err)
 	}
-	return &TestRunReconciler{o: o, now: o.Now, secret: key, inflight: map[string]context.CancelFunc{}}, nil
+	o.Recipes, o.AppService, o.DomainSuffix = s.recipes, s.appService, s.domainSuffix
+	return &TestRunReconciler{o: o, now: o.Now, stacks: s, inflight: map[string]context.CancelFunc{}}, nil
 }
 
 // errInterrupted marks a call that Interrupt cut short.

@@ -325,12 +325,12 @@ func TestGeneratedSecretsAreDeterministicAndMasked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := generateSecrets(e.rec.secret, got.UID, got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
+	a, err := generateSecrets(e.rec.stacks.secret, got.UID, got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := generateSecrets(e.rec.secret, got.UID, got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
-	c, _ := generateSecrets(e.rec.secret, "other-uid", got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
+	b, _ := generateSecrets(e.rec.stacks.secret, got.UID, got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
+	c, _ := generateSecrets(e.rec.stacks.secret, "other-uid", got.Status.Stack, env, map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1"}, []string{name})
 	if string(a[name]) != string(b[name]) || string(a[name]) == string(c[name]) || len(a[name]) != 24 {
 		t.Errorf("derivation: same run %t, other run differs %t, length %d (want 24)",
 			string(a[name]) == string(b[name]), string(a[name]) != string(c[name]), len(a[name]))

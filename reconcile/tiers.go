@@ -162,15 +162,19 @@ func (r *TestRunReconciler) fail(ctx context.Context, rn *run, f *failure) error
 	return r.conclude(ctx, rn, v1alpha1.ConditionFalse, f.reason, msg)
 }
 
-// conclude stores the verdict with the level, writes the results and drops the run's deploy
-// directories. The results are written before the verdict is stored, so a run that is
-// finished always has them; a crash in between repeats both.
+// conclude stores the verdict with the level and the promotion decision (see promote),
+// writes the results and drops the run's deploy directories. The results are written before
+// the verdict is stored, so a run that is finished always has them; a crash in between
+// repeats both.
 func (r *TestRunReconciler) conclude(ctx context.Context, rn *run, status metav1.ConditionStatus, reason, msg string) error {
 	tr := rn.tr
 	tr.Status.Level = Level(tr.Status.Tiers)
 	now := v1alpha1.Time{Time: r.now()}
 	tr.Status.CompletedAt = &now
 	r.setCondition(tr, v1alpha1.ConditionSucceeded, status, reason, fmt.Sprintf("%s (level %d/%d)", msg, tr.Status.Level, MaxLevel))
+	if err := r.promote(ctx, rn); err != nil {
+		return err
+	}
 	dir := results.Dir(r.o.DataDir, tr.Name)
 	if _, err := results.Write(dir, tr, rn.masker, r.now()); err != nil {
 		return fmt.Errorf("write results: %w", err)

@@ -72,8 +72,7 @@ func (r *TestRunReconciler) verify(ctx context.Context, rn *run) error {
 	report := rn.reports[roleHead]
 	if report == nil {
 		// Resumed after the head converged: one look at the live services gives their tasks.
-		report, err = r.o.Deployer.Wait(ctx, observedChangeSet(state), deploy.WaitOptions{
-			Timeout: rn.rc.Spec.DeployTimeout(), Stable: r.o.Stable, Poll: r.o.Poll})
+		report, err = r.o.Deployer.Wait(ctx, observedChangeSet(state), r.stacks.waitOptions(rn.rc))
 		if err != nil {
 			return withTier(fmt.Errorf("verify: %w", err), tier)
 		}
