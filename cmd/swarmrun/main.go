@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/gccmd"
@@ -52,13 +53,15 @@ convergence and prune by default.`,
 	root.AddCommand(newVersionCommand())
 	root.AddCommand(stackcmd.Command(g))
 	controllerFlags := &runcmd.ControllerFlags{}
-	objCommands := objcmd.Commands(g, objcmd.Options{Runners: []objcmd.Runner{runcmd.Runner(g, controllerFlags)}})
-	for _, c := range objCommands {
-		if c.Name() == "serve" {
-			controllerFlags.Bind(c.Flags())
-		}
-	}
-	root.AddCommand(objCommands...)
+	gcOptions := &gccmd.RunnerOptions{}
+	root.AddCommand(objcmd.Commands(g, objcmd.Options{
+		// serve runs the TestRun and Recipe controllers and the periodic garbage collection.
+		Runners: []objcmd.Runner{runcmd.Runner(g, controllerFlags), gccmd.Runner(g, gcOptions)},
+		ServeFlags: func(f *pflag.FlagSet) {
+			controllerFlags.Bind(f)
+			gccmd.BindServeFlags(f, gcOptions)
+		},
+	})...)
 	root.AddCommand(runcmd.Command(g))
 	root.AddCommand(gccmd.Command(g, gccmd.Options{}))
 	return root

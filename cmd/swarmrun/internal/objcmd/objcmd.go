@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/swarmrun/swarmrun/api/client"
 	"github.com/swarmrun/swarmrun/api/server"
@@ -23,6 +24,8 @@ type Options struct {
 	// Runners run beside the API in serve, over the same store (the controllers). serve stops
 	// when any of them fails.
 	Runners []Runner
+	// ServeFlags, when set, registers the runners' flags on serve's flag set.
+	ServeFlags func(*pflag.FlagSet)
 }
 
 // Commands returns serve, apply, get, describe, delete and wait.

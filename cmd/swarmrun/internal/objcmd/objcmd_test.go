@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/swarmrun/swarmrun/api/client"
+	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
@@ -373,5 +376,52 @@ func TestGetWatchStreamsRows(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "NAME") {
 		t.Errorf("no header first:\n%s", out.String())
+	}
+}
+
+// TestServeRunnersAndFlags: serve registers the runners' flags through ServeFlags, runs
+// every runner over the served store with the parsed values, and stops them on shutdown.
+func TestServeRunnersAndFlags(t *testing.T) {
+	dir, err := os.MkdirTemp("", "sr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var every time.Duration
+	got := make(chan time.Duration, 2)
+	runner := func(ctx context.Context, st *store.Store) error {
+		if st == nil {
+			return errors.New("no store")
+		}
+		got <- every
+		<-ctx.Done()
+		return nil
+	}
+	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
+	g := &cli.Globals{}
+	g.Bind(root)
+	root.AddCommand(objcmd.Commands(g, objcmd.Options{Now: now,
+		Runners:    []objcmd.Runner{runner, runner},
+		ServeFlags: func(f *pflag.FlagSet) { f.DurationVar(&every, "every", time.Second, "a runner's flag") },
+	})...)
+	root.SetArgs([]string{"--data-dir", dir, "--server", "", "--token", "", "serve", "--every", "7s"})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	for range 2 {
+		select {
+		case d := <-got:
+			if d != 7*time.Second {
+				t.Errorf("runner saw --every %s, want 7s", d)
+			}
+		case err := <-done:
+			t.Fatalf("serve stopped before its runners ran: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("runners did not start within 10s")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
 	}
 }

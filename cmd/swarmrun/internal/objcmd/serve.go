@@ -32,6 +32,10 @@ func newServeCommand(g *cli.Globals, o Options) *cobra.Command {
 		Short: "Serve the API (and the controllers) over the store under --data-dir",
 		Long: `Serve the API on the unix socket under --data-dir (mode 0600) and, with --listen, on TCP,
 where every request needs the bearer token (--token, SWARMRUN_TOKEN or --token-file).
+Beside the API run the controllers over the same store: the TestRun controller (which promotes
+green runs of warm recipes), the Recipe controller (which keeps warm-<recipe> at each warm
+recipe's canonical version and removes it, volumes kept, when the recipe stops being warm or
+is deleted) and garbage collection every --gc-interval.
 SIGTERM or SIGINT shuts down gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -57,6 +61,9 @@ SIGTERM or SIGINT shuts down gracefully.`,
 	f.StringVar(&listen, "listen", "", "also serve on this TCP address (host:port); needs a token")
 	f.StringVar(&tokenFile, "token-file", "", "read the bearer token from this file")
 	f.DurationVar(&grace, "grace", 10*time.Second, "how long shutdown waits for requests in flight")
+	if o.ServeFlags != nil {
+		o.ServeFlags(f)
+	}
 	return cmd
 }
 

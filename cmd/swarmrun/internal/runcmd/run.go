@@ -16,6 +16,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/swarmrun/swarmrun/api/store"
@@ -24,9 +25,11 @@ import (
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
 	"github.com/swarmrun/swarmrun/controller"
 	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/deploy/recipe"
 	"github.com/swarmrun/swarmrun/reconcile"
 	"github.com/swarmrun/swarmrun/reconcile/results"
 	"github.com/swarmrun/swarmrun/spec"
+	"github.com/swarmrun/swarmrun/warm"
 )
 
 // ControllerFlags are the driver's knobs, shared by serve and run.
@@ -60,7 +63,10 @@ func (f *ControllerFlags) options(g *cli.Globals, st *store.Store, engine deploy
 	}
 }
 
-// Runner is the TestRun controller as a serve runner, over the served store.
+// Runner is serve's controllers over the served store: the TestRun controller, which also
+// promotes the green runs of warm recipes, and the Recipe controller, which keeps each warm
+// recipe's stack warm-<recipe> at its canonical version and removes it when the recipe stops
+// being warm. They share one engine connection and one recipe cache, and stop together.
 func Runner(g *cli.Globals, f *ControllerFlags) objcmd.Runner {
 	return func(ctx context.Context, st *store.Store) error {
 		engine, err := deploy.NewClient(g.DockerHost)
@@ -68,7 +74,24 @@ func Runner(g *cli.Globals, f *ControllerFlags) objcmd.Runner {
 			return cli.Invalid(err)
 		}
 		defer engine.Close()
-		return reconcile.RunController(ctx, f.options(g, st, engine))
+		recipes := recipe.NewCache(recipe.Options{Dir: filepath.Join(g.DataDir, "recipes")})
+		o := f.options(g, st, engine)
+		o.Recipes = recipes
+		stacks, err := reconcile.NewWarmStacks(reconcile.Options{
+			Deployer: deploy.New(deploy.Options{Engine: engine}),
+			Recipes:  recipes,
+			DataDir:  g.DataDir,
+		})
+		if err != nil {
+			return cli.Invalid(err)
+		}
+		eg, ctx := errgroup.WithContext(ctx)
+		eg.Go(func() error { return reconcile.RunController(ctx, o) })
+		eg.Go(func() error {
+			return warm.RunRecipeController(ctx, warm.RecipeControllerOptions{Store: st, Engine: engine, Stacks: stacks,
+				ReconcileTimeout: f.ReconcileTimeout})
+		})
+		return eg.Wait()
 	}
 }
 
@@ -92,7 +115,13 @@ The store is the one under --data-dir (swarmrun.db), so that 'swarmrun get' and 
 the run afterwards; it is locked while 'swarmrun serve' runs, then use --ephemeral, which keeps
 the store in a temporary file. A TestRun that already finished is deleted (its stack torn down)
 and run again; one that is unfinished, from an interrupted run, is resumed.
-Results are written under <data-dir>/runs/<testrun>/.`,
+Results are written under <data-dir>/runs/<testrun>/.
+
+Warm recipes: a green, cold run of a recipe with warm: true whose head is its newest release
+tag is promoted, as under serve: the recipe's canonical record is written in the store (the
+TestRun's Promoted condition and its events say so, or why not). run does not deploy or keep
+the warm stack warm-<recipe>: 'swarmrun serve' over the same --data-dir converges it to the
+canonical when it starts. With --ephemeral the record goes with the temporary store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "" && output != "json" {
