@@ -20,6 +20,7 @@ import (
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/internal/mask"
+	"github.com/swarmrun/swarmrun/warm"
 )
 
 const (
@@ -154,6 +155,8 @@ type fakeEnv struct {
 	checks  *fakeChecks
 	rec     *TestRunReconciler
 	clock   *fake.Clock
+	// wrap, when set, stands between the reconciler and the store.
+	wrap func(Store) Store
 }
 
 func newFakeEnv(t *testing.T) *fakeEnv {
@@ -183,14 +186,19 @@ func (e *fakeEnv) reconciler() *TestRunReconciler {
 	if e.clock != nil {
 		now = e.clock.Now
 	}
+	var objects Store = e.store
+	if e.wrap != nil {
+		objects = e.wrap(e.store)
+	}
 	rec, err := NewTestRunReconciler(Options{
-		Store:    e.store,
+		Store:    objects,
 		Deployer: deploy.New(deploy.Options{Engine: e.engine, PollInterval: time.Millisecond}),
 		Checks:   e.checks,
 		DataDir:  e.dataDir,
 		Stable:   -1,
 		Poll:     10 * time.Millisecond,
 		Now:      now,
+		Promoter: warm.NewPromoter(warm.PromoterOptions{Objects: e.store, Now: now}),
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -48,8 +48,27 @@ func (e *swarmEnv) run(rc *v1alpha1.Recipe, trs ...*v1alpha1.TestRun) []*v1alpha
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(e.t.Context(), 3*time.Minute)
 	defer cancel()
-	if _, err := e.store.Apply(ctx, rc); err != nil {
-		e.t.Fatal(err)
+	e.apply(ctx, rc, trs...)
+	done := make(chan error, 1)
+	go func() {
+		done <- RunController(ctx, ControllerOptions{Store: e.store, Engine: e.docker, DataDir: e.dataDir,
+			Workers: len(trs), MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second, Resync: time.Minute})
+	}()
+	out := e.awaitFinished(ctx, trs...)
+	cancel()
+	if err := <-done; err != nil {
+		e.t.Errorf("controller: %v", err)
+	}
+	return out
+}
+
+// apply stores rc (when set) and the TestRuns, and registers the removal of their stacks.
+func (e *swarmEnv) apply(ctx context.Context, rc *v1alpha1.Recipe, trs ...*v1alpha1.TestRun) {
+	e.t.Helper()
+	if rc != nil {
+		if _, err := e.store.Apply(ctx, rc); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	for _, tr := range trs {
 		if _, err := e.store.Apply(ctx, tr); err != nil {
@@ -64,11 +83,12 @@ func (e *swarmEnv) run(rc *v1alpha1.Recipe, trs ...*v1alpha1.TestRun) []*v1alpha
 			}
 		})
 	}
-	done := make(chan error, 1)
-	go func() {
-		done <- RunController(ctx, ControllerOptions{Store: e.store, Engine: e.docker, DataDir: e.dataDir,
-			Workers: len(trs), MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second, Resync: time.Minute})
-	}()
+}
+
+// awaitFinished waits until every TestRun has its verdict and its teardown is done, and
+// returns them.
+func (e *swarmEnv) awaitFinished(ctx context.Context, trs ...*v1alpha1.TestRun) []*v1alpha1.TestRun {
+	e.t.Helper()
 	out := make([]*v1alpha1.TestRun, len(trs))
 	swarmtest.Eventually(e.t, 150*time.Second, 200*time.Millisecond, func() bool {
 		for i, tr := range trs {
@@ -84,10 +104,6 @@ func (e *swarmEnv) run(rc *v1alpha1.Recipe, trs ...*v1alpha1.TestRun) []*v1alpha
 		if tr.Spec.Teardown == v1alpha1.TeardownAlways {
 			e.awaitGone(tr.Status.Stack)
 		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		e.t.Errorf("controller: %v", err)
 	}
 	return out
 }
