@@ -25,7 +25,8 @@
 //	Verified   built-in checks (images by label, spec and task; service set; version and
 //	           chaos-version labels; one deploy per phase), then upgrade.after
 //	tiers      backup, restore, custom (each passed, failed, notApplicable or skipped), lint
-//	Succeeded  level, results under <data-dir>/runs/<testrun>/, verdict; then teardown
+//	Succeeded  level, promotion (see below), results under <data-dir>/runs/<testrun>/,
+//	           verdict; then teardown
 //
 // The steps run one after another in one call when nothing fails, so a healthy run needs one
 // reconcile; a call that is cut short (crash, kill, shutdown, the driver's reconcile
@@ -53,6 +54,35 @@
 // and last the app service's coop-cloud labels (recipe.AppLabels: a version deploy for a
 // version base, a chaos deploy for a branch-tip base and for every head). Nothing of the
 // base deploy can reach the head deploy: they share no directory, no env map and no render.
+//
+// One deploy path. Runs and warm stacks deploy through the same code (stacks.go): materialise
+// the commit into a directory of its own, env layers, render with the overlays and the app
+// labels, generated secrets, apply with ownership labels, wait. A run's prepare and deploy
+// add only what is a run's (its layers and roles, its deploy records).
+//
+// Warm stacks. WarmStacks is the warm.StackDeployer of the Recipe controller (package warm):
+// DeployVersion converges warm-<recipe> to a release tag from <data-dir>/warm/<recipe>/<version>
+// with the recipe's files and env, the Recipe's env and overlays, STACK_NAME and DOMAIN of the
+// stack and the app labels of a version deploy (never previous, never a run's env); every
+// object carries managed-by, warm=<recipe> and role=warm; generated secrets derive from the
+// stack's name, so that every version of one warm stack gets the same values; after the wait
+// the services the version dropped are pruned, volumes are kept.
+//
+// Promotion. It lives at the end of the TestRun reconcile, not in the Recipe controller:
+// when the verdict is set (green or red) and the run's Recipe is warm, the Promoter
+// (warm.Promoter) decides with the recipe's published versions as of the run's resolve, writes
+// Recipe.status.canonical on a promotion, and records the decision as events on the TestRun and
+// the Recipe; the run's Promoted condition (True Promoted, False NotPromoted with the reason)
+// is stored in the same status write as the verdict. So a run whose verdict is stored is never
+// asked again: a restart after the verdict only tears down, and cannot promote twice or flip a
+// newer canonical back. A restart between the promoter's write and the verdict's finds the
+// canonical naming this run at this commit and takes it as its own promotion. Runs of a
+// recipe that is not warm are not asked about (no condition, no events). The Recipe
+// controller, woken by the canonical's write, converges the warm stack; swarmrun run promotes
+// the same way but leaves the warm stack to serve.
+//
+// Check services. The one-shot services of a run's checks carry the run's ownership labels
+// (managed-by, testrun, recipe, role=check) through checks.Runner.WithLabels.
 //
 // Generated secrets. Secrets the compose declares external get a value per run:
 // HMAC-SHA256, keyed by <data-dir>/secret.key (32 random bytes, 0600, created once), over the

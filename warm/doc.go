@@ -5,9 +5,11 @@
 // as warm whose head is a release tag that is the newest published version, and gives every
 // refusal a reason. A Promoter records the decision as events on the TestRun and the Recipe
 // and writes Recipe.status.canonical with the store's optimistic concurrency, so two runs
-// promoting at once cannot both win with stale data. The RecipeReconciler then converges the
-// stack warm-<recipe> to the canonical version through a StackDeployer (the recipe deploy of
-// package reconcile), reports it in status.warmStack and the WarmReady condition, and removes
+// promoting at once cannot both win with stale data. The TestRun reconciler calls it once per
+// run, with the verdict (see package reconcile). The RecipeReconciler, which swarmrun serve
+// runs beside the TestRun controller, then converges the stack warm-<recipe> to the
+// canonical version through a StackDeployer (reconcile.WarmStacks, the runs' own deploy
+// path), reports it in status.warmStack and the WarmReady condition, and removes
 // the warm stack when the recipe stops being warm or is deleted (volumes kept unless asked).
 //
 // Garbage collection: Classify is a pure function of an inventory of the swarm
