@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
 	"github.com/swarmrun/swarmrun/reconcile"
@@ -85,4 +88,69 @@ func TestRunPromotesWarmRecipe(t *testing.T) {
 	if ws, err := inventory.ListStack(t.Context(), docker, warm.StackName(name)); err != nil || len(ws.Objects()) != 0 {
 		t.Errorf("run deployed the warm stack (%v): %v", err, ws)
 	}
+}
+
+// serve's Runner keeps a warm recipe's stack at its canonical, and removes it (volumes kept)
+// when the Recipe is deleted.
+func TestRunnerKeepsWarmStack(t *testing.T) {
+	docker := swarmtest.RequireSwarm(t)
+	swarmtest.RequireImages(t, docker, swarmtest.ProbeV1, swarmtest.ProbeV2)
+	name := "itws" + time.Now().Format("150405")
+	stack := warm.StackName(name)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := swarmtest.RemoveStack(ctx, docker, stack, true); err != nil {
+			t.Errorf("remove stack %s: %v", stack, err)
+		}
+	})
+	repo := testRepo(t)
+	commit, err := exec.Command("git", "-C", repo, "rev-parse", "0.2.0+2").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	st, err := store.Open(filepath.Join(dataDir, "swarmrun.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rc := &v1alpha1.Recipe{ObjectMeta: v1alpha1.ObjectMeta{Name: name},
+		Spec: v1alpha1.RecipeSpec{Source: v1alpha1.RecipeSource{URL: repo}, Warm: true}}
+	rc.Default()
+	if err := st.Create(t.Context(), rc); err != nil {
+		t.Fatal(err)
+	}
+	rc.Status.Canonical = &v1alpha1.Canonical{Version: "0.2.0+2", Commit: strings.TrimSpace(string(commit)), Status: warm.CanonicalStatus, Run: "earlier"}
+	if err := st.UpdateStatus(t.Context(), rc); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Runner(&cli.Globals{DataDir: dataDir}, &ControllerFlags{})(ctx, st) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("runner: %v", err)
+		}
+	}()
+	swarmtest.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
+		got := &v1alpha1.Recipe{}
+		return st.Get(ctx, name, got) == nil && got.Status.WarmStack != nil && got.Status.WarmStack.Ready
+	}, "warm stack %s never ready", stack)
+	if ws, err := inventory.ListStack(ctx, docker, stack); err != nil || len(ws.Services) != 1 {
+		t.Fatalf("warm stack services (%v): want the app of 0.2.0+2", err)
+	}
+
+	if _, err := st.Delete(ctx, v1alpha1.KindRecipe, name); err != nil {
+		t.Fatal(err)
+	}
+	swarmtest.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
+		ws, err := inventory.ListStack(ctx, docker, stack)
+		return err == nil && len(ws.Services)+len(ws.Networks)+len(ws.Secrets) == 0 && len(ws.Volumes) == 1
+	}, "warm stack %s not removed with its volume kept after the recipe's deletion", stack)
+	swarmtest.Eventually(t, 30*time.Second, 250*time.Millisecond, func() bool {
+		return errors.Is(st.Get(ctx, name, &v1alpha1.Recipe{}), store.ErrNotFound)
+	}, "recipe %s held after its stack went", name)
 }
