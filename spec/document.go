@@ -118,7 +118,7 @@ func decodeObject(root *yaml.Node, prefix, impliedKind string, b *budget) (v1alp
 		}
 	}
 	problems = append(problems, d.problems...)
-	clearStatus(obj)
+	ClearStatus(obj)
 	if o, ok := obj.(interface{ Default() }); ok {
 		o.Default()
 	}
@@ -196,7 +196,9 @@ func shown(n *yaml.Node) string {
 	return describe(n)
 }
 
-func clearStatus(obj v1alpha1.Object) {
+// ClearStatus drops an object's status. Status belongs to the controllers: a file or a client
+// that sends one (say, `get -o yaml` output applied back) must not set it.
+func ClearStatus(obj v1alpha1.Object) {
 	switch o := obj.(type) {
 	case *v1alpha1.Recipe:
 		o.Status = v1alpha1.RecipeStatus{}

@@ -145,6 +145,9 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// A new object starts with no status: only the controllers write status, through the
+	// status subresource, so a client cannot plant a stack name for a teardown to remove.
+	spec.ClearStatus(obj)
 	if err := h.st.Create(r.Context(), obj); err != nil {
 		writeError(w, k, obj.GetObjectMeta().Name, err)
 		return

@@ -243,3 +243,23 @@ func TestHealthz(t *testing.T) {
 	}
 }
 func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
+
+// TestCreateDropsStatus: a client cannot create an object with a status (say, a stack name
+// for the controller's teardown to remove); status is written through /status only.
+func TestCreateDropsStatus(t *testing.T) {
+	st, sock := serve(t, server.Options{})
+	c := newClient(t, sock, "")
+	tr := testRun("planted", "r")
+	tr.Status.Stack = "production"
+	tr.Status.Level = 5
+	if err := c.Create(t.Context(), tr); err != nil {
+		t.Fatal(err)
+	}
+	var got v1alpha1.TestRun
+	if err := st.Get(t.Context(), "planted", &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.Stack != "" || got.Status.Level != 0 {
+		t.Errorf("stored status %+v, want none", got.Status)
+	}
+}

@@ -14,11 +14,8 @@ const (
 	StageCustom  Stage = "custom"
 )
 
-// AllStages is the default and the order of a run's tiers. Treat it as read-only; Stages
-// returns a copy that is safe to change.
-var AllStages = []Stage{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
-
-// Stages returns the known stages in the order a run climbs them, as a new slice.
+// Stages returns the known stages in the order a run climbs them (the default of a TestRun),
+// as a new slice that is safe to change.
 func Stages() []Stage {
 	return []Stage{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
 }

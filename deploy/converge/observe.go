@@ -34,11 +34,14 @@ func observe(ctx context.Context, e Engine, ids []string) (map[string]Observatio
 			return obs, err
 		}
 	}
-	if obs == nil {
-		return nil, fmt.Errorf("services kept changing while listing them (%d attempts)", maxObserveAttempts)
-	}
-	return obs, nil
+	// Judging a look in which a version moved could call old tasks up to date (a rollback
+	// swaps the spec); skip it and look again at the next wake-up.
+	return nil, errUnsettled
 }
+
+// errUnsettled means the services kept changing while observe listed them: no consistent
+// look could be taken this time.
+var errUnsettled = fmt.Errorf("services kept changing while listing them (%d attempts)", maxObserveAttempts)
 
 func observeOnce(ctx context.Context, e Engine, ids []string) (map[string]Observation, bool, error) {
 	before, err := listServices(ctx, e, ids)

@@ -197,6 +197,10 @@ func (w *waiter) look(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	obs, err := observe(ctx, w.e, ids)
+	if errors.Is(err, errUnsettled) {
+		w.log.V(1).Info("services changing while observed: looking again later")
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("observe services: %w", err)
 	}

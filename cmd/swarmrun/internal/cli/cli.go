@@ -67,7 +67,14 @@ func (g *Globals) Bind(cmd *cobra.Command) {
 	f.StringVar(&g.DockerHost, "docker-host", "", "Docker engine address (default: DOCKER_HOST or the local socket)")
 	f.CountVarP(&g.Verbosity, "verbose", "v", "more log output (-v, -vv)")
 	f.StringVar(&g.Server, "server", os.Getenv("SWARMRUN_SERVER"), "API server: unix socket path or http(s) URL (default: the socket under --data-dir; env SWARMRUN_SERVER)")
-	f.StringVar(&g.Token, "token", os.Getenv("SWARMRUN_TOKEN"), "bearer token for a TCP API server (env SWARMRUN_TOKEN)")
+	f.StringVar(&g.Token, "token", "", "bearer token for a TCP API server (default: env SWARMRUN_TOKEN)")
+	// The token's environment default is read after parsing, never as a flag default: flag
+	// defaults are printed by --help.
+	cmd.PersistentPreRun = func(*cobra.Command, []string) {
+		if g.Token == "" {
+			g.Token = os.Getenv("SWARMRUN_TOKEN")
+		}
+	}
 }
 
 // DefaultDataDir is $XDG_STATE_HOME/swarmrun, else /var/lib/swarmrun for root, else

@@ -100,9 +100,7 @@ func runDeploy(ctx context.Context, g *cli.Globals, f *deployFlags, stack string
 
 	start := time.Now()
 	fmt.Fprintf(out, "Deploying stack %s (%d services)\n", stack, len(st.Services))
-	if _, err := d.CheckImages(ctx, st); err != nil {
-		return deployError(err)
-	}
+	// Apply checks the manager, the images and the external objects before touching anything.
 	cs, err := d.Apply(ctx, st, deploy.ApplyOptions{})
 	if err != nil {
 		return deployError(err)
