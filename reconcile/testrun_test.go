@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,30 +23,45 @@ import (
 // call made once the stored TestRun satisfies at: the call fails and the reconcile's context
 // is cancelled. It returns that context.
 func (e *fakeEnv) crashAt(name string, at func(*v1alpha1.TestRun) bool) (context.Context, func() bool) {
-	return e.crashOn(name, func(tr *v1alpha1.TestRun, _ fake.Call) bool { return at(tr) })
+	return e.crashOn(name, func(tr *v1alpha1.TestRun, _ fake.Call, _ int) bool { return at(tr) })
 }
 
-// crashOn is crashAt with a condition that also sees the engine call about to be made.
-func (e *fakeEnv) crashOn(name string, at func(*v1alpha1.TestRun, fake.Call) bool) (context.Context, func() bool) {
+// crashOn is crashAt with a condition that also sees the engine call about to be made and
+// how many calls of its method the hook has seen, this one included. deploy makes calls from
+// several goroutines at once (services are created in parallel): the hook takes them one at
+// a time, so that exactly one call crashes and the count is the order the hook saw them in.
+func (e *fakeEnv) crashOn(name string, at func(*v1alpha1.TestRun, fake.Call, int) bool) (context.Context, func() bool) {
 	ctx, cancel := context.WithCancel(e.t.Context())
-	crashed := false
+	var (
+		mu      sync.Mutex
+		crashed bool
+		seen    = map[string]int{}
+	)
 	e.engine.SetHook("*", func(_ context.Context, call fake.Call) error {
+		mu.Lock()
+		defer mu.Unlock()
 		if crashed {
 			return context.Canceled
 		}
-		if tr := e.get(name); tr != nil && at(tr, call) {
+		seen[call.Method]++
+		if tr := e.get(name); tr != nil && at(tr, call, seen[call.Method]) {
 			crashed = true
 			cancel()
 			return context.Canceled
 		}
 		return nil
 	})
-	return ctx, func() bool { e.engine.SetHook("*", nil); return crashed }
+	return ctx, func() bool {
+		e.engine.SetHook("*", nil)
+		mu.Lock()
+		defer mu.Unlock()
+		return crashed
+	}
 }
 
 // on is a crash condition on the stored TestRun alone.
-func on(at func(*v1alpha1.TestRun) bool) func(*fakeEnv, *v1alpha1.TestRun, fake.Call) bool {
-	return func(_ *fakeEnv, tr *v1alpha1.TestRun, _ fake.Call) bool { return at(tr) }
+func on(at func(*v1alpha1.TestRun) bool) func(*fakeEnv, *v1alpha1.TestRun, fake.Call, int) bool {
+	return func(_ *fakeEnv, tr *v1alpha1.TestRun, _ fake.Call, _ int) bool { return at(tr) }
 }
 
 func recorded(role string) func(*v1alpha1.TestRun) bool {
@@ -55,15 +71,15 @@ func recorded(role string) func(*v1alpha1.TestRun) bool {
 func TestCrashResumesWithoutSecondRollout(t *testing.T) {
 	points := []struct {
 		name string
-		at   func(*fakeEnv, *v1alpha1.TestRun, fake.Call) bool
+		at   func(*fakeEnv, *v1alpha1.TestRun, fake.Call, int) bool
 		// decided: the crash comes after the verdict, during the teardown.
 		decided bool
 		// refused counts the ServiceCreate call the crash made fail.
 		refused int
 	}{
-		{"base apply", func(e *fakeEnv, tr *v1alpha1.TestRun, c fake.Call) bool {
+		{"base apply", func(_ *fakeEnv, tr *v1alpha1.TestRun, c fake.Call, nth int) bool {
 			// in the middle of the base's apply: one service created, the other refused
-			return c.Method == "ServiceCreate" && !recorded(roleBase)(tr) && e.engine.Calls("ServiceCreate") == 2
+			return c.Method == "ServiceCreate" && !recorded(roleBase)(tr) && nth == 2
 		}, false, 1},
 		{"base wait", on(func(tr *v1alpha1.TestRun) bool {
 			return recorded(roleBase)(tr) && !conditionTrue(v1alpha1.ConditionBaseReady)(tr)
@@ -84,7 +100,7 @@ func TestCrashResumesWithoutSecondRollout(t *testing.T) {
 			tr.Spec.UpgradeBase = "0.1.0+1"
 			e.apply(tr)
 
-			ctx, stop := e.crashOn("demo-crash", func(tr *v1alpha1.TestRun, c fake.Call) bool { return p.at(e, tr, c) })
+			ctx, stop := e.crashOn("demo-crash", func(tr *v1alpha1.TestRun, c fake.Call, nth int) bool { return p.at(e, tr, c, nth) })
 			_, err := e.rec.Reconcile(ctx, controller.Request{Kind: v1alpha1.KindTestRun, Name: "demo-crash"})
 			if !stop() {
 				t.Fatalf("never reached the crash point (err %v): %s", err, e.describe("demo-crash"))
