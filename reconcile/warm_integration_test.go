@@ -125,9 +125,11 @@ func TestSwarmWarmPromotion(t *testing.T) {
 	for _, tr := range []*v1alpha1.TestRun{green, older} {
 		tr.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall}
 	}
+	start := time.Now()
 	e.apply(ctx, rc, green, older)
 	labels := e.checkLabels(ctx, StackName(green)) // the stack's name needs the stored UID
 	got := e.awaitFinished(ctx, green, older)
+	verdicts := time.Now()
 
 	requireSucceeded(t, got[0])
 	if c := condition(got[0], ConditionPromoted); c.Status != v1alpha1.ConditionTrue {
@@ -149,6 +151,10 @@ func TestSwarmWarmPromotion(t *testing.T) {
 		ws := rec.Status.WarmStack
 		return ws != nil && ws.Ready && ws.Version == "0.2.0+2"
 	}, "warm stack never ready at 0.2.0+2")
+	if c := apimeta.FindStatusCondition(rec.Status.Conditions, v1alpha1.ConditionWarmReady); c != nil {
+		t.Logf("runs finished and torn down %s after their creation; the warm stack was ready %s after the green verdict (1s resolution)",
+			verdicts.Sub(start).Round(time.Millisecond), c.LastTransitionTime.Sub(got[0].Status.CompletedAt.Time).Round(time.Second))
+	}
 	if c := rec.Status.Canonical; c == nil || c.Version != "0.2.0+2" || c.Commit != commits[1] || c.Run != green.Name {
 		t.Errorf("canonical = %+v, want 0.2.0+2 at %s by %s", c, commits[1], green.Name)
 	}
@@ -172,8 +178,10 @@ func TestSwarmWarmPromotion(t *testing.T) {
 	// The next run upgrades from the canonical; its head is a branch: no promotion.
 	next := newTestRun(runName(t, "wpn"), name, "")
 	next.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall, v1alpha1.StageUpgrade}
+	start = time.Now()
 	e.apply(ctx, nil, next)
 	n := e.awaitFinished(ctx, next)[0]
+	t.Logf("the upgrade run from the canonical took %s", time.Since(start).Round(time.Millisecond))
 	requireSucceeded(t, n)
 	if b := n.Status.Base; b.Kind != v1alpha1.BaseVersion || b.Version != "0.2.0+2" || b.Commit != commits[1] {
 		t.Errorf("next run's base = %+v, want the canonical 0.2.0+2", b)
@@ -186,6 +194,7 @@ func TestSwarmWarmPromotion(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.Spec.Warm = false
+	start = time.Now()
 	if err := e.store.Update(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +202,7 @@ func TestSwarmWarmPromotion(t *testing.T) {
 		s, err := deploy.New(deploy.Options{Engine: e.docker}).Observe(ctx, stack)
 		return err == nil && len(s.Services)+len(s.Networks)+len(s.Secrets) == 0
 	}, "warm stack %s not removed after warm was turned off", stack)
+	t.Logf("warm stack removed %s after warm was turned off", time.Since(start).Round(time.Millisecond))
 	if vols := e.observe(stack).Volumes; !slices.Contains(vols, stack+"_data") {
 		t.Errorf("volumes of %s after the removal: %v, want %s_data kept", stack, vols, stack)
 	}

@@ -83,8 +83,9 @@ func StackOwner(st *inventory.Stack) Ownership {
 		return Ownership{Conflict: fmt.Sprintf("%d of %d objects lack %s=%s (%s)",
 			len(unmanaged), len(objs), v1alpha1.LabelManagedBy, v1alpha1.ManagedByValue, firstFew(unmanaged))}
 	}
-	// A managed object that names no owner (a check's one-shot service carries only
-	// managed-by and its role) belongs to the one owner the rest of its stack names.
+	// A managed object that names no owner (a check's one-shot service run without its
+	// run's labels: checks.Runner.WithLabels adds them) belongs to the one owner the rest of
+	// its stack names.
 	o := Ownership{Managed: true}
 	switch {
 	case len(testruns)+len(warms) == 0:
