@@ -17,8 +17,10 @@ import (
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/deploy/checks"
 	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
+	"github.com/swarmrun/swarmrun/internal/mask"
 	"github.com/swarmrun/swarmrun/reconcile"
 	"github.com/swarmrun/swarmrun/warm"
 )
@@ -90,8 +92,9 @@ func TestRunPromotesWarmRecipe(t *testing.T) {
 	}
 }
 
-// serve's Runner keeps a warm recipe's stack at its canonical, and removes it (volumes kept)
-// when the Recipe is deleted.
+// serve's Runner keeps a warm recipe's stack at its canonical: it follows a new canonical
+// with the volume's data kept and the dropped service pruned, and removes the stack (volumes
+// kept) when the Recipe is deleted.
 func TestRunnerKeepsWarmStack(t *testing.T) {
 	docker := swarmtest.RequireSwarm(t)
 	swarmtest.RequireImages(t, docker, swarmtest.ProbeV1, swarmtest.ProbeV2)
@@ -105,9 +108,12 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 		}
 	})
 	repo := testRepo(t)
-	commit, err := exec.Command("git", "-C", repo, "rev-parse", "0.2.0+2").Output()
-	if err != nil {
-		t.Fatal(err)
+	commit := func(tag string) string {
+		out, err := exec.Command("git", "-C", repo, "rev-parse", tag).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
 	}
 	dataDir := t.TempDir()
 	st, err := store.Open(filepath.Join(dataDir, "swarmrun.db"), store.Options{})
@@ -121,10 +127,36 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 	if err := st.Create(t.Context(), rc); err != nil {
 		t.Fatal(err)
 	}
-	rc.Status.Canonical = &v1alpha1.Canonical{Version: "0.2.0+2", Commit: strings.TrimSpace(string(commit)), Status: warm.CanonicalStatus, Run: "earlier"}
-	if err := st.UpdateStatus(t.Context(), rc); err != nil {
-		t.Fatal(err)
+	promote := func(version string) {
+		t.Helper()
+		rc := &v1alpha1.Recipe{}
+		if err := st.Get(t.Context(), name, rc); err != nil {
+			t.Fatal(err)
+		}
+		rc.Status.Canonical = &v1alpha1.Canonical{Version: version, Commit: commit(version), Status: warm.CanonicalStatus, Run: "earlier"}
+		if err := st.UpdateStatus(t.Context(), rc); err != nil {
+			t.Fatal(err)
+		}
 	}
+	ready := func(version string) {
+		t.Helper()
+		swarmtest.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
+			got := &v1alpha1.Recipe{}
+			if st.Get(t.Context(), name, got) != nil {
+				return false
+			}
+			ws := got.Status.WarmStack
+			return ws != nil && ws.Ready && ws.Version == version
+		}, "warm stack %s never ready at %s", stack, version)
+	}
+	probe := checks.New(checks.Options{Engine: docker, Timeout: 30 * time.Second})
+	check := func(c v1alpha1.Check) {
+		t.Helper()
+		if res := probe.Run(t.Context(), stack, c, mask.New()); res.Result != v1alpha1.ResultPassed {
+			t.Fatalf("check %s on %s: %s %s\n%s", c.Name, stack, res.Result, res.Message, res.Output)
+		}
+	}
+	promote("0.1.0+1")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -135,13 +167,19 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 			t.Errorf("runner: %v", err)
 		}
 	}()
-	swarmtest.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
-		got := &v1alpha1.Recipe{}
-		return st.Get(ctx, name, got) == nil && got.Status.WarmStack != nil && got.Status.WarmStack.Ready
-	}, "warm stack %s never ready", stack)
-	if ws, err := inventory.ListStack(ctx, docker, stack); err != nil || len(ws.Services) != 1 {
-		t.Fatalf("warm stack services (%v): want the app of 0.2.0+2", err)
+	ready("0.1.0+1")
+	if ws, err := inventory.ListStack(ctx, docker, stack); err != nil || len(ws.Services) != 2 {
+		t.Fatalf("warm stack at 0.1.0+1 (%v): want app and sidekiq", err)
 	}
+	check(v1alpha1.Check{Name: "write", HTTP: &v1alpha1.HTTPCheck{Service: "app", Port: 8080, Path: "/data/k", Method: "PUT", Body: "warm-data", ExpectStatus: 204}})
+
+	promote("0.2.0+2")
+	ready("0.2.0+2")
+	if ws, err := inventory.ListStack(ctx, docker, stack); err != nil || len(ws.Services) != 1 {
+		t.Fatalf("warm stack at 0.2.0+2 (%v): want the app alone, sidekiq pruned", err)
+	}
+	check(v1alpha1.Check{Name: "read", HTTP: &v1alpha1.HTTPCheck{Service: "app", Port: 8080, Path: "/data/k", Contains: "warm-data"}})
+	check(v1alpha1.Check{Name: "version", HTTP: &v1alpha1.HTTPCheck{Service: "app", Port: 8080, Path: "/version", Contains: "2"}})
 
 	if _, err := st.Delete(ctx, v1alpha1.KindRecipe, name); err != nil {
 		t.Fatal(err)
