@@ -139,8 +139,8 @@ func TestApplyGetDescribeDeleteRoundTrip(t *testing.T) {
 			"NAME        RECIPE   HEAD       BASE   LEVEL   SUCCEEDED   AGE   MESSAGE\n" +
 			"demo-pr12   demo     9e0d1b2c   -      0       Unknown     0s    \n"},
 		{args: []string{"get", "recipes"}, want: "" +
-			"NAME   URL                                        WARM    CANONICAL   AGE\n" +
-			"demo   https://git.example.org/recipes/demo.git   false   -           0s\n"},
+			"NAME   URL                 WARM    CANONICAL   AGE\n" +
+			"demo   /srv/recipes/demo   false   -           0s\n"},
 		{args: []string{"delete", "testrun", "demo-pr12"}, want: "testrun.swarmrun.dev \"demo-pr12\" deleted\n"},
 		{args: []string{"get", "testrun", "demo-pr12"}, code: 1, stderr: `testruns.swarmrun.dev "demo-pr12" not found`},
 		{args: []string{"get", "testruns"}, stderr: "No resources found."},
@@ -231,7 +231,7 @@ func TestGetOutputFormats(t *testing.T) {
 		t.Errorf("-o json = %+v", list)
 	}
 	out, _, _ = run(t, dir, "get", "recipe", "demo", "-o", "yaml")
-	for _, want := range []string{"kind: Recipe\n", "name: demo\n", "url: https://git.example.org/recipes/demo.git\n"} {
+	for _, want := range []string{"kind: Recipe\n", "name: demo\n", "url: /srv/recipes/demo\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("-o yaml lacks %q:\n%s", want, out)
 		}
