@@ -192,6 +192,7 @@ func (e *fakeEnv) reconciler() *TestRunReconciler {
 	}
 	rec, err := NewTestRunReconciler(Options{
 		Store:    objects,
+		Engine:   e.engine,
 		Deployer: deploy.New(deploy.Options{Engine: e.engine, PollInterval: time.Millisecond}),
 		Checks:   e.checks,
 		DataDir:  e.dataDir,

@@ -72,6 +72,7 @@ func RunController(ctx context.Context, o ControllerOptions) error {
 	}
 	rec, err := NewTestRunReconciler(Options{
 		Store:    o.Store,
+		Engine:   o.Engine,
 		Deployer: deploy.New(deploy.Options{Engine: o.Engine, Now: o.Now}),
 		Checks: checks.New(checks.Options{Engine: o.Engine, Now: o.Now,
 			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}}),

@@ -54,9 +54,13 @@ type Progress struct {
 	Converged time.Duration
 }
 
-// Options configure a TestRunReconciler. Store, Deployer, Checks and DataDir are required.
+// Options configure a TestRunReconciler. Store, Engine, Deployer, Checks and DataDir are
+// required.
 type Options struct {
-	Store    Store
+	Store Store
+	// Engine is the Deployer's engine; teardown reads a stack's ownership labels through it
+	// before removing anything.
+	Engine   deploy.Engine
 	Deployer *deploy.Deployer
 	Checks   CheckRunner
 	// Recipes opens recipe sources; default a cache under <DataDir>/recipes.
@@ -93,8 +97,8 @@ type TestRunReconciler struct {
 // NewTestRunReconciler returns a reconciler with the defaults of o filled in. It reads (or
 // creates once) the data dir's secret key, from which every run's generated secrets derive.
 func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
-	if o.Store == nil || o.Deployer == nil || o.Checks == nil || o.DataDir == "" {
-		return nil, errors.New("testrun reconciler: store, deployer, checks and data dir are required")
+	if o.Store == nil || o.Engine == nil || o.Deployer == nil || o.Checks == nil || o.DataDir == "" {
+		return nil, errors.New("testrun reconciler: store, engine, deployer, checks and data dir are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
