@@ -22,15 +22,13 @@ const secretKeyFile = "secret.key"
 
 // secretKey reads the data dir's key, creating it once. Generated secrets are derived from it
 // rather than stored: a restarted controller regenerates the same values, and neither the
-// store nor any status ever holds them.
+// store nor any status ever holds them. A key file of another length is an error, never
+// replaced: every secret of the runs in flight derives from it.
 func secretKey(dataDir string) ([]byte, error) {
 	path := filepath.Join(dataDir, secretKeyFile)
-	key, err := os.ReadFile(path)
-	if err == nil && len(key) == 32 {
-		return key, nil
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("secret key: %w", err)
+	key, err := readSecretKey(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
@@ -39,20 +37,43 @@ func secretKey(dataDir string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		// Another process created it first: use theirs.
-		return secretKey(dataDir)
-	}
+	// The key is written in full to a temporary file (0600, as CreateTemp makes it) and only
+	// then linked into place, so a crash never leaves a half-written key; a link, unlike a
+	// rename, fails when another process put its key there first, whose key is then used.
+	f, err := os.CreateTemp(dataDir, "."+secretKeyFile+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return readSecretKey(path)
+	} else if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return key, nil
+}
+
+// readSecretKey reads a key file, which must hold exactly 32 bytes; a missing file is
+// fs.ErrNotExist.
+func readSecretKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("secret key: %s holds %d bytes, want 32 (remove it to make a new key, which changes every generated secret)", path, len(key))
 	}
 	return key, nil
 }

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,5 +57,36 @@ func TestSecretKeyOf(t *testing.T) {
 	}
 	if len(got["st_db_password_v2"]) != 12 || len(got["st_smtp_key_v1"]) != recipe.DefaultSecretLength {
 		t.Errorf("lengths %d and %d, want 12 and %d", len(got["st_db_password_v2"]), len(got["st_smtp_key_v1"]), recipe.DefaultSecretLength)
+	}
+}
+
+func TestSecretKeyOfWrongLengthIsAnError(t *testing.T) {
+	for _, n := range []int{0, 5, 31, 33} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, secretKeyFile)
+		if err := os.WriteFile(path, bytes.Repeat([]byte{1}, n), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := secretKey(dir)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), fmt.Sprintf("%d bytes", n)) {
+			t.Errorf("%d-byte key: err = %v, want one naming %s and its length", n, err, path)
+		}
+		if b, _ := os.ReadFile(path); len(b) != n {
+			t.Errorf("%d-byte key replaced by %d bytes", n, len(b))
+		}
+	}
+}
+
+func TestSecretKeyLeavesNoTemporaryFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := secretKey(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != secretKeyFile {
+		t.Errorf("data dir holds %v, want only %s", entries, secretKeyFile)
 	}
 }
