@@ -38,7 +38,10 @@
 // deploy answers with "unchanged" for every service (its spec-digest label), so no phase
 // rolls out twice; the record keeps what the first apply did and gains its convergence
 // time. When the crash came between an apply and the storing of its record, the services
-// that carry this run's role label tell what that apply created or updated. A phase is marked done only after its checks ran and their results were stored.
+// that carry this run's role label tell what that apply created or updated. A resumed apply
+// that still creates or updates a service (the swarm changed between the crash and the
+// restart) is a second rollout: the record counts it (Rollouts) and the verification fails
+// the run. A phase is marked done only after its checks ran and their results were stored.
 // Generated secrets are derived, not stored (see below), so the render after a restart is
 // byte for byte the one before it.
 //

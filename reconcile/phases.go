@@ -231,6 +231,16 @@ func (r *TestRunReconciler) deploy(ctx context.Context, rn *run, role string, st
 			role, len(created), len(updated), len(unchanged))
 	} else {
 		log.Info("deploy resumed", "recorded", rec.StartedAt)
+		// The record's apply already rolled the phase out: a resumed apply finds every
+		// service unchanged unless the swarm moved since, and then rolls it out again.
+		if created, updated, _ := changed(cs); len(created)+len(updated) > 0 {
+			rec.Rollouts++
+			if err := r.save(ctx, rn); err != nil {
+				return err
+			}
+			r.event(ctx, rn, v1alpha1.EventWarning, "RolledOutAgain", "%s rolled out again on resume: %d created, %d updated",
+				role, len(created), len(updated))
+		}
 	}
 	wo := r.stacks.waitOptions(rn.rc)
 	if r.o.Progress != nil {

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker/docker/api/types/swarm"
+
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/controller"
 )
 
 func TestLifecycleOnFake(t *testing.T) {
@@ -60,5 +63,54 @@ func TestLifecycleOnFake(t *testing.T) {
 				t.Errorf("unexpected image %v", img)
 			}
 		}
+	}
+}
+
+// A phase that a resumed apply rolls out again (the swarm was changed between the crash and
+// the restart) is recorded as such, and the verification's one-rollout check fails the run.
+func TestResumeAfterOutsideChangeIsSecondRollout(t *testing.T) {
+	e := newFakeEnv(t)
+	url, _ := standardRepo(t, "main")
+	e.apply(newRecipe("demo", url))
+	tr := newTestRun("demo-twice", "demo", "")
+	tr.Spec.UpgradeBase = "0.1.0+1"
+	e.apply(tr)
+
+	ctx, stop := e.crashAt("demo-twice", func(tr *v1alpha1.TestRun) bool {
+		return recorded(roleHead)(tr) && !conditionTrue(v1alpha1.ConditionHeadReady)(tr)
+	})
+	_, _ = e.rec.Reconcile(ctx, controller.Request{Kind: v1alpha1.KindTestRun, Name: "demo-twice"})
+	if !stop() {
+		t.Fatalf("never reached the head's wait: %s", e.describe("demo-twice"))
+	}
+	// Behind the controller's back: the head's app goes back to the base's image.
+	app := e.get("demo-twice").Status.Stack + "_app"
+	svc, _, err := e.engine.ServiceInspectWithRaw(t.Context(), app, swarm.ServiceInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := svc.Spec
+	cs := *spec.TaskTemplate.ContainerSpec
+	cs.Image = probe1
+	spec.TaskTemplate.ContainerSpec = &cs
+	if _, err := e.engine.ServiceUpdate(t.Context(), svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	got := e.reconcileDone(e.reconciler(), "demo-twice", 3)
+	if c := condition(got, v1alpha1.ConditionSucceeded); c.Status != v1alpha1.ConditionFalse || c.Reason != v1alpha1.ReasonVerifyFailed {
+		t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
+	}
+	if rec := deployRecord(got, roleHead); rec == nil || rec.Rollouts != 1 {
+		t.Errorf("head record %+v, want one more rollout", rec)
+	}
+	var once *v1alpha1.CheckResult
+	for i, c := range got.Status.Tiers[string(v1alpha1.StageUpgrade)].Checks {
+		if c.Name == "verify: one rollout per phase" {
+			once = &got.Status.Tiers[string(v1alpha1.StageUpgrade)].Checks[i]
+		}
+	}
+	if once == nil || once.Result != v1alpha1.ResultFailed {
+		t.Errorf("one rollout per phase = %+v, want failed", once)
 	}
 }

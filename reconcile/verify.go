@@ -202,6 +202,9 @@ func verifyHead(tr *v1alpha1.TestRun, st *render.Stack, state *deploy.StackState
 	count := map[string]int{}
 	for _, d := range tr.Status.Deploys {
 		count[d.Role]++
+		if d.Rollouts > 0 {
+			once = append(once, fmt.Sprintf("%s rolled out %d more times after its recorded apply", d.Role, d.Rollouts))
+		}
 	}
 	wantBase := 0
 	if hasBase(tr) {

@@ -156,6 +156,11 @@ type DeployRecord struct {
 	Unchanged    []string      `json:"unchanged,omitempty"`
 	StartedAt    *Time         `json:"startedAt,omitempty"`
 	ConvergedAt  *Time         `json:"convergedAt,omitempty"`
+	// Rollouts counts the applies of this phase after the recorded one that still created or
+	// updated a service: a resumed apply that found the swarm changed behind swarmrun's back
+	// rolls the phase out a second time. Zero when the phase rolled out once; the built-in
+	// verification fails a run with any.
+	Rollouts int `json:"rollouts,omitempty"`
 }
 
 // TierResultValue is a tier's or a check's outcome.
