@@ -9,6 +9,8 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
+
+	"github.com/swarmrun/swarmrun/deploy/converge"
 )
 
 // StackState is the live state of one stack, as the engine reports it now.
@@ -98,7 +100,7 @@ func (d *Deployer) Observe(ctx context.Context, stack string) (*StackState, erro
 			Version:      s.Version.Index,
 			Image:        serviceImage(s.Spec),
 			ComposeImage: s.Spec.Labels[LabelImage],
-			Mode:         serviceMode(s.Spec.Mode),
+			Mode:         converge.ModeName(s.Spec.Mode),
 			Desired:      wanted[s.ID],
 			Running:      running[s.ID],
 			SpecDigest:   s.Spec.Labels[LabelSpecDigest],
@@ -156,18 +158,4 @@ func (d *Deployer) Observe(ctx context.Context, stack string) (*StackState, erro
 		sort.Strings(l)
 	}
 	return st, nil
-}
-
-func serviceMode(m swarm.ServiceMode) string {
-	switch {
-	case m.Replicated != nil:
-		return "replicated"
-	case m.Global != nil:
-		return "global"
-	case m.ReplicatedJob != nil:
-		return "replicated-job"
-	case m.GlobalJob != nil:
-		return "global-job"
-	}
-	return ""
 }

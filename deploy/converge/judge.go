@@ -88,7 +88,7 @@ type Verdict struct {
 // converged when the current iteration's tasks completed.
 func Judge(o Observation, t Target, p Policy, now time.Time) Verdict {
 	svc := o.Service
-	v := Verdict{Mode: modeOf(svc)}
+	v := Verdict{Mode: ModeName(svc.Spec.Mode)}
 	if svc.UpdateStatus != nil {
 		v.UpdateState = string(svc.UpdateStatus.State)
 	}

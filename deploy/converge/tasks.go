@@ -37,8 +37,10 @@ func placeOf(tk swarm.Task) string {
 	return "node " + shortID(tk.NodeID)
 }
 
-func modeOf(svc swarm.Service) string {
-	switch m := svc.Spec.Mode; {
+// ModeName names a service mode as swarmrun shows it: replicated (also when unset, as the
+// engine defaults it), global, replicated-job or global-job.
+func ModeName(m swarm.ServiceMode) string {
+	switch {
 	case m.Global != nil:
 		return "global"
 	case m.ReplicatedJob != nil:
