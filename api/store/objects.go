@@ -137,62 +137,54 @@ func (s *Store) Get(ctx context.Context, name string, into v1alpha1.Object) erro
 // List returns every object of kind, by name, and the resourceVersion of that snapshot: a
 // Watch from it misses no later change.
 func (s *Store) List(ctx context.Context, kind string) ([]v1alpha1.Object, string, error) {
-	if _, err := NewObject(kind); err != nil {
-		return nil, "", fmt.Errorf("list: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, "", fmt.Errorf("list %s: %w", kind, err)
-	}
-	var (
-		out []v1alpha1.Object
-		rv  uint64
-	)
-	err := s.db.View(func(tx *bolt.Tx) error {
-		rv = readRV(tx)
-		b := tx.Bucket([]byte(kind))
-		out = []v1alpha1.Object{}
-		return b.ForEach(func(_, raw []byte) error {
-			obj, err := decodeKind(kind, raw)
-			if err != nil {
-				return err
-			}
-			out = append(out, obj)
-			return nil
-		})
+	out := []v1alpha1.Object{}
+	rv, err := s.scan(ctx, kind, func(raw []byte) error {
+		obj, err := decodeKind(kind, raw)
+		if err != nil {
+			return err
+		}
+		out = append(out, obj)
+		return nil
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("list %s: %w", kind, err)
+		return nil, "", err
 	}
-	return out, formatRV(rv), nil
+	return out, rv, nil
 }
 
 // ListJSON is List without decoding: each object as the store encoded it, which is what the
 // API server sends on.
 func (s *Store) ListJSON(ctx context.Context, kind string) ([]json.RawMessage, string, error) {
-	if _, err := NewObject(kind); err != nil {
-		return nil, "", fmt.Errorf("list: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, "", fmt.Errorf("list %s: %w", kind, err)
-	}
-	var (
-		out []json.RawMessage
-		rv  uint64
-	)
-	err := s.db.View(func(tx *bolt.Tx) error {
-		rv = readRV(tx)
-		b := tx.Bucket([]byte(kind))
-		out = []json.RawMessage{}
-		return b.ForEach(func(_, raw []byte) error {
-			// bbolt's bytes live only as long as the transaction.
-			out = append(out, bytes.Clone(raw))
-			return nil
-		})
+	out := []json.RawMessage{}
+	rv, err := s.scan(ctx, kind, func(raw []byte) error {
+		// bbolt's bytes live only as long as the transaction.
+		out = append(out, bytes.Clone(raw))
+		return nil
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("list %s: %w", kind, err)
+		return nil, "", err
 	}
-	return out, formatRV(rv), nil
+	return out, rv, nil
+}
+
+// scan calls fn with every stored object of kind, by name, in one read transaction, and
+// returns that snapshot's resourceVersion.
+func (s *Store) scan(ctx context.Context, kind string, fn func(raw []byte) error) (string, error) {
+	if _, err := NewObject(kind); err != nil {
+		return "", fmt.Errorf("list: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("list %s: %w", kind, err)
+	}
+	var rv uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rv = readRV(tx)
+		return tx.Bucket([]byte(kind)).ForEach(func(_, raw []byte) error { return fn(raw) })
+	})
+	if err != nil {
+		return "", fmt.Errorf("list %s: %w", kind, err)
+	}
+	return formatRV(rv), nil
 }
 
 // Update replaces an object's spec, labels, annotations and finalizers, keeping its status.
