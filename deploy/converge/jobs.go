@@ -51,17 +51,9 @@ func (j judging) judgeJob(v *Verdict, groups map[string][]swarm.Task, cur []swar
 		if newest.Status.State == swarm.TaskStateComplete {
 			continue
 		}
-		v.Tasks = append(v.Tasks, j.summary(newest))
-		if f, ok := j.groupFailure(tasks, true); ok {
-			if f.task.ID != newest.ID {
-				v.Tasks = append(v.Tasks, j.summary(f.task))
-			}
-			if v.Phase != PhaseFailed {
-				v.Phase, v.Reason, v.Message = PhaseFailed, f.reason, f.message
-			}
-			continue
+		if w := j.failOrWait(v, tasks, true); w != "" {
+			waiting = append(waiting, w)
 		}
-		waiting = append(waiting, j.summary(newest).String()+j.lastFailure(tasks))
 	}
 	switch {
 	case v.Phase == PhaseFailed:

@@ -286,6 +286,23 @@ func (j judging) global(v *Verdict, now time.Time) {
 	}
 }
 
+// failOrWait records a slot's newest task in v and then either the slot's failure (the first
+// failure found decides the verdict) or, returned, what the slot still waits for.
+func (j judging) failOrWait(v *Verdict, tasks []swarm.Task, job bool) (waiting string) {
+	newest := tasks[0]
+	v.Tasks = append(v.Tasks, j.summary(newest))
+	if f, ok := j.groupFailure(tasks, job); ok {
+		if f.task.ID != newest.ID {
+			v.Tasks = append(v.Tasks, j.summary(f.task))
+		}
+		if v.Phase != PhaseFailed {
+			v.Phase, v.Reason, v.Message = PhaseFailed, f.reason, f.message
+		}
+		return ""
+	}
+	return j.summary(newest).String() + j.lastFailure(tasks)
+}
+
 // judgeGroups judges the slots (or nodes) of a long-running service. missing names nodes that
 // should hold a task but hold none yet.
 func (j judging) judgeGroups(v *Verdict, groups map[string][]swarm.Task, missing []string, now time.Time) {
@@ -308,17 +325,9 @@ func (j judging) judgeGroups(v *Verdict, groups map[string][]swarm.Task, missing
 			// A slot the engine is removing (scale down, or a node's task replaced).
 			continue
 		}
-		v.Tasks = append(v.Tasks, j.summary(newest))
-		if f, ok := j.groupFailure(tasks, false); ok {
-			if f.task.ID != newest.ID {
-				v.Tasks = append(v.Tasks, j.summary(f.task))
-			}
-			if v.Phase != PhaseFailed {
-				v.Phase, v.Reason, v.Message = PhaseFailed, f.reason, f.message
-			}
-			continue
+		if w := j.failOrWait(v, tasks, false); w != "" {
+			waiting = append(waiting, w)
 		}
-		waiting = append(waiting, j.summary(newest).String()+j.lastFailure(tasks))
 	}
 	if v.Phase == PhaseFailed {
 		return
