@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/go-logr/logr"
 
@@ -243,6 +244,9 @@ func (r *TestRunReconciler) deploy(ctx context.Context, rn *run, role string, st
 		}
 	}
 	wo := r.stacks.waitOptions(rn.rc)
+	if rec != nil && rec.StartedAt != nil {
+		wo.Timeout = resumedBound(wo.Timeout, rec.StartedAt.Time, r.now())
+	}
 	if r.o.Progress != nil {
 		wo.Progress = func(p converge.Progress) {
 			r.o.Progress(Progress{TestRun: tr.Name, Role: role, Service: &p})
@@ -261,6 +265,18 @@ func (r *TestRunReconciler) deploy(ctx context.Context, rn *run, role string, st
 		rec.ConvergedAt = &done
 	}
 	return nil
+}
+
+// resumedBound is what is left of a deploy's convergence bound when its phase's apply was
+// recorded at started: a resumed wait gets the rest, not a fresh bound, so that crashes and
+// restarts cannot stretch a deploy past its timeout. A bound already spent keeps a nanosecond,
+// which leaves the wait its one last look (converge.Wait) rather than no bound at all (zero).
+func resumedBound(timeout time.Duration, started, now time.Time) time.Duration {
+	if timeout <= 0 {
+		return timeout
+	}
+	elapsed := max(now.Sub(started), 0)
+	return max(timeout-elapsed, time.Nanosecond)
 }
 
 // resumedApply tells, after a crash between an apply and the storing of its record, which of

@@ -5,11 +5,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/controller"
+	"github.com/swarmrun/swarmrun/deploy/fake"
 )
 
 func TestLifecycleOnFake(t *testing.T) {
@@ -112,5 +114,71 @@ func TestResumeAfterOutsideChangeIsSecondRollout(t *testing.T) {
 	}
 	if once == nil || once.Result != v1alpha1.ResultFailed {
 		t.Errorf("one rollout per phase = %+v, want failed", once)
+	}
+}
+
+func TestResumedBound(t *testing.T) {
+	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		now     time.Time
+		want    time.Duration
+	}{
+		{"fresh", 10 * time.Minute, start, 10 * time.Minute},
+		{"part spent", 10 * time.Minute, start.Add(4 * time.Minute), 6 * time.Minute},
+		{"all spent: a last look", 10 * time.Minute, start.Add(11 * time.Minute), time.Nanosecond},
+		{"clock behind the record", 10 * time.Minute, start.Add(-time.Minute), 10 * time.Minute},
+		{"no bound", 0, start.Add(time.Hour), 0},
+	}
+	for _, tt := range tests {
+		if got := resumedBound(tt.timeout, start, tt.now); got != tt.want {
+			t.Errorf("%s: resumedBound = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A wait resumed after a crash gets what is left of the deploy timeout, counted from the
+// phase's recorded apply on the injected clock, not a fresh bound.
+func TestResumedWaitKeepsItsDeployTimeout(t *testing.T) {
+	e := newFakeEnv(t)
+	// The deployer stamps the record on the wall clock: the reconciler's starts there too.
+	e.clock = fake.NewClock(time.Now())
+	e.rec = e.reconciler()
+	url, _ := standardRepo(t, "main")
+	rc := newRecipe("demo", url)
+	rc.Spec.Timeouts.Deploy = &v1alpha1.Duration{Duration: 10 * time.Minute}
+	e.apply(rc)
+	tr := newTestRun("demo-bound", "demo", "")
+	tr.Spec.UpgradeBase = "0.1.0+1"
+	tr.Spec.Timeout = &v1alpha1.Duration{Duration: time.Hour}
+	tr.Spec.Teardown = v1alpha1.TeardownNever // a removal would wait on the task listing too
+	e.apply(tr)
+
+	ctx, stop := e.crashAt("demo-bound", func(tr *v1alpha1.TestRun) bool {
+		return recorded(roleHead)(tr) && !conditionTrue(v1alpha1.ConditionHeadReady)(tr)
+	})
+	_, _ = e.rec.Reconcile(ctx, controller.Request{Kind: v1alpha1.KindTestRun, Name: "demo-bound"})
+	if !stop() {
+		t.Fatalf("never reached the head's wait: %s", e.describe("demo-bound"))
+	}
+	e.clock.Advance(11 * time.Minute) // the head's deploy timeout is spent, the run's is not
+
+	// From now on the swarm never answers a task listing: only the bound ends the wait.
+	e.engine.SetHook("TaskList", func(ctx context.Context, _ fake.Call) error {
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	defer e.engine.SetHook("TaskList", nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	begin := time.Now()
+	_, _ = e.reconciler().Reconcile(ctx, controller.Request{Kind: v1alpha1.KindTestRun, Name: "demo-bound"})
+	if took := time.Since(begin); took > 10*time.Second {
+		t.Fatalf("the resumed wait took %s: it had a fresh bound", took)
+	}
+	got := e.get("demo-bound")
+	if c := condition(got, v1alpha1.ConditionSucceeded); c.Status != v1alpha1.ConditionFalse || c.Reason != v1alpha1.ReasonConvergenceTimeout {
+		t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
 	}
 }
