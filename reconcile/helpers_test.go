@@ -133,6 +133,9 @@ type fakeChecks struct {
 	mu   sync.Mutex
 	fail map[string]bool
 	ran  []string
+	// echo, when set, is the output and message of every check, unmasked, as a check that
+	// prints what it was given would return it.
+	echo string
 }
 
 func (c *fakeChecks) Run(_ context.Context, stack string, ch v1alpha1.Check, m *mask.Masker) v1alpha1.CheckResult {
@@ -142,6 +145,9 @@ func (c *fakeChecks) Run(_ context.Context, stack string, ch v1alpha1.Check, m *
 	res := v1alpha1.CheckResult{Name: ch.Name, Result: v1alpha1.ResultPassed, Output: m.String("ok")}
 	if c.fail[ch.Name] {
 		res.Result, res.Message = v1alpha1.ResultFailed, "exit code 1"
+	}
+	if c.echo != "" {
+		res.Output, res.Message = c.echo, res.Message+": "+c.echo
 	}
 	return res
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
@@ -91,6 +92,7 @@ func (s *stacks) render(ctx context.Context, src *recipe.Source, d deploySpec, m
 	if err != nil {
 		return nil, nil, &renderFailure{err: fmt.Errorf("%s: %w", d.what, err)}
 	}
+	teachSecrets(m, d.env)
 	layers := append(slices.Clone(d.env), map[string]string{
 		"STACK_NAME": d.stack,
 		"DOMAIN":     d.stack + "." + s.domainSuffix,
@@ -131,6 +133,24 @@ func (s *stacks) render(ctx context.Context, src *recipe.Source, d deploySpec, m
 		}
 	}
 	return st, files, nil
+}
+
+// teachSecrets teaches m the values of the secret-shaped keys (mask.IsSecretKey) of the env
+// layers an operator supplied (the Recipe's env, previous.env, the TestRun's env): a check or
+// a job that echoes one, or an error quoting it, must not carry it into a condition, an
+// event, a tier or the results. Version variables (SECRET_X_VERSION) name a secret, they are
+// not one.
+func teachSecrets(m *mask.Masker, layers []map[string]string) {
+	if m == nil {
+		return
+	}
+	for _, layer := range layers {
+		for k, v := range layer {
+			if mask.IsSecretKey(k) && !strings.HasSuffix(strings.ToUpper(k), "_VERSION") {
+				m.Add(v)
+			}
+		}
+	}
 }
 
 // waitOptions bound a convergence wait of a deploy of rc.

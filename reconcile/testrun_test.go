@@ -361,3 +361,48 @@ func TestGeneratedSecretsAreDeterministicAndMasked(t *testing.T) {
 		}
 	}
 }
+
+// Values of secret-shaped keys an operator supplies (the Recipe's env, the TestRun's env) are
+// masked wherever a check's output or message carries them: status, events and results.
+func TestOperatorSecretsAreMasked(t *testing.T) {
+	e := newFakeEnv(t)
+	url, _ := standardRepo(t, "main")
+	rc := newRecipe("demo", url)
+	rc.Spec.Env = map[string]string{"SMTP_PASSWORD": "recipe-pass-1234", "SECRET_SMTP_VERSION": "v1"}
+	rc.Spec.Checks.Install = []v1alpha1.Check{{Name: "home", HTTP: &v1alpha1.HTTPCheck{Service: "app", Port: 8080}}}
+	e.apply(rc)
+	tr := newTestRun("demo-mask", "demo", "")
+	tr.Spec.Env = map[string]string{"API_TOKEN": "run-token-5678"}
+	e.apply(tr)
+	e.checks.fail["home"] = true
+	e.checks.echo = "env: recipe-pass-1234 run-token-5678"
+
+	got := e.reconcileDone(e.rec, "demo-mask", 3)
+	if c := condition(got, v1alpha1.ConditionSucceeded); c.Reason != v1alpha1.ReasonCheckFailed {
+		t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
+	}
+	secrets := []string{"recipe-pass-1234", "run-token-5678"}
+	status := e.describe("demo-mask")
+	if !strings.Contains(status, "env: *** ***") {
+		t.Errorf("the check's output is not in the status, masked: %s", status)
+	}
+	seen := map[string]string{"status": status}
+	events, _ := e.store.Events(t.Context(), v1alpha1.KindTestRun, "demo-mask")
+	for _, ev := range events {
+		seen["event "+ev.Reason] += ev.Message
+	}
+	_ = filepath.WalkDir(filepath.Join(e.dataDir, "runs", "demo-mask"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Ext(path) == ".json" {
+			b, _ := os.ReadFile(path)
+			seen[path] = string(b)
+		}
+		return nil
+	})
+	for where, text := range seen {
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("%s carries %s", where, s)
+			}
+		}
+	}
+}
