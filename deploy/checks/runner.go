@@ -127,7 +127,7 @@ func (r *Runner) Run(ctx context.Context, stack string, c v1alpha1.Check, m *mas
 		Name:     c.Name,
 		Result:   v1alpha1.ResultPassed,
 		Duration: v1alpha1.Duration{Duration: r.now().Sub(start)},
-		Output:   m.String(tail(out, r.outputMax)),
+		Output:   maskedTail(m, out, r.outputMax),
 	}
 	switch {
 	case err != nil:
@@ -352,6 +352,12 @@ func checkServiceName(stack, check string) string {
 		name = name[:58]
 	}
 	return strings.TrimRight(name, "-_") + "-" + hex.EncodeToString(b)
+}
+
+// maskedTail is the end of a check's output, masked before it is cut: a secret that the cut
+// would split is no longer whole, and the masker could not find its surviving suffix.
+func maskedTail(m *mask.Masker, s string, max int) string {
+	return tail(m.String(s), max)
 }
 
 func tail(s string, max int) string {
