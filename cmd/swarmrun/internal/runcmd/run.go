@@ -26,6 +26,7 @@ import (
 	"github.com/swarmrun/swarmrun/controller"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/recipe"
+	"github.com/swarmrun/swarmrun/internal/mask"
 	"github.com/swarmrun/swarmrun/reconcile"
 	"github.com/swarmrun/swarmrun/reconcile/results"
 	"github.com/swarmrun/swarmrun/spec"
@@ -146,7 +147,7 @@ canonical when it starts. With --ephemeral the record goes with the temporary st
 				return err
 			}
 			if output == "json" {
-				b, err := json.MarshalIndent(tr, "", "  ")
+				b, err := json.MarshalIndent(printable(tr), "", "  ")
 				if err != nil {
 					return cli.Invalid(err)
 				}
@@ -332,4 +333,12 @@ func kindLower(kind string) string {
 		return "recipe"
 	}
 	return "testrun"
+}
+
+// printable is the TestRun as -o json prints it: its env masked as results.json masks it, so
+// that an operator's secret does not reach a terminal or a CI log.
+func printable(tr *v1alpha1.TestRun) *v1alpha1.TestRun {
+	out := tr.DeepCopy()
+	out.Spec.Env = mask.New().Env(out.Spec.Env)
+	return out
 }

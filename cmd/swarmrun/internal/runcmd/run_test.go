@@ -388,3 +388,31 @@ func tailLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// -o json masks the values of secret-shaped keys of spec.env, as results.json does.
+func TestRunJSONMasksEnv(t *testing.T) {
+	swarmtest.RequireSwarm(t)
+	spec := writeSpec(t, `apiVersion: swarmrun.dev/v1alpha1
+kind: TestRun
+metadata: {name: it-maskenv}
+spec:
+  recipe: nowhere
+  env: {DB_PASSWORD: hunter2-secret-value, SECRET_DB_PASSWORD_VERSION: v1, LOCALE: en_GB}
+`)
+	var out, errOut bytes.Buffer
+	code, _ := executeTo(t.Context(), []string{"run", "-f", spec, "--data-dir", t.TempDir(), "-o", "json"}, &out, &errOut)
+	if code != cli.ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s", code, cli.ExitFailed, errOut.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "hunter2-secret-value") {
+		t.Fatalf("-o json prints a secret:\n%s", out.String())
+	}
+	var tr v1alpha1.TestRun
+	if err := json.Unmarshal(out.Bytes(), &tr); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out.String())
+	}
+	want := map[string]string{"DB_PASSWORD": "***", "SECRET_DB_PASSWORD_VERSION": "v1", "LOCALE": "en_GB"}
+	if fmt.Sprint(tr.Spec.Env) != fmt.Sprint(want) {
+		t.Errorf("spec.env = %v, want %v", tr.Spec.Env, want)
+	}
+}
