@@ -37,8 +37,10 @@ func BindServeFlags(f *pflag.FlagSet, o *RunnerOptions) {
 	f.IntVar(&o.MaxDeletions, "gc-max-deletions", warm.DefaultMaxDeletions, "removals per garbage collection pass")
 }
 
-// Runner returns serve's periodic garbage collection over the served store: a pass at start
-// and then every Interval, until ctx ends. A failed pass is logged and tried again at the
+// Runner returns serve's periodic garbage collection over the served store: a pass every
+// Interval, the first one an Interval after start, until ctx ends. No pass runs at start: a
+// serve started (or restarted) on a shared swarm first lets its controllers take up their
+// runs and warm stacks, rather than judging the swarm before anything is reconciled. A failed pass is logged and tried again at the
 // next tick: what it could not remove is still stale then. Only a missing engine stops it.
 // opts is read when serve starts, after its flags (BindServeFlags) are parsed.
 func Runner(g *cli.Globals, opts *RunnerOptions) objcmd.Runner {
@@ -62,17 +64,17 @@ func Runner(g *cli.Globals, opts *RunnerOptions) objcmd.Runner {
 		tick := time.NewTicker(o.Interval)
 		defer tick.Stop()
 		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
 			r, err := c.Pass(ctx, false)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				log.Error(err, "gc pass failed, retried next pass", "interval", o.Interval)
 			case r != nil && len(r.Removed)+len(r.Deferred) > 0:
 				log.Info("gc pass", "removed", len(r.Removed), "deferred", len(r.Deferred), "reported", len(r.Plan.Unmanaged))
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/gccmd"
 	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/deploy/inventory/invtest"
 )
 
@@ -78,5 +79,45 @@ func TestBindServeFlags(t *testing.T) {
 	}
 	if o.Interval != 0 || !o.Policy.AdoptWarm || o.Policy.Grace != time.Hour || o.MaxDeletions != 3 {
 		t.Errorf("options = %+v", o)
+	}
+}
+
+// No pass at start: the first one comes an interval later.
+func TestRunnerFirstPassAfterAnInterval(t *testing.T) {
+	f := swarm(t, invtest.Stack{Name: "run-a", Labels: owned(v1alpha1.LabelTestRun, "a")})
+	st, err := store.Open(filepath.Join(t.TempDir(), "swarmrun.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const interval = 200 * time.Millisecond
+	first := make(chan time.Time, 1)
+	f.SetHook("ServiceList", func(context.Context, fake.Call) error {
+		select {
+		case first <- time.Now():
+		default:
+		}
+		return nil
+	})
+	run := gccmd.Runner(&cli.Globals{}, &gccmd.RunnerOptions{
+		Interval: interval,
+		Engine:   func(*cli.Globals) (deploy.Engine, func(), error) { return f, func() {}, nil },
+		Now:      func() time.Time { return now },
+	})
+	ctx, cancel := context.WithCancel(logr.NewContext(t.Context(), logr.Discard()))
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- run(ctx, st) }()
+	select {
+	case at := <-first:
+		if at.Sub(start) < interval {
+			t.Errorf("first pass %s after start, want none before the interval (%s)", at.Sub(start), interval)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pass within 5s")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("runner returned %v on shutdown", err)
 	}
 }
