@@ -111,13 +111,16 @@
 //
 // Time. spec.timeout counts from status.startedAt on the injected clock; the remaining time
 // bounds every wait of the call, and a run past it ends with reason Timeout. Recipe deploy
-// timeouts bound each convergence wait; keep the driver's reconcile timeout above them (the
+// timeouts bound each convergence wait, counted from the phase's recorded apply, so a wait
+// resumed after a restart gets what is left rather than a fresh bound; keep the driver's reconcile timeout above them (the
 // default, 30m, is above the default deploy timeout, 20m).
 //
 // Finalizer and teardown. The swarmrun.dev/teardown finalizer is added before anything is
 // created. A finished run (Succeeded True or False) only tears down: per policy (Always,
 // OnSuccess, Never), judged against the swarm (a stack already gone costs one listing), with
-// volumes. Deleting a TestRun interrupts the reconcile in flight (Interrupt, called by the
+// volumes, and only when the stack's labels say it is this run's (warm.StackOwner): a stack
+// of that name that is someone else's is left alone with a Warning event (NotOwned), and the
+// teardown counts as done. Deleting a TestRun interrupts the reconcile in flight (Interrupt, called by the
 // store source) and its finalizer removes the stack, whatever the policy, before the object
 // goes.
 //
