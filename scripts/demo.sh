@@ -27,7 +27,7 @@ run "$bin" stack ps "$stack"
 step "re-apply version 2: nothing changes, nothing restarts"
 run "$bin" stack deploy -c demo/compose.v2.yml "$stack"
 
-step "remove the stack (volumes kept unless --volumes)"
+step "remove the stack, its volumes too (--volumes; without it they are kept)"
 run "$bin" stack rm --volumes "$stack"
 
 work=$(mktemp -d)
