@@ -117,9 +117,18 @@ func RemoveStack(ctx context.Context, c *client.Client, stack string, volumes bo
 	}
 	// The engine keeps the exited containers of removed job services (and their tasks, which
 	// no API call removes): take the containers at least, so test runs do not pile them up.
-	exited := f.Clone()
-	exited.Add("status", "exited")
-	if ctrs, err := c.ContainerList(ctx, container.ListOptions{All: true, Filters: exited}); err == nil {
+	// Containers carry the namespace label only when the service's container spec does (docker
+	// stack deploy sets it); the service name label is always there.
+	selectors := []filters.Args{filters.NewArgs(filters.Arg("label", NamespaceLabel+"="+stack))}
+	for _, s := range svcs {
+		selectors = append(selectors, filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name="+s.Spec.Name)))
+	}
+	for _, sel := range selectors {
+		sel.Add("status", "exited")
+		ctrs, err := c.ContainerList(ctx, container.ListOptions{All: true, Filters: sel})
+		if err != nil {
+			continue
+		}
 		for _, ct := range ctrs {
 			// The engine may be removing it itself already: that is as good as done.
 			if err := c.ContainerRemove(ctx, ct.ID, container.RemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
@@ -174,8 +183,12 @@ func waitNoContainers(ctx context.Context, c *client.Client, stack string) error
 		}
 		live := 0
 		for _, tk := range tasks {
-			if tk.Status.State == swarm.TaskStateRunning || tk.Status.State == swarm.TaskStateStarting ||
-				tk.Status.State == swarm.TaskStatePreparing || tk.Status.State == swarm.TaskStateReady {
+			// A task that has not ended may still create its container, and with it the
+			// stack's volumes, after they were listed for removal.
+			switch tk.Status.State {
+			case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed,
+				swarm.TaskStateRejected, swarm.TaskStateOrphaned, swarm.TaskStateRemove:
+			default:
 				live++
 			}
 		}
