@@ -20,15 +20,13 @@ func KindOf(obj v1alpha1.Object) (string, error) {
 	return "", fmt.Errorf("kind of %T: %w", obj, ErrInvalid)
 }
 
-// NewObject returns an empty object of kind.
+// NewObject returns an empty object of kind; an unknown kind is ErrInvalid.
 func NewObject(kind string) (v1alpha1.Object, error) {
-	switch kind {
-	case v1alpha1.KindRecipe:
-		return &v1alpha1.Recipe{}, nil
-	case v1alpha1.KindTestRun:
-		return &v1alpha1.TestRun{}, nil
+	obj, err := v1alpha1.New(kind)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return nil, fmt.Errorf("kind %q: %w", kind, ErrInvalid)
+	return obj, nil
 }
 
 // fields is an object split into its top-level JSON fields, so that spec, status and metadata

@@ -28,16 +28,16 @@ func New(kind string) (Object, error) {
 }
 
 // KindFor maps what an operator types for a resource to its kind: the plural resource name
-// (recipes, testruns), the singular (recipe, testrun), the short form tr, or the kind itself,
+// (recipes, testruns), the singular (recipe, testrun), the short forms rc and tr, or the kind itself,
 // in any case, the way kubectl accepts them.
 func KindFor(resource string) (string, error) {
 	switch strings.ToLower(resource) {
-	case ResourceRecipes, "recipe":
+	case ResourceRecipes, "recipe", "rc":
 		return KindRecipe, nil
 	case ResourceTestRuns, "testrun", "tr":
 		return KindTestRun, nil
 	}
-	return "", fmt.Errorf("unknown resource %q (want recipes or testruns)", resource)
+	return "", fmt.Errorf("unknown resource type %q (want recipes or testruns)", resource)
 }
 
 // ResourceFor returns the plural resource name of kind, the inverse of KindFor.

@@ -59,15 +59,14 @@ func connect(g *cli.Globals) (*client.Client, error) {
 	return c, nil
 }
 
-// kindOf resolves what a user types (testruns, testrun, tr, recipes, recipe, rc) to a kind.
+// kindOf resolves what a user types (testruns, testrun, tr, recipes, recipe, rc, optionally
+// qualified by the group) to a kind.
 func kindOf(resource string) (string, error) {
-	switch strings.ToLower(strings.TrimSuffix(resource, "."+v1alpha1.Group)) {
-	case "testruns", "testrun", "tr":
-		return v1alpha1.KindTestRun, nil
-	case "recipes", "recipe", "rc":
-		return v1alpha1.KindRecipe, nil
+	kind, err := v1alpha1.KindFor(strings.TrimSuffix(strings.ToLower(resource), "."+v1alpha1.Group))
+	if err != nil {
+		return "", cli.Invalid(err)
 	}
-	return "", cli.Invalid(fmt.Errorf("unknown resource type %q (want testruns or recipes)", resource))
+	return kind, nil
 }
 
 // objectName is the kubectl form of an object's name: testrun.swarmrun.dev/NAME.
