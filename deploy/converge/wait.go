@@ -9,7 +9,6 @@ import (
 
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
 )
 
@@ -23,7 +22,7 @@ const finalLookTimeout = 3 * time.Second
 // serviceIDLabel is the label the engine puts on a task's container.
 const serviceIDLabel = "com.docker.swarm.service.id"
 
-// Options tune Wait. The zero value waits until ctx ends, with the defaults below.
+// Options tune Wait and Look. The zero value waits until ctx ends, with the defaults below.
 type Options struct {
 	// Timeout bounds the whole wait; zero leaves the bound to ctx. When it (or a deadline of
 	// ctx) passes, Wait returns an *Error with Reason Timeout listing every service that had
@@ -38,6 +37,9 @@ type Options struct {
 	// Progress, when set, is called with a service's progress each time it changes, from the
 	// goroutine that called Wait; it must return quickly.
 	Progress func(Progress)
+	// Health, when set, gives Look the health statuses reported by container events since
+	// the last look, by container ID (Wait subscribes to the events itself).
+	Health func() map[string]string
 	// Now is the clock; nil means time.Now. Judge compares it with the engine's task
 	// timestamps, and Wait's timers sleep for differences of it, so a stopped clock stops
 	// stability windows from ever ending: give such a clock a negative Stable.
@@ -55,76 +57,43 @@ func (o Options) withDefaults() Options {
 }
 
 // Wait waits until every target service has converged (see Judge), one fails, or the bound
-// passes. It judges all services in each look, wakes on the engine's service, node and
+// passes. It judges all services in each look (Look), wakes on the engine's service, node and
 // container events, and polls as a fallback. The report is returned in every case; the error
 // is an *Error when a service failed or the bound passed.
 func Wait(ctx context.Context, e Engine, targets []Target, o Options) (*Report, error) {
 	o = o.withDefaults()
 	w := &waiter{
-		e:           e,
-		o:           o,
-		start:       o.Now(),
-		log:         logr.FromContextOrDiscard(ctx).WithName("converge"),
-		health:      map[string]string{},
-		seenRunning: map[string]time.Time{},
+		e:      e,
+		o:      o,
+		log:    logr.FromContextOrDiscard(ctx).WithName("converge"),
+		health: map[string]string{},
+		seen:   map[string]Progress{},
 	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	if err := w.resolve(ctx, targets); err != nil {
-		return w.report(), err
+	var err error
+	if w.targets, err = resolveTargets(ctx, e, targets); err != nil {
+		return &Report{}, err
 	}
+	w.last = &Step{Report: report(w.targets, Memo{Start: o.Now()}, o.Now())}
 	return w.run(ctx)
 }
 
 type waiter struct {
-	e     Engine
-	o     Options
-	start time.Time
-	log   logr.Logger
-	svcs  []*tracked
-	byID  map[string]*tracked
-	// health is the last health status per container, from events.
+	e       Engine
+	o       Options
+	log     logr.Logger
+	targets []Target
+	memo    Memo
+	// last is the step of the last look.
+	last *Step
+	// health is the health status per container reported since the last look.
 	health map[string]string
-	// seenRunning is when each task was first seen running (zero: at the first look).
-	seenRunning map[string]time.Time
-	looked      bool
-}
-
-// tracked is one target and what Wait last learnt about it.
-type tracked struct {
-	Target
-	verdict     Verdict
-	progress    Progress
-	seen        bool
-	convergedAt time.Time
-}
-
-func (t *tracked) failed() bool { return t.verdict.Phase == PhaseFailed }
-
-func (w *waiter) resolve(ctx context.Context, targets []Target) error {
-	w.byID = make(map[string]*tracked, len(targets))
-	for _, t := range targets {
-		if t.ServiceID == "" {
-			svc, _, err := w.e.ServiceInspectWithRaw(ctx, t.Name, swarm.ServiceInspectOptions{})
-			if err != nil {
-				return fmt.Errorf("inspect service %s: %w", t.Name, err)
-			}
-			t.ServiceID = svc.ID
-		}
-		if t.Name == "" {
-			t.Name = t.ServiceID
-		}
-		if w.byID[t.ServiceID] != nil {
-			continue
-		}
-		tr := &tracked{Target: t, verdict: Verdict{Phase: PhasePending}}
-		w.svcs = append(w.svcs, tr)
-		w.byID[t.ServiceID] = tr
-	}
-	return nil
+	// seen is the last progress reported per service.
+	seen map[string]Progress
 }
 
 func (w *waiter) run(ctx context.Context) (*Report, error) {
@@ -139,7 +108,7 @@ func (w *waiter) run(ctx context.Context) (*Report, error) {
 		lastLook := w.o.Now()
 		done, err := w.look(ctx)
 		if done || (err != nil && ctx.Err() == nil) {
-			return w.report(), err
+			return w.last.Report, err
 		}
 		if ctx.Err() != nil {
 			return w.end(ctx)
@@ -152,10 +121,8 @@ func (w *waiter) run(ctx context.Context) (*Report, error) {
 			if !echo.at.IsZero() {
 				wake = earliest(wake, echo.at)
 			}
-			for _, t := range w.svcs {
-				if t.verdict.Phase == PhaseStabilising {
-					wake = earliest(wake, t.verdict.StableAt)
-				}
+			if !w.last.WakeAt.IsZero() {
+				wake = earliest(wake, w.last.WakeAt)
 			}
 			timer.Reset(max(0, wake.Sub(now)))
 			select {
@@ -182,140 +149,65 @@ func (w *waiter) run(ctx context.Context) (*Report, error) {
 	}
 }
 
-// look observes every service once, judges each, and reports progress. It returns done when
-// every service is converged in this look or one failed (with the *Error). A service that
+// look takes one Look at every service and reports progress. It returns done when every
+// service is converged in this look or one failed (with the *Error). A service that
 // converged earlier is judged again: success means the whole stack is converged at once, and
 // a rollback the engine starts after a service looked converged still fails the wait.
 func (w *waiter) look(ctx context.Context) (bool, error) {
-	var ids []string
-	for _, t := range w.svcs {
-		if !t.failed() {
-			ids = append(ids, t.ServiceID)
-		}
+	o := w.o
+	health := w.health
+	w.health = map[string]string{}
+	o.Health = func() map[string]string { return health }
+	step, err := Look(ctx, w.e, w.targets, w.memo, o)
+	if err != nil {
+		return false, err
 	}
-	if len(ids) == 0 {
-		return true, nil
-	}
-	obs, err := observe(ctx, w.e, ids)
-	if errors.Is(err, errUnsettled) {
+	if step.Unsettled {
 		w.log.V(1).Info("services changing while observed: looking again later")
+		w.memo = step.Memo
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("observe services: %w", err)
+	for _, p := range step.Progress {
+		w.notify(p, w.memo.Services[p.Service], step.Memo.Services[p.Service])
 	}
-	now := w.o.Now()
-	for _, ob := range obs {
-		for _, tk := range ob.Tasks {
-			if _, ok := w.seenRunning[tk.ID]; !ok && tk.Status.State == swarm.TaskStateRunning {
-				seen := now
-				if !w.looked {
-					seen = time.Time{}
-				}
-				w.seenRunning[tk.ID] = seen
-			}
-		}
+	w.memo, w.last = step.Memo, step
+	if step.Err != nil {
+		return true, step.Err
 	}
-	w.looked = true
-	policy := Policy{Window: w.o.Stable, MaxFailures: w.o.MaxFailures}
-	var failures []ServiceFailure
-	converged := true
-	for _, t := range w.svcs {
-		ob, ok := obs[t.ServiceID]
-		if ok {
-			ob.Health, ob.SeenRunning = w.health, w.seenRunning
-			t.verdict = Judge(ob, t.Target, policy, now)
-		} else {
-			t.verdict = Verdict{Phase: PhaseFailed, Reason: ServiceRemoved, Message: "service was removed while waiting",
-				Mode: t.verdict.Mode, Tasks: t.verdict.Tasks}
-		}
-		w.notify(t)
-		switch t.verdict.Phase {
-		case PhaseConverged:
-			if t.convergedAt.IsZero() {
-				t.convergedAt = now
-				w.log.Info("service converged", "service", t.Name, "after", now.Sub(w.start))
-			}
-		case PhaseFailed:
-			failures = append(failures, ServiceFailure{Service: t.Name, Reason: t.verdict.Reason, Message: t.verdict.Message, Tasks: t.verdict.Tasks})
-		default:
-			converged = false
-			if !t.convergedAt.IsZero() {
-				t.convergedAt = time.Time{}
-				w.log.Info("service no longer converged", "service", t.Name, "phase", t.verdict.Phase, "message", t.verdict.Message)
-			}
-		}
-	}
-	if len(failures) > 0 {
-		return true, newError(failures[0].Reason, failures, now.Sub(w.start))
-	}
-	return converged, nil
+	return step.Done, nil
 }
 
 // end returns the outcome once ctx is done: a Timeout *Error when a deadline passed, after a
 // last look that refreshes the task states it reports.
 func (w *waiter) end(ctx context.Context) (*Report, error) {
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return w.report(), fmt.Errorf("wait for convergence: %w", ctx.Err())
+		return w.last.Report, fmt.Errorf("wait for convergence: %w", ctx.Err())
 	}
 	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalLookTimeout)
 	defer cancel()
 	if done, err := w.look(final); done {
 		// Everything converged at the last moment, or a failure explains more than a timeout.
-		return w.report(), err
+		return w.last.Report, err
 	}
-	var failures []ServiceFailure
-	for _, t := range w.svcs {
-		if t.verdict.Phase != PhaseConverged {
-			failures = append(failures, ServiceFailure{Service: t.Name, Reason: Timeout, Message: t.verdict.Message, Tasks: t.verdict.Tasks})
-		}
-	}
-	return w.report(), newError(Timeout, failures, w.o.Now().Sub(w.start))
+	return w.last.Report, w.last.TimedOut(w.o.Now())
 }
 
-func (w *waiter) notify(t *tracked) {
-	p := Progress{
-		Service:     t.Name,
-		Mode:        t.verdict.Mode,
-		Running:     t.verdict.Running,
-		Desired:     t.verdict.Desired,
-		UpdateState: t.verdict.UpdateState,
-		Phase:       t.verdict.Phase,
-		Message:     t.verdict.Message,
+// notify reports a service's progress when it changed, and logs convergence.
+func (w *waiter) notify(p Progress, before, after ServiceMemo) {
+	if after.Phase == PhaseConverged && before.ConvergedAt.IsZero() {
+		w.log.Info("service converged", "service", p.Service, "after", after.ConvergedAt.Sub(w.memo.Start))
 	}
-	if t.seen && p == t.progress {
+	if before.Phase == PhaseConverged && after.Phase != PhaseConverged && after.Phase != PhaseFailed {
+		w.log.Info("service no longer converged", "service", p.Service, "phase", after.Phase, "message", after.Message)
+	}
+	if prev, ok := w.seen[p.Service]; ok && prev == p {
 		return
 	}
-	t.seen, t.progress = true, p
+	w.seen[p.Service] = p
 	w.log.V(1).Info("service progress", "service", p.Service, "phase", p.Phase, "running", p.Running, "desired", p.Desired, "message", p.Message)
 	if w.o.Progress != nil {
 		w.o.Progress(p)
 	}
-}
-
-func (w *waiter) report() *Report {
-	now := w.o.Now()
-	r := &Report{Elapsed: now.Sub(w.start)}
-	for _, t := range w.svcs {
-		sr := ServiceReport{
-			Name:        t.Name,
-			ServiceID:   t.ServiceID,
-			Mode:        t.verdict.Mode,
-			Phase:       t.verdict.Phase,
-			ConvergedAt: t.convergedAt,
-			Duration:    now.Sub(w.start),
-			Running:     t.verdict.Running,
-			Desired:     t.verdict.Desired,
-			UpdateState: t.verdict.UpdateState,
-			Message:     t.verdict.Message,
-			Tasks:       t.verdict.Tasks,
-		}
-		if !t.convergedAt.IsZero() {
-			sr.Duration = t.convergedAt.Sub(w.start)
-		}
-		r.Services = append(r.Services, sr)
-	}
-	return r
 }
 
 // subscribe asks for the events that can change a target's state. Health checks also emit
@@ -334,16 +226,21 @@ func (w *waiter) subscribe(ctx context.Context) (<-chan events.Message, <-chan e
 }
 
 func (w *waiter) relevant(ev events.Message) bool {
-	var t *tracked
+	var id string
 	switch ev.Type {
 	case events.NodeEventType:
 		return true
 	case events.ServiceEventType:
-		t = w.byID[ev.Actor.ID]
+		id = ev.Actor.ID
 	case events.ContainerEventType:
-		t = w.byID[ev.Actor.Attributes[serviceIDLabel]]
+		id = ev.Actor.Attributes[serviceIDLabel]
 	}
-	return t != nil && !t.failed()
+	for _, t := range w.targets {
+		if t.ServiceID == id {
+			return w.memo.Services[t.Name].Phase != PhaseFailed
+		}
+	}
+	return false
 }
 
 // drain takes the events already queued, keeping what they say about health: one look covers
