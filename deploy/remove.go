@@ -8,6 +8,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
@@ -36,10 +37,10 @@ type Removal struct {
 
 // Remove tears the stack down: its services, then, once their tasks are gone (networks and
 // volumes stay in use until then), its secrets, configs and networks, and its volumes when
-// asked. Objects are the stack's by their namespace label only. Removing a stack that is
-// already gone, or partly gone, succeeds: an object that disappears meanwhile counts as
-// removed. Removals the engine refuses for a while (a network whose last endpoint is going
-// away) are retried every PollInterval until the timeout.
+// asked. It is RemoveStep repeated every PollInterval until the stack is gone or the timeout
+// passes. Removing a stack that is already gone, or partly gone, succeeds. Removals the
+// engine refuses for a while (a network whose last endpoint is going away) are retried; the
+// last refusal is returned when the timeout passes.
 func (d *Deployer) Remove(ctx context.Context, stack string, o RemoveOptions) (*Removal, error) {
 	timeout := o.Timeout
 	if timeout <= 0 {
@@ -47,40 +48,104 @@ func (d *Deployer) Remove(ctx context.Context, stack string, o RemoveOptions) (*
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	total := &Removal{}
+	for {
+		r, done, err := d.RemoveStep(ctx, stack, o)
+		total.add(r)
+		var refused *RefusedError
+		if done || (err != nil && !errors.As(err, &refused)) {
+			return total, err
+		}
+		if perr := d.pause(ctx); perr != nil {
+			if err == nil {
+				err = fmt.Errorf("remove stack %s: %w", stack, perr)
+			}
+			return total, err
+		}
+	}
+}
+
+// RefusedError is a removal the engine refused, often for a moment (a network whose last
+// endpoint is being released): the next step tries again.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// RemoveStep takes one step of a stack's removal and returns at once: it removes the stack's
+// services; while tasks of removed services are alive it stops there (done false); then it
+// removes the secrets, configs and networks (and volumes when asked). done is true when
+// nothing of the stack is left to remove. A removal the engine refuses (an object still in
+// use while endpoints are released) is returned as the error with done false, for the next
+// step to try again (a *RefusedError); a listing error is returned as it is. Objects are the stack's by their namespace
+// label only.
+func (d *Deployer) RemoveStep(ctx context.Context, stack string, o RemoveOptions) (*Removal, bool, error) {
 	log := logr.FromContextOrDiscard(ctx).WithValues("stack", stack)
 	r := &Removal{}
-
 	svcs, err := d.stackServices(ctx, stack)
 	if err != nil {
-		return r, fmt.Errorf("remove stack %s: %w", stack, err)
+		return r, false, fmt.Errorf("remove stack %s: %w", stack, err)
 	}
-	ids := map[string]bool{}
 	var errs []error
 	for _, s := range svcs {
 		if err := d.engine.ServiceRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove service %s: %w", s.Spec.Name, err))
 			continue
 		}
-		ids[s.ID] = true
 		r.Services = append(r.Services, s.Spec.Name)
 	}
 	if len(errs) > 0 {
-		return r, fmt.Errorf("remove stack %s: %w", stack, errors.Join(errs...))
+		return r, false, fmt.Errorf("remove stack %s: %w", stack, errors.Join(errs...))
 	}
-	if err := d.waitTasksGone(ctx, stack, ids); err != nil {
-		return r, fmt.Errorf("remove stack %s: %w", stack, err)
+	if left, err := d.tasksAlive(ctx, stack); err != nil || left > 0 {
+		if err != nil {
+			return r, false, fmt.Errorf("remove stack %s: %w", stack, err)
+		}
+		log.V(1).Info("waiting for tasks of removed services", "tasks", left)
+		return r, false, nil
+	}
+	// A task's container outlives it by a moment, and holds the stack's volumes and network
+	// endpoints until it is removed.
+	if o.Volumes {
+		cs, err := d.engine.ContainerList(ctx, container.ListOptions{All: true, Filters: stackFilter(stack)})
+		if err != nil {
+			return r, false, fmt.Errorf("remove stack %s: list containers: %w", stack, err)
+		}
+		if len(cs) > 0 {
+			log.V(1).Info("waiting for containers of removed services", "containers", len(cs))
+			return r, false, nil
+		}
 	}
 
 	f := stackFilter(stack)
+	// Volumes go first: a volume the engine still refuses is tried again at the next step,
+	// and the stack's labelled networks, secrets and configs, kept until then, still say
+	// whose it is.
+	if o.Volumes {
+		vols, err := d.engine.VolumeList(ctx, volume.ListOptions{Filters: f})
+		if err != nil {
+			return r, false, fmt.Errorf("remove stack %s: list volumes: %w", stack, err)
+		}
+		for _, v := range vols.Volumes {
+			if v.Labels[LabelNamespace] != stack {
+				continue
+			}
+			if err := d.engine.VolumeRemove(ctx, v.Name, false); err != nil && !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+				continue
+			}
+			r.Volumes = append(r.Volumes, v.Name)
+		}
+	}
 	secs, err := d.engine.SecretList(ctx, swarm.SecretListOptions{Filters: f})
 	if err != nil {
-		return r, fmt.Errorf("remove stack %s: list secrets: %w", stack, err)
+		return r, false, fmt.Errorf("remove stack %s: list secrets: %w", stack, err)
 	}
 	for _, s := range secs {
 		if s.Spec.Labels[LabelNamespace] != stack {
 			continue
 		}
-		if err := d.retryRemove(ctx, func() error { return d.engine.SecretRemove(ctx, s.ID) }); err != nil {
+		if err := d.engine.SecretRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove secret %s: %w", s.Spec.Name, err))
 			continue
 		}
@@ -88,13 +153,13 @@ func (d *Deployer) Remove(ctx context.Context, stack string, o RemoveOptions) (*
 	}
 	cfgs, err := d.engine.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
 	if err != nil {
-		return r, fmt.Errorf("remove stack %s: list configs: %w", stack, err)
+		return r, false, fmt.Errorf("remove stack %s: list configs: %w", stack, err)
 	}
 	for _, c := range cfgs {
 		if c.Spec.Labels[LabelNamespace] != stack {
 			continue
 		}
-		if err := d.retryRemove(ctx, func() error { return d.engine.ConfigRemove(ctx, c.ID) }); err != nil {
+		if err := d.engine.ConfigRemove(ctx, c.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove config %s: %w", c.Spec.Name, err))
 			continue
 		}
@@ -102,72 +167,60 @@ func (d *Deployer) Remove(ctx context.Context, stack string, o RemoveOptions) (*
 	}
 	nets, err := d.engine.NetworkList(ctx, network.ListOptions{Filters: f})
 	if err != nil {
-		return r, fmt.Errorf("remove stack %s: list networks: %w", stack, err)
+		return r, false, fmt.Errorf("remove stack %s: list networks: %w", stack, err)
 	}
 	for _, n := range nets {
 		if n.Labels[LabelNamespace] != stack {
 			continue
 		}
-		if err := d.retryRemove(ctx, func() error { return d.engine.NetworkRemove(ctx, n.ID) }); err != nil {
+		if err := d.engine.NetworkRemove(ctx, n.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 			continue
 		}
 		r.Networks = append(r.Networks, n.Name)
 	}
-	if o.Volumes {
-		vols, err := d.engine.VolumeList(ctx, volume.ListOptions{Filters: f})
-		if err != nil {
-			return r, fmt.Errorf("remove stack %s: list volumes: %w", stack, err)
-		}
-		for _, v := range vols.Volumes {
-			if v.Labels[LabelNamespace] != stack {
-				continue
-			}
-			if err := d.retryRemove(ctx, func() error { return d.engine.VolumeRemove(ctx, v.Name, false) }); err != nil {
-				errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
-				continue
-			}
-			r.Volumes = append(r.Volumes, v.Name)
-		}
-	}
 	for _, l := range [][]string{r.Services, r.Networks, r.Secrets, r.Configs, r.Volumes} {
 		sort.Strings(l)
 	}
 	if len(errs) > 0 {
-		return r, fmt.Errorf("remove stack %s: %w", stack, errors.Join(errs...))
+		return r, false, &RefusedError{Err: fmt.Errorf("remove stack %s: %w", stack, errors.Join(errs...))}
 	}
-	log.Info("stack removed", "services", len(r.Services), "networks", len(r.Networks),
-		"secrets", len(r.Secrets), "configs", len(r.Configs), "volumes", len(r.Volumes))
-	return r, nil
+	log.Info("stack removed", "networks", len(r.Networks), "secrets", len(r.Secrets), "configs", len(r.Configs), "volumes", len(r.Volumes))
+	return r, true, nil
 }
 
-// waitTasksGone polls until no task of the removed services is still alive. A task of a
+// add appends what another step removed.
+func (r *Removal) add(o *Removal) {
+	if o == nil {
+		return
+	}
+	r.Services = append(r.Services, o.Services...)
+	r.Networks = append(r.Networks, o.Networks...)
+	r.Secrets = append(r.Secrets, o.Secrets...)
+	r.Configs = append(r.Configs, o.Configs...)
+	r.Volumes = append(r.Volumes, o.Volumes...)
+	for _, l := range [][]string{r.Services, r.Networks, r.Secrets, r.Configs, r.Volumes} {
+		sort.Strings(l)
+	}
+}
+
+// tasksAlive counts the stack's tasks that still have a container running. A task of a
 // removed service normally disappears once its container is shut down; a job's finished
 // tasks stay in the store for good (moby#44312), so a task in a final state counts as gone.
-// A container may outlive its task by a moment: the removals that follow retry while the
-// engine says the network or volume is in use.
-func (d *Deployer) waitTasksGone(ctx context.Context, stack string, removed map[string]bool) error {
-	if len(removed) == 0 {
-		return nil
+// A container may outlive its task by a moment: the removals that follow are tried again
+// while the engine says the network or volume is in use.
+func (d *Deployer) tasksAlive(ctx context.Context, stack string) (int, error) {
+	tasks, err := d.engine.TaskList(ctx, swarm.TaskListOptions{Filters: stackFilter(stack)})
+	if err != nil {
+		return 0, fmt.Errorf("list tasks: %w", err)
 	}
-	for {
-		tasks, err := d.engine.TaskList(ctx, swarm.TaskListOptions{Filters: stackFilter(stack)})
-		if err != nil {
-			return fmt.Errorf("list tasks: %w", err)
-		}
-		left := 0
-		for _, t := range tasks {
-			if removed[t.ServiceID] && !finalState(t.Status.State) {
-				left++
-			}
-		}
-		if left == 0 {
-			return nil
-		}
-		if err := d.pause(ctx); err != nil {
-			return fmt.Errorf("%d tasks of removed services still alive: %w", left, err)
+	left := 0
+	for _, t := range tasks {
+		if !finalState(t.Status.State) {
+			left++
 		}
 	}
+	return left, nil
 }
 
 // finalState reports whether a task in state s has no container running any more.
@@ -178,29 +231,6 @@ func finalState(s swarm.TaskState) bool {
 		return true
 	}
 	return false
-}
-
-// removeRetryFor bounds the retries of one object's removal: the engine's refusals that pass
-// (endpoints being released) pass within seconds; others (an object still used outside the
-// stack) do not, and must not eat the whole timeout.
-const removeRetryFor = 20 * time.Second
-
-// retryRemove calls remove until it succeeds, the object is gone, removeRetryFor worth of
-// poll intervals passed or ctx ends; then the last refusal is returned.
-func (d *Deployer) retryRemove(ctx context.Context, remove func() error) error {
-	attempts := int(removeRetryFor/d.pollInterval) + 1
-	for i := 1; ; i++ {
-		err := remove()
-		if err == nil || cerrdefs.IsNotFound(err) {
-			return nil
-		}
-		if i >= attempts {
-			return err
-		}
-		if perr := d.pause(ctx); perr != nil {
-			return err
-		}
-	}
 }
 
 // pause waits one poll interval, or returns ctx's error when it ends first.
