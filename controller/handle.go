@@ -57,6 +57,11 @@ func (c *Controller) handle(ctx context.Context, req Request) {
 			kv = append(kv, "stack", string(p.stack))
 		}
 		log.Error(err, "reconcile failed, retrying", kv...)
+	case res.Requeue && res.RequeueAfter <= 0:
+		c.metrics.observe(resultRequeue, took.Seconds())
+		c.queue.Forget(req)
+		c.queue.Add(req)
+		log.V(1).Info("reconciled, going on", "duration", took)
 	case res.RequeueAfter > 0:
 		c.metrics.observe(resultRequeueAfter, took.Seconds())
 		c.queue.Forget(req)

@@ -10,6 +10,7 @@ import (
 // Outcomes of one reconcile, the values of the result label.
 const (
 	resultSuccess      = "success"
+	resultRequeue      = "requeue"
 	resultRequeueAfter = "requeue_after"
 	resultError        = "error"
 	resultTerminal     = "terminal_error"

@@ -21,11 +21,18 @@ func (r Request) String() string { return r.Kind + "/" + r.Name }
 
 // Result is what a successful reconcile asks of the driver.
 type Result struct {
+	// Requeue asks for another reconcile of the same key as soon as a worker is free, behind
+	// the keys already waiting: a reconciler that took one step of a longer job asks for the
+	// next one this way, and other objects get their turn in between.
+	Requeue bool
 	// RequeueAfter, when positive, asks for another reconcile of the same key after this
 	// long, for state that only time changes (a stack converging, a grace period ending).
-	// The key's error backoff is reset either way.
+	// It wins over Requeue. The key's error backoff is reset either way.
 	RequeueAfter time.Duration
 }
+
+// IsZero reports whether the result asks for nothing.
+func (r Result) IsZero() bool { return !r.Requeue && r.RequeueAfter <= 0 }
 
 // Reconciler converges one object towards its desired state. It is called with a context that
 // carries a logger (logr.FromContext) naming the request and that is cancelled after the

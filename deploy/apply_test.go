@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmrun/swarmrun/internal/testkit"
+
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/api/types/swarm"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -179,7 +181,7 @@ func TestApplySwarmRestoresScaledService(t *testing.T) {
 	// The engine itself bumps a new service's version once (endpoint allocation): retry the
 	// scale on a fresh read until it is not out of sequence.
 	three := uint64(3)
-	swarmtest.Eventually(t, 5*time.Second, 100*time.Millisecond, func() bool {
+	testkit.Eventually(t, 5*time.Second, 100*time.Millisecond, func() bool {
 		worker := stackServices(t, c, stack)[stack+"_worker"]
 		spec := worker.Spec
 		spec.Mode.Replicated.Replicas = &three

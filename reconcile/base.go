@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy/recipe"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 )
 
 // BaseInput is everything upgrade base resolution looks at. The caller resolves refs
@@ -24,7 +24,7 @@ type BaseInput struct {
 	HeadVersion string
 
 	// Published are the recipe's release tags, in any order.
-	Published []recipe.Version
+	Published []stack.Version
 
 	// TargetBranch is the branch the head merges onto (main or master), empty when the
 	// source has none; TargetCommit is its tip.
@@ -128,7 +128,7 @@ func none(reason string) v1alpha1.BasePlan {
 	return v1alpha1.BasePlan{Kind: v1alpha1.BaseNone, Reason: reason}
 }
 
-func versionBase(v recipe.Version, reason string) v1alpha1.BasePlan {
+func versionBase(v stack.Version, reason string) v1alpha1.BasePlan {
 	return v1alpha1.BasePlan{Kind: v1alpha1.BaseVersion, Version: v.Tag, Ref: v.Tag, Commit: v.Commit, Reason: reason}
 }
 
@@ -148,41 +148,41 @@ func olderThanHead(in BaseInput, version, commit string) bool {
 	if in.HeadVersion == "" {
 		return true
 	}
-	return recipe.CompareVersions(version, in.HeadVersion) < 0
+	return stack.CompareVersions(version, in.HeadVersion) < 0
 }
 
 // newestOlder is the newest published version that is older than the head: by version when
 // the head is a release, otherwise any published version not at the head commit.
-func newestOlder(in BaseInput) (recipe.Version, bool) {
+func newestOlder(in BaseInput) (stack.Version, bool) {
 	vs := slices.Clone(in.Published)
-	recipe.SortVersions(vs)
+	stack.SortVersions(vs)
 	for i := len(vs) - 1; i >= 0; i-- {
 		v := vs[i]
-		if _, err := recipe.ParseVersion(v.Tag); err != nil || v.Commit == "" {
+		if !stack.IsReleaseTag(v.Tag) || v.Commit == "" {
 			continue
 		}
 		if olderThanHead(in, v.Tag, v.Commit) {
 			return v, true
 		}
 	}
-	return recipe.Version{}, false
+	return stack.Version{}, false
 }
 
-func published(vs []recipe.Version, tag string) (recipe.Version, bool) {
+func published(vs []stack.Version, tag string) (stack.Version, bool) {
 	for _, v := range vs {
 		if v.Tag == tag {
 			return v, true
 		}
 	}
-	return recipe.Version{}, false
+	return stack.Version{}, false
 }
 
 // publishedAt is the newest published version at commit.
-func publishedAt(vs []recipe.Version, commit string) (recipe.Version, bool) {
-	var best recipe.Version
+func publishedAt(vs []stack.Version, commit string) (stack.Version, bool) {
+	var best stack.Version
 	found := false
 	for _, v := range vs {
-		if commit != "" && v.Commit == commit && (!found || recipe.CompareVersions(v.Tag, best.Tag) > 0) {
+		if commit != "" && v.Commit == commit && (!found || stack.CompareVersions(v.Tag, best.Tag) > 0) {
 			best, found = v, true
 		}
 	}

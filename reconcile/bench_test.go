@@ -43,8 +43,8 @@ func BenchmarkThroughput(b *testing.B) {
 		done := make(chan error, 1)
 		start := time.Now()
 		go func() {
-			done <- RunController(ctx, ControllerOptions{Store: st, Engine: engine, DataDir: dataDir,
-				Workers: 32, Stable: -1, Poll: 10 * time.Millisecond, Metrics: reg, NoEvents: true})
+			done <- testController{Store: st, Engine: engine, DataDir: dataDir,
+				Workers: 32, Stable: -1, Metrics: reg, NoEvents: true}.run(ctx)
 		}()
 		for i := range runs {
 			tr := newTestRun(fmt.Sprintf("run-%04d", i), "demo", "")
@@ -199,7 +199,7 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 		done := make(chan error, 1)
 		go func() {
-			done <- RunController(ctx, ControllerOptions{Store: st, Engine: docker, DataDir: dataDir, Progress: progress})
+			done <- testController{Store: st, Engine: docker, DataDir: dataDir, Progress: progress}.run(ctx)
 		}()
 		if _, err := st.Apply(ctx, newRecipe("demo", url)); err != nil {
 			b.Fatal(err)

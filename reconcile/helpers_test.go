@@ -3,11 +3,7 @@ package reconcile
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,113 +15,31 @@ import (
 	"github.com/swarmrun/swarmrun/controller"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/fake"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/internal/mask"
+	"github.com/swarmrun/swarmrun/internal/testkit"
 	"github.com/swarmrun/swarmrun/warm"
 )
 
 const (
-	probe1 = "swarmrun-probe:1"
-	probe2 = "swarmrun-probe:2"
+	probe1 = testkit.ProbeV1
+	probe2 = testkit.ProbeV2
 )
 
-// composeV1 is the base of the test recipe: app on probe 1 with a healthcheck, a volume and
-// an external secret, and a sidekiq that the head drops.
-const composeV1 = `version: "3.8"
-services:
-  app:
-    image: %s
-    healthcheck:
-      test: ["CMD", "/probe", "-health"]
-      interval: 1s
-      timeout: 2s
-      retries: 3
-    volumes:
-      - data:/data
-    secrets:
-      - db_password
-    stop_grace_period: 1s
-    deploy:
-      update_config: {order: start-first, monitor: 1s}
-      labels:
-        - "coop-cloud.${STACK_NAME}.version=%s"
-%s
-volumes:
-  data:
-secrets:
-  db_password:
-    external: true
-    name: ${STACK_NAME}_db_password_${SECRET_DB_PASSWORD_VERSION}
-`
+// repoVersion is one commit of the test recipe (testkit.Version).
+type repoVersion = testkit.Version
 
-const sidekiq = `  sidekiq:
-    image: %s
-    command: ["-sleep", "0"]
-    stop_grace_period: 1s
-    deploy:
-      update_config: {order: start-first, monitor: 1s}
-`
-
-const envSample = "COMPOSE_FILE=compose.yml\nSECRET_DB_PASSWORD_VERSION=v1 # length=24\n"
-
-// repoVersion is one commit of a test recipe.
-type repoVersion struct {
-	image   string
-	version string // the compose's own version label
-	sidekiq bool
-	tag     string // release tag at this commit, if any
-}
-
-// recipeRepo builds a git recipe in a temporary directory: one commit per version, in
-// order, on branch (main or master), and returns its path and the commits.
+// recipeRepo builds the test recipe (testkit.Recipe) and returns its path and commits.
 func recipeRepo(t testing.TB, branch string, versions ...repoVersion) (string, []string) {
 	t.Helper()
-	dir := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org", "GIT_CONFIG_GLOBAL=/dev/null")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	git("init", "-q", "-b", branch)
-	var commits []string
-	for _, v := range versions {
-		side := ""
-		if v.sidekiq {
-			side = fmt.Sprintf(sidekiq, v.image)
-		}
-		writeFile(t, filepath.Join(dir, "compose.yml"), fmt.Sprintf(composeV1, v.image, v.version, side))
-		writeFile(t, filepath.Join(dir, ".env.sample"), envSample)
-		git("add", "-A")
-		git("commit", "-q", "-m", "version "+v.version)
-		commits = append(commits, git("rev-parse", "HEAD"))
-		if v.tag != "" {
-			git("tag", v.tag)
-		}
-	}
-	return dir, commits
+	r, commits := testkit.Recipe(t, branch, versions...)
+	return r.Dir, commits
 }
 
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// standardRepo is the acceptance recipe: 0.1.0+1 (probe 1, with sidekiq) and 0.2.0+2
-// (probe 2, sidekiq dropped) on branch.
+// standardRepo is the acceptance recipe (testkit.Standard).
 func standardRepo(t testing.TB, branch string) (string, []string) {
 	t.Helper()
-	return recipeRepo(t, branch,
-		repoVersion{image: probe1, version: "0.1.0+1", sidekiq: true, tag: "0.1.0+1"},
-		repoVersion{image: probe2, version: "0.2.0+2", tag: "0.2.0+2"},
-	)
+	return testkit.Standard(t, branch)
 }
 
 // fakeChecks passes every check, or fails those named in fail, and records what ran.
@@ -138,7 +52,7 @@ type fakeChecks struct {
 	echo string
 }
 
-func (c *fakeChecks) Run(_ context.Context, stack string, ch v1alpha1.Check, m *mask.Masker) v1alpha1.CheckResult {
+func (c *fakeChecks) Run(_ context.Context, stack string, ch v1alpha1.Check, _ map[string]string, m *mask.Masker) v1alpha1.CheckResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ran = append(c.ran, ch.Name)
@@ -154,13 +68,14 @@ func (c *fakeChecks) Run(_ context.Context, stack string, ch v1alpha1.Check, m *
 
 // fakeEnv is a reconciler over a real store and the real deploy on the fake engine.
 type fakeEnv struct {
-	t       *testing.T
-	store   *store.Store
-	engine  *fake.Fake
-	dataDir string
-	checks  *fakeChecks
-	rec     *TestRunReconciler
-	clock   *fake.Clock
+	t        *testing.T
+	store    *store.Store
+	engine   *fake.Fake
+	deployer *deploy.Deployer
+	dataDir  string
+	checks   *fakeChecks
+	rec      *TestRunReconciler
+	clock    *fake.Clock
 	// wrap, when set, stands between the reconciler and the store.
 	wrap func(Store) Store
 }
@@ -180,6 +95,7 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 		dataDir: dataDir,
 		checks:  &fakeChecks{fail: map[string]bool{}},
 	}
+	e.deployer = deploy.New(deploy.Options{Engine: e.engine, PollInterval: time.Millisecond})
 	e.rec = e.reconciler()
 	return e
 }
@@ -196,20 +112,24 @@ func (e *fakeEnv) reconciler() *TestRunReconciler {
 	if e.wrap != nil {
 		objects = e.wrap(e.store)
 	}
+	// The judge compares the fake engine's task timestamps, which are on the wall clock.
+	pipeline, err := stack.New(stack.Options{Engine: e.engine, Deployer: e.deployer, DataDir: e.dataDir, Stable: -1})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	rec, err := NewTestRunReconciler(Options{
-		Store:    objects,
-		Engine:   e.engine,
-		Deployer: deploy.New(deploy.Options{Engine: e.engine, PollInterval: time.Millisecond}),
-		Checks:   e.checks,
-		DataDir:  e.dataDir,
-		Stable:   -1,
-		Poll:     10 * time.Millisecond,
-		Now:      now,
-		Promoter: warm.NewPromoter(warm.PromoterOptions{Objects: e.store, Now: now}),
+		Store:     objects,
+		Stacks:    pipeline,
+		Checks:    e.checks,
+		DataDir:   e.dataDir,
+		Now:       now,
+		Promoter:  warm.NewPromoter(warm.PromoterOptions{Objects: e.store, Now: now}),
+		CheckPoll: time.Millisecond,
 	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.t.Cleanup(rec.Stop)
 	return rec
 }
 
@@ -245,21 +165,30 @@ func overlay(t testing.TB, v any) json.RawMessage {
 	return b
 }
 
-// reconcileDone reconciles name until its verdict is in (and teardown done), at most n
-// times, failing on an error that is not expected to be retried.
-func (e *fakeEnv) reconcileDone(rec *TestRunReconciler, name string, n int) *v1alpha1.TestRun {
+// reconcileDone reconciles name step by step, as the controller would (waiting out short
+// RequeueAfters), until its verdict is in and nothing more is asked for (its teardown is
+// done), at most steps times; it fails on an error that is not expected to be retried.
+func (e *fakeEnv) reconcileDone(rec *TestRunReconciler, name string, steps int) *v1alpha1.TestRun {
 	e.t.Helper()
 	req := controller.Request{Kind: v1alpha1.KindTestRun, Name: name}
 	var err error
-	for range n {
-		_, err = rec.Reconcile(e.t.Context(), req)
-		if tr := e.get(name); err == nil && tr != nil && finished(tr) {
+	for range steps {
+		var res controller.Result
+		res, err = rec.Reconcile(e.t.Context(), req)
+		tr := e.get(name)
+		if err == nil && tr != nil && finished(tr) && res.IsZero() {
 			return tr
 		}
+		if res.RequeueAfter > 0 {
+			time.Sleep(min(res.RequeueAfter, 20*time.Millisecond))
+		}
 	}
-	e.t.Fatalf("testrun %s not finished after %d reconciles (last error %v): %s", name, n, err, e.describe(name))
+	e.t.Fatalf("testrun %s not finished after %d steps (last error %v): %s", name, steps, err, e.describe(name))
 	return nil
 }
+
+// steps is enough reconcile steps for a run on the fake engine.
+const steps = 500
 
 func (e *fakeEnv) get(name string) *v1alpha1.TestRun {
 	e.t.Helper()

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmrun/swarmrun/internal/testkit"
+
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
@@ -51,8 +53,8 @@ func (e *swarmEnv) run(rc *v1alpha1.Recipe, trs ...*v1alpha1.TestRun) []*v1alpha
 	e.apply(ctx, rc, trs...)
 	done := make(chan error, 1)
 	go func() {
-		done <- RunController(ctx, ControllerOptions{Store: e.store, Engine: e.docker, DataDir: e.dataDir,
-			Workers: len(trs), MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second, Resync: time.Minute})
+		done <- testController{Store: e.store, Engine: e.docker, DataDir: e.dataDir,
+			Workers: len(trs), MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second, Promotion: true}.run(ctx)
 	}()
 	out := e.awaitFinished(ctx, trs...)
 	cancel()
@@ -90,7 +92,7 @@ func (e *swarmEnv) apply(ctx context.Context, rc *v1alpha1.Recipe, trs ...*v1alp
 func (e *swarmEnv) awaitFinished(ctx context.Context, trs ...*v1alpha1.TestRun) []*v1alpha1.TestRun {
 	e.t.Helper()
 	out := make([]*v1alpha1.TestRun, len(trs))
-	swarmtest.Eventually(e.t, 150*time.Second, 200*time.Millisecond, func() bool {
+	testkit.Eventually(e.t, 150*time.Second, 200*time.Millisecond, func() bool {
 		for i, tr := range trs {
 			got := &v1alpha1.TestRun{}
 			if err := e.store.Get(ctx, tr.Name, got); err != nil || !finished(got) {
@@ -113,7 +115,7 @@ func (e *swarmEnv) awaitGone(stack string) {
 	e.t.Helper()
 	d := deploy.New(deploy.Options{Engine: e.docker})
 	var state *deploy.StackState
-	swarmtest.Eventually(e.t, time.Minute, 250*time.Millisecond, func() bool {
+	testkit.Eventually(e.t, time.Minute, 250*time.Millisecond, func() bool {
 		var err error
 		state, err = d.Observe(e.t.Context(), stack)
 		return err == nil && !state.Exists()
@@ -241,9 +243,9 @@ func TestSwarmBranchTipBase(t *testing.T) {
 func prRepo(t *testing.T, branch string) (string, []string) {
 	t.Helper()
 	dir, commits := recipeRepo(t, branch,
-		repoVersion{image: probe1, version: "0.1.0+1", sidekiq: true, tag: "0.1.0+1"},
-		repoVersion{image: probe1, version: "0.1.1+1", sidekiq: true},
-		repoVersion{image: probe2, version: "0.2.0+2"},
+		repoVersion{Image: probe1, Version: "0.1.0+1", Sidekiq: true, Tag: "0.1.0+1"},
+		repoVersion{Image: probe1, Version: "0.1.1+1", Sidekiq: true},
+		repoVersion{Image: probe2, Version: "0.2.0+2"},
 	)
 	git(t, dir, "checkout", "-q", "-b", "pr")
 	git(t, dir, "branch", "-f", branch, commits[1])
@@ -313,9 +315,9 @@ func TestSwarmBaseChoice(t *testing.T) {
 			t.Parallel()
 			e := newSwarmEnv(t)
 			url, commits := recipeRepo(t, "main",
-				repoVersion{image: probe1, version: "0.1.0+1", sidekiq: true, tag: "0.1.0+1"},
-				repoVersion{image: probe2, version: "0.2.0+2", tag: "0.2.0+2"},
-				repoVersion{image: probe2, version: "0.2.1+2"},
+				repoVersion{Image: probe1, Version: "0.1.0+1", Sidekiq: true, Tag: "0.1.0+1"},
+				repoVersion{Image: probe2, Version: "0.2.0+2", Tag: "0.2.0+2"},
+				repoVersion{Image: probe2, Version: "0.2.1+2"},
 			)
 			git(t, url, "branch", "pr")
 			rc := newRecipe("choice", url)
@@ -387,8 +389,8 @@ func TestSwarmBrokenHead(t *testing.T) {
 	t.Parallel()
 	e := newSwarmEnv(t)
 	url, _ := recipeRepo(t, "main",
-		repoVersion{image: probe1, version: "0.1.0+1", sidekiq: true, tag: "0.1.0+1"},
-		repoVersion{image: "swarmrun-probe:does-not-exist", version: "0.2.0+2"},
+		repoVersion{Image: probe1, Version: "0.1.0+1", Sidekiq: true, Tag: "0.1.0+1"},
+		repoVersion{Image: "swarmrun-probe:does-not-exist", Version: "0.2.0+2"},
 	)
 	rc := newRecipe("broken", url)
 	tr := newTestRun(runName(t, "broken"), rc.Name, "")

@@ -3,20 +3,15 @@ package reconcile
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/go-logr/logr"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy"
-	"github.com/swarmrun/swarmrun/deploy/checks"
-	"github.com/swarmrun/swarmrun/deploy/converge"
-	"github.com/swarmrun/swarmrun/deploy/recipe"
-	"github.com/swarmrun/swarmrun/deploy/render"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/reconcile/results"
 )
 
@@ -30,83 +25,107 @@ const (
 	roleHead = v1alpha1.RoleHead
 )
 
-// deployBase deploys the upgrade base, waits for it, and runs the install and upgrade.before
-// checks on it. A run without a base only records why.
-func (r *TestRunReconciler) deployBase(ctx context.Context, rn *run) error {
+// basePhase takes the next step of the base: apply it, look at its convergence, or run the
+// install and upgrade.before checks on it. A run without a base only records why.
+func (r *TestRunReconciler) basePhase(ctx context.Context, rn *run) (next, error) {
 	tr := rn.tr
 	if !hasBase(tr) {
 		r.setCondition(tr, v1alpha1.ConditionBaseReady, v1alpha1.ConditionTrue, "NoBase", tr.Status.Base.Reason)
-		return r.save(ctx, rn)
+		return again, r.save(ctx, rn)
 	}
-	st, err := r.prepare(ctx, rn, roleBase)
-	if err != nil {
-		return withTier(err, string(v1alpha1.StageInstall))
+	tier := string(v1alpha1.StageInstall)
+	if res, done, err := r.deployStep(ctx, rn, roleBase, tier); !done || err != nil {
+		return res, err
 	}
-	if err := r.deploy(ctx, rn, roleBase, st); err != nil {
-		return withTier(err, string(v1alpha1.StageInstall))
+	install := r.installChecks(rn)
+	checks := slices.Clone(install)
+	if upgradeWanted(tr) {
+		checks = append(checks, prefixed("before", rn.rc.Spec.Checks.Upgrade.Before)...)
 	}
-	if err := r.installChecks(ctx, rn, roleBase); err != nil {
-		return err
+	res, done, err := r.collectChecks(ctx, rn, "base", checks)
+	if !done || err != nil {
+		return after(r.o.CheckPoll), err
+	}
+	before := res[len(install):]
+	if err := r.setInstall(rn, roleBase, res[:len(install)]); err != nil {
+		return next{}, err
 	}
 	if upgradeWanted(tr) {
-		before := prefixed("before", rn.rc.Spec.Checks.Upgrade.Before)
-		res := r.runChecks(ctx, rn, before)
-		tier := v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Reason: upgradePending, Checks: res}
-		setTier(tr, string(v1alpha1.StageUpgrade), tier)
-		if failed := failedChecks(res); failed != "" {
-			return &failure{reason: v1alpha1.ReasonCheckFailed, tier: string(v1alpha1.StageUpgrade),
+		setTier(tr, string(v1alpha1.StageUpgrade), v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Reason: upgradePending, Checks: before})
+		if failed := failedChecks(before); failed != "" {
+			return next{}, &failure{reason: v1alpha1.ReasonCheckFailed, tier: string(v1alpha1.StageUpgrade),
 				err: &checkFailure{msg: "upgrade.before checks failed: " + failed}}
 		}
 	}
 	r.setCondition(tr, v1alpha1.ConditionBaseReady, v1alpha1.ConditionTrue, "Converged",
 		fmt.Sprintf("base %s converged", describeBase(*tr.Status.Base)))
 	if err := r.save(ctx, rn); err != nil {
-		return err
+		return next{}, err
 	}
 	r.event(ctx, rn, v1alpha1.EventNormal, "BaseReady", "base %s converged", describeBase(*tr.Status.Base))
-	return nil
+	return again, nil
 }
 
-// deployHead applies the head over the base (or installs it when there is no base) and waits
-// for it. Without a base the install checks run here.
-func (r *TestRunReconciler) deployHead(ctx context.Context, rn *run) error {
+// headPhase takes the next step of the head: apply it over the base (or install it when
+// there is no base), look at its convergence, and without a base run the install checks.
+func (r *TestRunReconciler) headPhase(ctx context.Context, rn *run) (next, error) {
 	tr := rn.tr
-	tier := string(v1alpha1.StageInstall)
-	if hasBase(tr) {
-		tier = string(v1alpha1.StageUpgrade)
-	}
-	st, err := r.prepare(ctx, rn, roleHead)
-	if err != nil {
-		return withTier(err, tier)
-	}
-	if err := r.deploy(ctx, rn, roleHead, st); err != nil {
-		return withTier(err, tier)
+	tier := headTier(tr)
+	if res, done, err := r.deployStep(ctx, rn, roleHead, tier); !done || err != nil {
+		return res, err
 	}
 	if !hasBase(tr) {
-		if err := r.installChecks(ctx, rn, roleHead); err != nil {
-			return err
+		res, done, err := r.collectChecks(ctx, rn, "head", r.installChecks(rn))
+		if !done || err != nil {
+			return after(r.o.CheckPoll), err
+		}
+		if err := r.setInstall(rn, roleHead, res); err != nil {
+			return next{}, err
 		}
 	} else if t, ok := tr.Status.Tiers[string(v1alpha1.StageUpgrade)]; ok {
-		t.Checks = append(t.Checks, rn.convergence(roleHead))
+		t.Checks = append(t.Checks, convergence(tr, roleHead))
 		setTier(tr, string(v1alpha1.StageUpgrade), t)
 	}
 	msg := fmt.Sprintf("head %s at %s converged", tr.Status.Head.Ref, shortSHA(tr.Status.Head.Commit))
 	r.setCondition(tr, v1alpha1.ConditionHeadReady, v1alpha1.ConditionTrue, "Converged", msg)
 	if err := r.save(ctx, rn); err != nil {
-		return err
+		return next{}, err
 	}
 	r.event(ctx, rn, v1alpha1.EventNormal, "HeadReady", "%s", msg)
-	return nil
+	return again, nil
 }
 
-// installChecks runs the install tier's checks on the first deploy that converged (role's),
-// after the built-in convergence check.
-func (r *TestRunReconciler) installChecks(ctx context.Context, rn *run, role string) error {
+// deployStep takes one step of role's deploy: the apply when the phase has no deploy record,
+// else one look at its convergence. done says the deploy has converged (recorded in the
+// record's ConvergedAt), so the phase goes on to its checks.
+func (r *TestRunReconciler) deployStep(ctx context.Context, rn *run, role, tier string) (next, bool, error) {
+	rec := deployRecord(rn.tr, role)
+	switch {
+	case rec == nil:
+		return again, false, withTier(r.apply(ctx, rn, role), tier)
+	case rec.ConvergedAt == nil:
+		res, err := r.look(ctx, rn, role)
+		return res, false, withTier(err, tier)
+	}
+	return next{}, true, nil
+}
+
+// installChecks are the install tier's checks, when the run asks for the tier.
+func (r *TestRunReconciler) installChecks(rn *run) []v1alpha1.Check {
+	if !rn.tr.Spec.HasStage(v1alpha1.StageInstall) {
+		return nil
+	}
+	return rn.rc.Spec.Checks.Install
+}
+
+// setInstall records the install tier: the built-in convergence check of role's deploy (the
+// first that converged) and the install checks' results. Failed checks fail the run.
+func (r *TestRunReconciler) setInstall(rn *run, role string, res []v1alpha1.CheckResult) error {
 	tr := rn.tr
 	if !tr.Spec.HasStage(v1alpha1.StageInstall) {
 		return nil
 	}
-	res := append([]v1alpha1.CheckResult{rn.convergence(role)}, r.runChecks(ctx, rn, rn.rc.Spec.Checks.Install)...)
+	res = append([]v1alpha1.CheckResult{convergence(tr, role)}, res...)
 	tier := v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Checks: res}
 	failed := failedChecks(res)
 	if failed != "" {
@@ -121,71 +140,60 @@ func (r *TestRunReconciler) installChecks(ctx context.Context, rn *run, role str
 }
 
 // convergence is the built-in check that role's deploy converged, with the time it took.
-func (rn *run) convergence(role string) v1alpha1.CheckResult {
+func convergence(tr *v1alpha1.TestRun, role string) v1alpha1.CheckResult {
 	c := v1alpha1.CheckResult{Name: "converge: " + role, Result: v1alpha1.ResultPassed, Message: "converged"}
-	if rep := rn.reports[role]; rep != nil {
-		c.Duration = v1alpha1.Duration{Duration: rep.Elapsed}
-		c.Message = fmt.Sprintf("%d services converged", len(rep.Services))
+	if rec := deployRecord(tr, role); rec != nil && rec.StartedAt != nil && rec.ConvergedAt != nil {
+		c.Duration = v1alpha1.Duration{Duration: rec.ConvergedAt.Sub(rec.StartedAt.Time)}
+		c.Message = fmt.Sprintf("%d services converged", len(rec.Targets))
 	}
 	return c
 }
 
-// prepare materialises the role's commit into the run's own directory for that deploy and
-// renders it (see stacks.render) with the layers meant for this deploy: the Recipe's env,
-// previous.env on the base only (and only when it applies), the TestRun's env; the Recipe's
-// overlays on every deploy, the previous overlays on the base only (when they apply); the
-// app labels of a version or a chaos deploy; the run's generated secrets. Each call starts
-// from a fresh directory, so nothing of one deploy (or of a crashed attempt) reaches another.
-func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (*render.Stack, error) {
-	if st := rn.renders[role]; st != nil {
-		return st, nil
+// prepare renders the role's commit (see stack.Pipeline.Prepare) with the layers meant for
+// this deploy: the Recipe's env, previous.env on the base only (and only when it applies),
+// the TestRun's env; the Recipe's overlays on every deploy, the previous overlays on the base
+// only (when they apply); the app labels of a version or a chaos deploy; the run's generated
+// secrets. Each render starts from a fresh directory of its own, so nothing of one deploy (or
+// of a crashed attempt) reaches another. A render is remembered for the run's later steps.
+func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (*stack.Prepared, error) {
+	if pr := rn.mem.prepared[role]; pr != nil {
+		return pr, nil
 	}
 	tr, rc := rn.tr, rn.rc
-	d := deploySpec{
-		what:     role,
-		stack:    tr.Status.Stack,
-		commit:   tr.Status.Head.Commit,
-		dir:      filepath.Join(results.Dir(r.o.DataDir, tr.Name), role),
-		env:      []map[string]string{rc.Spec.Env},
-		overlays: raw(rc.Spec.Overlays),
-		seed:     tr.UID,
-		labels:   ownership(tr, rc, role),
+	req := stack.Request{
+		Role:       role,
+		Stack:      tr.Status.Stack,
+		Commit:     tr.Status.Head.Commit,
+		Dir:        filepath.Join(results.Dir(r.o.DataDir, tr.Name), role),
+		Env:        []map[string]string{rc.Spec.Env},
+		Overlays:   raw(rc.Spec.Overlays),
+		SecretSeed: tr.UID,
+		Labels:     ownership(tr, rc, role),
 	}
-	d.app = recipe.AppDeploy{Stack: d.stack, Recipe: rc.Name, Commit: d.commit, Chaos: true}
+	req.App = stack.AppDeploy{Stack: req.Stack, Recipe: rc.Name, Commit: req.Commit, Chaos: true}
 	if role == roleBase {
 		base := *tr.Status.Base
-		d.commit, d.app.Commit = base.Commit, base.Commit
+		req.Commit, req.App.Commit = base.Commit, base.Commit
 		if base.Kind == v1alpha1.BaseVersion {
-			d.app.Chaos, d.app.Version = false, base.Version
+			req.App.Chaos, req.App.Version = false, base.Version
 		}
 		if PreviousFor(base, rc.Spec.Previous).Applies {
-			d.env = append(d.env, rc.Spec.Previous.Env)
-			d.overlays = append(d.overlays, raw(rc.Spec.Previous.Overlays)...)
+			req.Env = append(req.Env, rc.Spec.Previous.Env)
+			req.Overlays = append(req.Overlays, raw(rc.Spec.Previous.Overlays)...)
 		}
 	}
-	d.env = append(d.env, tr.Spec.Env)
+	req.Env = append(req.Env, tr.Spec.Env)
 	src, err := r.source(ctx, rn)
 	if err != nil {
 		return nil, err
 	}
-	st, files, err := r.stacks.render(ctx, src, d, rn.masker)
+	req.Source = src
+	pr, err := r.stacks.Prepare(ctx, req, rn.masker())
 	if err != nil {
 		return nil, err
 	}
-	rn.renders[role] = st
-	rn.files[role] = files
-	return st, nil
-}
-
-// appLabels is the overlay fragment that puts the coop-cloud labels on the app service's
-// deploy labels, as abra does.
-func appLabels(service string, labels map[string]string) ([]byte, error) {
-	frag := map[string]any{"services": map[string]any{service: map[string]any{"deploy": map[string]any{"labels": labels}}}}
-	b, err := json.Marshal(frag)
-	if err != nil {
-		return nil, fmt.Errorf("app labels: %w", err)
-	}
-	return b, nil
+	rn.mem.prepared[role] = pr
+	return pr, nil
 }
 
 // ownership labels every object a run creates.
@@ -198,85 +206,76 @@ func ownership(tr *v1alpha1.TestRun, rc *v1alpha1.Recipe, role string) map[strin
 	}
 }
 
-// deploy applies one role's render and waits for it to converge. The phase's DeployRecord is
-// stored right after the apply, before the wait, and never rewritten but for its convergence
-// time: after a crash the re-apply finds every service unchanged (deploy's spec digest), and
-// the record keeps what the first apply did.
-func (r *TestRunReconciler) deploy(ctx context.Context, rn *run, role string, st *render.Stack) error {
+// apply applies role's render and records the phase's DeployRecord, without waiting: the
+// next steps look at the convergence. The record is what the first apply did; after a crash
+// between an apply and the storing of its record, the repeated apply finds the services
+// unchanged (deploy's spec digest) and the services' role labels tell what the first apply
+// created or updated.
+func (r *TestRunReconciler) apply(ctx context.Context, rn *run, role string) error {
 	tr := rn.tr
-	log := logr.FromContextOrDiscard(ctx).WithValues("role", role)
-	cs, err := r.o.Deployer.Apply(ctx, st, deploy.ApplyOptions{Labels: ownership(tr, rn.rc, role)})
+	pr, err := r.prepare(ctx, rn, role)
 	if err != nil {
-		return fmt.Errorf("apply %s: %w", role, err)
+		return err
 	}
-	rec := deployRecord(tr, role)
-	if rec == nil {
-		created, updated, unchanged := changed(cs)
-		if len(unchanged) > 0 {
-			created, updated, unchanged = r.resumedApply(ctx, tr, role, created, updated, unchanged)
-		}
-		started := v1alpha1.Time{Time: cs.StartedAt}
-		commit := tr.Status.Head.Commit
-		if role == roleBase {
-			commit = tr.Status.Base.Commit
-		}
-		tr.Status.Deploys = append(tr.Status.Deploys, v1alpha1.DeployRecord{
-			Role: role, Commit: commit, ComposeFiles: rn.files[role], RenderDigest: st.Digest,
-			Images: imageRecords(st, cs.Images), Created: created, Updated: updated, Unchanged: unchanged,
-			StartedAt: &started,
-		})
-		if err := r.save(ctx, rn); err != nil {
-			return err
-		}
-		r.event(ctx, rn, v1alpha1.EventNormal, "Applied", "%s applied: %d created, %d updated, %d unchanged",
-			role, len(created), len(updated), len(unchanged))
-	} else {
-		log.Info("deploy resumed", "recorded", rec.StartedAt)
-		// The record's apply already rolled the phase out: a resumed apply finds every
-		// service unchanged unless the swarm moved since, and then rolls it out again.
-		if created, updated, _ := changed(cs); len(created)+len(updated) > 0 {
-			rec.Rollouts++
-			if err := r.save(ctx, rn); err != nil {
-				return err
-			}
-			r.event(ctx, rn, v1alpha1.EventWarning, "RolledOutAgain", "%s rolled out again on resume: %d created, %d updated",
-				role, len(created), len(updated))
-		}
-	}
-	wo := r.stacks.waitOptions(rn.rc)
-	if rec != nil && rec.StartedAt != nil {
-		wo.Timeout = resumedBound(wo.Timeout, rec.StartedAt.Time, r.now())
-	}
-	if r.o.Progress != nil {
-		wo.Progress = func(p converge.Progress) {
-			r.o.Progress(Progress{TestRun: tr.Name, Role: role, Service: &p})
-		}
-	}
-	report, err := r.o.Deployer.Wait(ctx, cs, wo)
-	rn.reports[role] = report
+	a, err := r.stacks.Apply(ctx, pr)
 	if err != nil {
-		return fmt.Errorf("wait for %s: %w", role, err)
+		return err
 	}
-	if r.o.Progress != nil {
-		r.o.Progress(Progress{TestRun: tr.Name, Role: role, Converged: r.now().Sub(cs.StartedAt)})
+	created, updated, unchanged := a.Created, a.Updated, a.Unchanged
+	if len(unchanged) > 0 {
+		created, updated, unchanged = r.resumedApply(ctx, tr, role, created, updated, unchanged)
 	}
-	if rec = deployRecord(tr, role); rec != nil && rec.ConvergedAt == nil {
-		done := v1alpha1.Time{Time: r.now()}
-		rec.ConvergedAt = &done
+	commit := tr.Status.Head.Commit
+	if role == roleBase {
+		commit = tr.Status.Base.Commit
 	}
+	rec := pr.Record(a, commit)
+	rec.Created, rec.Updated, rec.Unchanged = created, updated, unchanged
+	for i := range rec.Targets {
+		// A service the first apply created or updated is judged as changed by this apply.
+		rec.Targets[i].Changed = rec.Targets[i].Changed || slices.Contains(created, rec.Targets[i].Name) || slices.Contains(updated, rec.Targets[i].Name)
+	}
+	tr.Status.Deploys = append(tr.Status.Deploys, rec)
+	if err := r.save(ctx, rn); err != nil {
+		return err
+	}
+	r.event(ctx, rn, v1alpha1.EventNormal, "Applied", "%s applied: %d created, %d updated, %d unchanged",
+		role, len(created), len(updated), len(unchanged))
 	return nil
 }
 
-// resumedBound is what is left of a deploy's convergence bound when its phase's apply was
-// recorded at started: a resumed wait gets the rest, not a fresh bound, so that crashes and
-// restarts cannot stretch a deploy past its timeout. A bound already spent keeps a nanosecond,
-// which leaves the wait its one last look (converge.Wait) rather than no bound at all (zero).
-func resumedBound(timeout time.Duration, started, now time.Time) time.Duration {
-	if timeout <= 0 {
-		return timeout
+// look takes one look at role's deploy and judges it (stack.Pipeline.LookAt): a change since
+// the last look is stored in the record's convergence, convergence with its time; a failure,
+// or the recipe's deploy timeout counted from the recorded apply, ends the deploy.
+func (r *TestRunReconciler) look(ctx context.Context, rn *run, role string) (next, error) {
+	tr := rn.tr
+	rec := deployRecord(tr, role)
+	l, err := r.stacks.LookAt(ctx, rec, rn.rc.Spec.DeployTimeout(), r.now())
+	if err != nil {
+		return next{}, err
 	}
-	elapsed := max(now.Sub(started), 0)
-	return max(timeout-elapsed, time.Nanosecond)
+	if r.o.Progress != nil {
+		for _, p := range l.Changes() {
+			r.o.Progress(Progress{TestRun: tr.Name, Role: role, Service: &p})
+		}
+	}
+	if l.Err != nil {
+		return next{}, fmt.Errorf("wait for %s: %w", role, l.Err)
+	}
+	if l.Changed {
+		if err := r.save(ctx, rn); err != nil {
+			return next{}, err
+		}
+	}
+	if !l.Done {
+		return after(l.Again), nil
+	}
+	took := rec.ConvergedAt.Sub(rec.StartedAt.Time)
+	if r.o.Progress != nil {
+		r.o.Progress(Progress{TestRun: tr.Name, Role: role, Converged: took})
+	}
+	logr.FromContextOrDiscard(ctx).Info("deploy converged", "role", role, "after", took)
+	return again, nil
 }
 
 // resumedApply tells, after a crash between an apply and the storing of its record, which of
@@ -284,7 +283,7 @@ func resumedBound(timeout time.Duration, started, now time.Time) time.Duration {
 // that carry this run's and this role's labels (the role label changes with every phase's
 // apply), created when the engine never updated them since.
 func (r *TestRunReconciler) resumedApply(ctx context.Context, tr *v1alpha1.TestRun, role string, created, updated, unchanged []string) ([]string, []string, []string) {
-	state, err := r.o.Deployer.Observe(ctx, tr.Status.Stack)
+	state, err := r.stacks.Observe(ctx, tr.Status.Stack)
 	if err != nil {
 		logr.FromContextOrDiscard(ctx).V(1).Info("deploy record from the apply alone", "error", err.Error())
 		return created, updated, unchanged
@@ -316,64 +315,37 @@ func deployRecord(tr *v1alpha1.TestRun, role string) *v1alpha1.DeployRecord {
 	return nil
 }
 
-func changed(cs *deploy.ChangeSet) (created, updated, unchanged []string) {
-	for _, c := range cs.Services {
-		switch c.Action {
-		case deploy.Created:
-			created = append(created, c.Name)
-		case deploy.Updated:
-			updated = append(updated, c.Name)
-		default:
-			unchanged = append(unchanged, c.Name)
+// collectChecks runs checks one after the other against the run's stack, in the background
+// (see checkBatches): the first call starts them, a later one returns their results once
+// all ran. The one-shot services of the checks carry the run's ownership labels, so that
+// they are told apart from other runs' and garbage collection knows whose they are. The
+// render of the head (or the base, before the head is applied) teaches the masker the run's
+// generated secrets before any output is kept.
+func (r *TestRunReconciler) collectChecks(ctx context.Context, rn *run, batch string, list []v1alpha1.Check) ([]v1alpha1.CheckResult, bool, error) {
+	if len(list) == 0 {
+		return nil, true, nil
+	}
+	role := roleHead
+	if deployRecord(rn.tr, roleHead) == nil {
+		role = roleBase
+	}
+	if _, err := r.prepare(ctx, rn, role); err != nil {
+		return nil, false, err
+	}
+	tr, m := rn.tr.DeepCopy(), rn.masker()
+	labels := ownership(tr, rn.rc, v1alpha1.RoleCheck)
+	res, done := r.checks.collect(ctx, tr, batch, func(ctx context.Context) []v1alpha1.CheckResult {
+		var out []v1alpha1.CheckResult
+		for _, c := range list {
+			res := r.o.Checks.Run(ctx, tr.Status.Stack, c, labels, m)
+			res.Message, res.Output = m.String(res.Message), m.String(res.Output)
+			out = append(out, res)
+			r.eventOn(ctx, tr, m, eventType(res.Result), "Check",
+				fmt.Sprintf("check %s %s in %s", res.Name, res.Result, res.Duration.Duration.Round(1e6)))
 		}
-	}
-	return created, updated, unchanged
-}
-
-// imageRecords lists each service's image with what the engine knows of its digest: the
-// registry digest of a pulled image, else the local image's repo digest or ID.
-func imageRecords(st *render.Stack, infos []deploy.ImageInfo) []v1alpha1.ImageRecord {
-	digests := map[string]string{}
-	for _, info := range infos {
-		switch {
-		case info.Digest != "":
-			digests[info.Image] = info.Digest
-		case len(info.RepoDigests) > 0:
-			digests[info.Image] = info.RepoDigests[0]
-		default:
-			digests[info.Image] = info.ID
-		}
-	}
-	var out []v1alpha1.ImageRecord
-	for _, name := range slices.Sorted(maps.Keys(st.Images)) {
-		img := st.Images[name]
-		out = append(out, v1alpha1.ImageRecord{Service: name, Image: img, Digest: digests[img]})
-	}
-	return out
-}
-
-// labelledChecks is a CheckRunner that labels the services of its checks per caller;
-// *checks.Runner is one.
-type labelledChecks interface {
-	WithLabels(labels map[string]string) *checks.Runner
-}
-
-// runChecks runs checks one after the other against the run's stack. The one-shot services
-// of the checks carry the run's ownership labels, so that they are told apart from other
-// runs' and garbage collection knows whose they are.
-func (r *TestRunReconciler) runChecks(ctx context.Context, rn *run, list []v1alpha1.Check) []v1alpha1.CheckResult {
-	runner := r.o.Checks
-	if l, ok := runner.(labelledChecks); ok {
-		runner = l.WithLabels(ownership(rn.tr, rn.rc, v1alpha1.RoleCheck))
-	}
-	var out []v1alpha1.CheckResult
-	for _, c := range list {
-		res := runner.Run(ctx, rn.tr.Status.Stack, c, rn.masker)
-		res.Message, res.Output = rn.masker.String(res.Message), rn.masker.String(res.Output)
-		out = append(out, res)
-		r.event(ctx, rn, eventType(res.Result), "Check", "check %s %s in %s", res.Name, res.Result, res.Duration.Duration.Round(1e6))
-	}
-	return out
+		return out
+	})
+	return res, done, nil
 }
 
 func eventType(res v1alpha1.TierResultValue) v1alpha1.EventType {
@@ -418,6 +390,16 @@ func upgradeWanted(tr *v1alpha1.TestRun) bool {
 
 // withTier attaches the tier to a step's error: a run failure when the error is final.
 func withTier(err error, tier string) error {
+	if err == nil {
+		return nil
+	}
+	var f *failure
+	if errors.As(err, &f) {
+		if f.tier == "" {
+			f.tier = tier
+		}
+		return f
+	}
 	if reason, final := reasonFor(err); final {
 		return &failure{reason: reason, tier: tier, err: err}
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy/recipe"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/warm"
 )
 
@@ -20,7 +20,7 @@ const ConditionPromoted = "Promoted"
 
 // Promoter decides and records promotions; *warm.Promoter is one.
 type Promoter interface {
-	Promote(ctx context.Context, run *v1alpha1.TestRun, published []recipe.Version) (warm.Decision, error)
+	Promote(ctx context.Context, run *v1alpha1.TestRun, published []stack.Version) (warm.Decision, error)
 }
 
 var _ Promoter = (*warm.Promoter)(nil)
@@ -55,7 +55,7 @@ func (r *TestRunReconciler) promote(ctx context.Context, rn *run) error {
 			fmt.Sprintf("%s at %s is the canonical of %s", c.Version, shortSHA(c.Commit), rc.Name))
 		return nil
 	}
-	var published []recipe.Version
+	var published []stack.Version
 	if apimeta.IsStatusConditionTrue(tr.Status.Conditions, v1alpha1.ConditionSucceeded) {
 		// The versions as of the run's resolve (the mirror is fetched then): a tag published
 		// while the run ran is the next run's to promote.

@@ -14,9 +14,9 @@ import (
 func warmRepo(t *testing.T) (string, []string) {
 	t.Helper()
 	return recipeRepo(t, "main",
-		repoVersion{image: probe1, version: "0.1.0+1", sidekiq: true, tag: "0.1.0+1"},
-		repoVersion{image: probe2, version: "0.2.0+2", tag: "0.2.0+2"},
-		repoVersion{image: probe2, version: "0.2.1+2"},
+		repoVersion{Image: probe1, Version: "0.1.0+1", Sidekiq: true, Tag: "0.1.0+1"},
+		repoVersion{Image: probe2, Version: "0.2.0+2", Tag: "0.2.0+2"},
+		repoVersion{Image: probe2, Version: "0.2.1+2"},
 	)
 }
 
@@ -70,7 +70,7 @@ func TestPromotion(t *testing.T) {
 			tr := newTestRun("wr-run", rc.Name, tc.head)
 			tr.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall}
 			e.apply(rc, tr)
-			got := e.reconcileDone(e.rec, tr.Name, 5)
+			got := e.reconcileDone(e.rec, tr.Name, steps)
 
 			c := condition(got, ConditionPromoted)
 			canonical := e.recipe(rc.Name).Status.Canonical
@@ -136,7 +136,7 @@ func TestPromotionOnce(t *testing.T) {
 	tr := newTestRun("wr-once", rc.Name, "0.2.0+2")
 	tr.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall}
 	e.apply(rc, tr)
-	got := e.reconcileDone(e.rec, tr.Name, 5)
+	got := e.reconcileDone(e.rec, tr.Name, steps)
 	if !spy.failed {
 		t.Fatal("the verdict's write never failed: the test proves nothing")
 	}

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"testing"
 
+	gogit "github.com/go-git/go-git/v5"
+
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/converge"
 	"github.com/swarmrun/swarmrun/deploy/recipe"
 	"github.com/swarmrun/swarmrun/deploy/render"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 )
 
 func TestReasonFor(t *testing.T) {
@@ -31,7 +34,8 @@ func TestReasonFor(t *testing.T) {
 		{"check", &checkFailure{msg: "x"}, v1alpha1.ReasonCheckFailed, true},
 		{"verify", &verifyFailure{msg: "x"}, v1alpha1.ReasonVerifyFailed, true},
 		{"render", wrap(&render.Error{Err: errors.New("bad yaml")}), v1alpha1.ReasonRenderFailed, true},
-		{"compose files", &renderFailure{err: errors.New("no compose.yml")}, v1alpha1.ReasonRenderFailed, true},
+		{"compose files", wrap(fmt.Errorf("%w: no compose.yml", stack.ErrRender)), v1alpha1.ReasonRenderFailed, true},
+		{"missing local source", wrap(gogit.ErrRepositoryNotExists), v1alpha1.ReasonSourceFailed, true},
 		{"immutable secret", wrap(&deploy.ImmutableError{Kind: "secret", Name: "s_v1"}), v1alpha1.ReasonRenderFailed, true},
 		{"missing external", wrap(&deploy.MissingExternalError{Networks: []string{"proxy"}}), v1alpha1.ReasonRenderFailed, true},
 		{"no render to prune by", wrap(deploy.ErrNoRender), v1alpha1.ReasonRenderFailed, true},

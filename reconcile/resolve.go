@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy/recipe"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 )
 
 // stackSuffixLen is how many hex digits of the TestRun's UID the stack name carries, so that
@@ -34,18 +34,21 @@ func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
 		return err
 	}
 	if err := src.Fetch(ctx); err != nil {
+		if reason, final := stack.Reason(err); final {
+			return &failure{reason: reason, err: fmt.Errorf("resolve: %w", err)}
+		}
 		return fmt.Errorf("resolve: %w", err)
 	}
 	branch, tip, err := src.TargetBranch(ctx, rn.rc.Spec.Source.TargetBranch)
-	if err != nil && !errors.Is(err, recipe.ErrNoTargetBranch) {
+	if err != nil && !errors.Is(err, stack.ErrNoTargetBranch) {
 		return fmt.Errorf("resolve: %w", err)
 	}
-	var head recipe.Commit
+	var head stack.Commit
 	if tr.Spec.Head == "" {
 		if branch == "" {
 			return &failure{reason: v1alpha1.ReasonSourceFailed, err: fmt.Errorf("no head given and %w", err)}
 		}
-		head = recipe.Commit{Ref: branch, Hash: tip}
+		head = stack.Commit{Ref: branch, Hash: tip}
 		if head.Version, err = src.VersionOf(ctx, tip); err != nil {
 			return fmt.Errorf("resolve: %w", err)
 		}
@@ -76,12 +79,13 @@ func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
 	plan := ResolveBase(in)
 
 	tr.Status.ObservedGeneration = tr.Generation
+	tr.Status.RecipeGeneration = rn.rc.Generation
 	tr.Status.Stack = StackName(tr)
 	tr.Status.Head = &v1alpha1.HeadStatus{
 		Ref:          head.Ref,
 		Commit:       head.Hash,
 		Version:      head.Version,
-		ChaosVersion: recipe.ChaosVersion(head.Hash, false),
+		ChaosVersion: stack.ChaosVersion(head.Hash, false),
 	}
 	tr.Status.Base = &plan
 	prev := PreviousFor(plan, rn.rc.Spec.Previous)
@@ -103,7 +107,7 @@ func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
 // headFailure fails the run on a ref that names nothing in the source; other errors are
 // retried.
 func headFailure(field string, err error) error {
-	if errors.Is(err, recipe.ErrRefNotFound) || errors.Is(err, recipe.ErrAmbiguousRef) {
+	if errors.Is(err, stack.ErrRefNotFound) || errors.Is(err, stack.ErrAmbiguousRef) {
 		return &failure{reason: v1alpha1.ReasonSourceFailed, err: fmt.Errorf("spec.%s: %w", field, err)}
 	}
 	return fmt.Errorf("resolve %s: %w", field, err)

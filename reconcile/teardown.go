@@ -12,23 +12,21 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy"
-	"github.com/swarmrun/swarmrun/deploy/inventory"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/reconcile/results"
-	"github.com/swarmrun/swarmrun/warm"
 )
 
 // teardown removes a finished run's stack when its policy says so. It looks at the swarm
 // rather than at a stored flag, so a teardown cut short is finished by the next reconcile,
 // and a stack already gone costs one listing.
-func (r *TestRunReconciler) teardown(ctx context.Context, tr *v1alpha1.TestRun) error {
+func (r *TestRunReconciler) teardown(ctx context.Context, tr *v1alpha1.TestRun) (next, error) {
 	succeeded := apimeta.IsStatusConditionTrue(tr.Status.Conditions, v1alpha1.ConditionSucceeded)
 	switch tr.Spec.Teardown {
 	case v1alpha1.TeardownNever:
-		return nil
+		return next{}, nil
 	case v1alpha1.TeardownOnSuccess:
 		if !succeeded {
-			return nil
+			return next{}, nil
 		}
 	}
 	return r.removeStack(ctx, tr)
@@ -36,19 +34,20 @@ func (r *TestRunReconciler) teardown(ctx context.Context, tr *v1alpha1.TestRun) 
 
 // finalize tears down the stack of a TestRun being deleted, whatever its policy and however
 // far it got, and then lets the object go by removing the finalizer.
-func (r *TestRunReconciler) finalize(ctx context.Context, tr *v1alpha1.TestRun) error {
+func (r *TestRunReconciler) finalize(ctx context.Context, tr *v1alpha1.TestRun) (next, error) {
+	r.forget(tr.Name)
 	if !tr.HasFinalizer(v1alpha1.FinalizerTeardown) {
-		return nil
+		return next{}, nil
 	}
-	if err := r.removeStack(ctx, tr); err != nil {
-		return err
+	if res, err := r.removeStack(ctx, tr); err != nil || !res.IsZero() {
+		return res, err
 	}
 	r.dropDeployDirs(ctx, tr)
 	tr.Finalizers = slices.DeleteFunc(tr.Finalizers, func(f string) bool { return f == v1alpha1.FinalizerTeardown })
 	if err := r.o.Store.Update(ctx, tr); err != nil {
-		return fmt.Errorf("remove finalizer: %w", err)
+		return next{}, fmt.Errorf("remove finalizer: %w", err)
 	}
-	return nil
+	return next{}, nil
 }
 
 // removeStack removes the run's stack with its volumes, if anything of it is left and its
@@ -56,21 +55,19 @@ func (r *TestRunReconciler) finalize(ctx context.Context, tr *v1alpha1.TestRun) 
 // stack of the same name made by someone else), and the removal takes volumes: a stack that
 // is not this run's is left alone with a Warning event, and the teardown counts as done so
 // that the run's deletion is not held up by an object swarmrun may not touch.
-func (r *TestRunReconciler) removeStack(ctx context.Context, tr *v1alpha1.TestRun) error {
-	stack := tr.Status.Stack
-	if stack == "" {
-		// Not resolved yet: the name is the one resolve would have stored.
-		stack = StackName(tr)
-	}
-	inv, err := inventory.ListStack(ctx, r.o.Engine, stack)
+func (r *TestRunReconciler) removeStack(ctx context.Context, tr *v1alpha1.TestRun) (next, error) {
+	// The run's own stack, by its name and UID: never a name read from status, which
+	// swarmrun may not have written.
+	name := StackName(tr)
+	own, exists, err := r.stacks.Owner(ctx, name)
 	if err != nil {
-		return fmt.Errorf("teardown: %w", err)
+		return next{}, fmt.Errorf("teardown: %w", err)
 	}
-	if len(inv.Objects()) == 0 {
-		return nil
+	if !exists {
+		return next{}, nil
 	}
 	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: tr.Name, UID: tr.UID}
-	if own := warm.StackOwner(inv); !own.Managed || own.TestRun != tr.Name || own.Conflict != "" {
+	if !own.Managed || own.TestRun != tr.Name || own.Conflict != "" {
 		why := own.Conflict
 		switch {
 		case why != "":
@@ -79,22 +76,25 @@ func (r *TestRunReconciler) removeStack(ctx context.Context, tr *v1alpha1.TestRu
 		default:
 			why = "owned by " + ownerName(own)
 		}
-		msg := fmt.Sprintf("stack %s not removed: it is not this run's (%s); teardown counted as done", stack, why)
+		msg := fmt.Sprintf("stack %s not removed: it is not this run's (%s); teardown counted as done", name, why)
 		_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventWarning, "NotOwned", msg)
-		return nil
+		return next{}, nil
 	}
-	removed, err := r.o.Deployer.Remove(ctx, stack, deploy.RemoveOptions{Volumes: true})
+	removed, done, err := r.stacks.RemoveStep(ctx, name, true)
 	if err != nil {
-		return fmt.Errorf("teardown: %w", err)
+		return next{}, fmt.Errorf("teardown: %w", err)
 	}
-	msg := fmt.Sprintf("stack %s removed: %d services, %d networks, %d secrets, %d configs, %d volumes", stack,
-		len(removed.Services), len(removed.Networks), len(removed.Secrets), len(removed.Configs), len(removed.Volumes))
+	if !done {
+		return after(stack.RemovePoll), nil
+	}
+	msg := fmt.Sprintf("stack %s removed (last step: %d networks, %d secrets, %d configs, %d volumes)", name,
+		len(removed.Networks), len(removed.Secrets), len(removed.Configs), len(removed.Volumes))
 	_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventNormal, "TornDown", msg)
-	return nil
+	return next{}, nil
 }
 
 // ownerName names a managed stack's owner for an event.
-func ownerName(o warm.Ownership) string {
+func ownerName(o stack.Ownership) string {
 	if o.Warm != "" {
 		return "warm stack of recipe " + o.Warm
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -14,10 +13,7 @@ import (
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/controller"
-	"github.com/swarmrun/swarmrun/deploy"
-	"github.com/swarmrun/swarmrun/deploy/converge"
-	"github.com/swarmrun/swarmrun/deploy/recipe"
-	"github.com/swarmrun/swarmrun/deploy/render"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/internal/mask"
 )
 
@@ -27,117 +23,131 @@ type Store interface {
 	Update(ctx context.Context, obj v1alpha1.Object) error
 	UpdateStatus(ctx context.Context, obj v1alpha1.Object) error
 	RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) error
-	Watch(ctx context.Context, kind, since string) (<-chan store.WatchEvent, error)
 }
 
-// CheckRunner runs one recipe check against a stack; *checks.Runner is one.
+// CheckRunner runs one recipe check against a stack, its one-shot services carrying labels;
+// the wiring adapts *checks.Runner to it.
 type CheckRunner interface {
-	Run(ctx context.Context, stack string, c v1alpha1.Check, m *mask.Masker) v1alpha1.CheckResult
+	Run(ctx context.Context, stack string, c v1alpha1.Check, labels map[string]string, m *mask.Masker) v1alpha1.CheckResult
 }
 
-// DefaultAppService is the service that carries a recipe's coop-cloud labels.
-const DefaultAppService = "app"
-
-// DefaultDomainSuffix makes a run's DOMAIN: <stack>.<suffix>.
-const DefaultDomainSuffix = "swarmrun.localhost"
-
-// Progress is what a run reports while it waits for a deploy to converge, for a live view
-// (swarmrun run) and for measurements. Exactly one of Service and Converged is set.
+// Progress is what a run reports while a deploy converges, for a live view (swarmrun run)
+// and for measurements. Exactly one of Service and Converged is set.
 type Progress struct {
 	TestRun string
 	// Role is the deploy's role: base or head.
 	Role string
 	// Service is one service's new convergence state.
-	Service *converge.Progress
-	// Converged is how long the deploy took from the start of its apply until the swarm had
-	// converged (wall time: it is a measurement, not a decision).
+	Service *stack.Progress
+	// Converged is how long the deploy took from the start of its apply until the look that
+	// found it converged.
 	Converged time.Duration
 }
 
-// Options configure a TestRunReconciler. Store, Engine, Deployer, Checks and DataDir are
-// required.
+// Defaults of Options.
+const (
+	// DefaultCheckPoll is how often a step looks at checks that run in the background when
+	// their end does not wake it first.
+	DefaultCheckPoll = time.Second
+	// DefaultCheckWorkers bounds the check batches that run at once, across runs.
+	DefaultCheckWorkers = 8
+)
+
+// Options configure a TestRunReconciler. Store, Stacks, Checks and DataDir are required.
 type Options struct {
 	Store Store
-	// Engine is the Deployer's engine; teardown reads a stack's ownership labels through it
-	// before removing anything.
-	Engine   deploy.Engine
-	Deployer *deploy.Deployer
-	Checks   CheckRunner
-	// Recipes opens recipe sources; default a cache under <DataDir>/recipes.
-	Recipes *recipe.Cache
-	// DataDir holds the runs' directories (<DataDir>/runs/<testrun>) and the secret key.
+	// Stacks is the deploy pipeline: sources, render, apply, looks, prune, removal.
+	Stacks *stack.Pipeline
+	Checks CheckRunner
+	// DataDir holds the runs' directories (<DataDir>/runs/<testrun>) and results.
 	DataDir string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Stable and Poll tune every convergence wait (converge.Options); zero takes converge's
-	// defaults.
-	Stable, Poll time.Duration
-	// AppService is the service that gets the coop-cloud labels; default DefaultAppService.
-	AppService string
-	// DomainSuffix makes each run's DOMAIN; default DefaultDomainSuffix.
-	DomainSuffix string
 	// Progress, when set, receives convergence progress. It must return quickly.
 	Progress func(Progress)
 	// Promoter, when set, decides whether a finished run of a warm recipe promotes its head
 	// to the recipe's canonical (see promote).
 	Promoter Promoter
+	// Wake, when set, asks for the TestRun to be reconciled again soon: checks that run in
+	// the background call it when they end. The wiring passes the controller's Enqueue.
+	Wake func(controller.Request)
+	// CheckWorkers bounds the check batches running at once; default DefaultCheckWorkers.
+	CheckWorkers int
+	// CheckPoll is how often a step looks at running checks; default DefaultCheckPoll.
+	CheckPoll time.Duration
 }
 
-// TestRunReconciler drives TestRuns through the run lifecycle (see the package doc).
+// TestRunReconciler drives TestRuns through the run lifecycle, one step per call (see the
+// package doc).
 type TestRunReconciler struct {
 	o      Options
 	now    func() time.Time
-	stacks *stacks
-
-	mu sync.Mutex
-	// inflight cancels the reconciles in flight, by TestRun name.
-	inflight map[string]context.CancelFunc
+	stacks *stack.Pipeline
+	memory *memory
+	checks *checkBatches
 }
 
-// NewTestRunReconciler returns a reconciler with the defaults of o filled in. It reads (or
-// creates once) the data dir's secret key, from which every run's generated secrets derive.
+var _ controller.Reconciler = (*TestRunReconciler)(nil)
+
+// NewTestRunReconciler returns a reconciler with the defaults of o filled in.
 func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
-	if o.Store == nil || o.Engine == nil || o.Deployer == nil || o.Checks == nil || o.DataDir == "" {
-		return nil, errors.New("testrun reconciler: store, engine, deployer, checks and data dir are required")
+	if o.Store == nil || o.Stacks == nil || o.Checks == nil || o.DataDir == "" {
+		return nil, errors.New("testrun reconciler: store, stacks, checks and data dir are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s, err := newStacks(stackOptions{deployer: o.Deployer, recipes: o.Recipes, dataDir: o.DataDir, now: o.Now,
-		appService: o.AppService, domainSuffix: o.DomainSuffix, stable: o.Stable, poll: o.Poll})
-	if err != nil {
-		return nil, fmt.Errorf("testrun reconciler: %w", err)
+	if o.CheckWorkers <= 0 {
+		o.CheckWorkers = DefaultCheckWorkers
 	}
-	o.Recipes, o.AppService, o.DomainSuffix = s.recipes, s.appService, s.domainSuffix
-	return &TestRunReconciler{o: o, now: o.Now, stacks: s, inflight: map[string]context.CancelFunc{}}, nil
+	if o.CheckPoll <= 0 {
+		o.CheckPoll = DefaultCheckPoll
+	}
+	r := &TestRunReconciler{o: o, now: o.Now, stacks: o.Stacks, memory: newMemory()}
+	r.checks = newCheckBatches(o.CheckWorkers, func(name string) {
+		if o.Wake != nil {
+			o.Wake(controller.Request{Kind: v1alpha1.KindTestRun, Name: name})
+		}
+	})
+	return r, nil
 }
 
-// errInterrupted marks a call that Interrupt cut short.
-var errInterrupted = errors.New("interrupted by the deletion of the testrun")
+// Stop cancels the checks running in the background and waits for them to return. A
+// restarted reconciler runs unfinished check batches again.
+func (r *TestRunReconciler) Stop() { r.checks.stop() }
 
-// run is one Reconcile call's view of a TestRun: the object as last stored and what this call
-// has learnt (the recipe, its source, renders), so that later steps of the same call do not
-// read or render twice.
+// run is one Reconcile call's view of a TestRun: the object as last stored, its Recipe, and
+// what this process remembers of it (renders, masker, source).
 type run struct {
-	tr     *v1alpha1.TestRun
-	rc     *v1alpha1.Recipe
-	src    *recipe.Source
-	masker *mask.Masker
+	tr  *v1alpha1.TestRun
+	rc  *v1alpha1.Recipe
+	mem *runMemory
 	// deadline is when spec.timeout runs out, by the injected clock.
 	deadline time.Time
-	renders  map[string]*render.Stack
-	files    map[string][]string
-	// reports are the convergence reports of the deploys made in this call, by role.
-	reports map[string]*converge.Report
 }
 
-// Reconcile advances one TestRun as far as it can. It is level-based: it reads the TestRun,
-// its Recipe and the swarm afresh, skips every step the stored status says is done, and
-// stores status after each step, so that a call cut short anywhere resumes where it stopped.
+func (rn *run) masker() *mask.Masker { return rn.mem.masker }
+
+// next says what the driver does after a step.
+type next = controller.Result
+
+// again asks for the next step as soon as a worker is free; later after d.
+var again = controller.Result{Requeue: true}
+
+func after(d time.Duration) controller.Result {
+	return controller.Result{RequeueAfter: max(d, time.Millisecond)}
+}
+
+// Reconcile takes one step of one TestRun and returns. It is level-based: it reads the
+// TestRun, its Recipe and the swarm afresh, finds the first step the stored status says is
+// not done, does it (apply and record, or look and judge, or start or collect checks),
+// stores status, and asks to be called again: at once when the next step can go, after a
+// while when it waits for the swarm or for checks. Events of the run's stack wake it earlier.
 func (r *TestRunReconciler) Reconcile(ctx context.Context, req controller.Request) (controller.Result, error) {
 	tr := &v1alpha1.TestRun{}
 	if err := r.o.Store.Get(ctx, req.Name, tr); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
+			r.forget(req.Name)
 			return controller.Result{}, nil
 		}
 		return controller.Result{}, fmt.Errorf("get testrun: %w", err)
@@ -146,19 +156,20 @@ func (r *TestRunReconciler) Reconcile(ctx context.Context, req controller.Reques
 	ctx = logr.NewContext(ctx, log)
 
 	if tr.DeletionTimestamp != nil {
-		return controller.Result{}, r.finalize(ctx, tr)
+		return r.finalize(ctx, tr)
 	}
 	if !tr.HasFinalizer(v1alpha1.FinalizerTeardown) {
 		tr.Finalizers = append(tr.Finalizers, v1alpha1.FinalizerTeardown)
 		if err := r.o.Store.Update(ctx, tr); err != nil {
 			return controller.Result{}, fmt.Errorf("add finalizer: %w", err)
 		}
+		return again, nil
 	}
 	if finished(tr) {
-		return controller.Result{}, r.teardown(ctx, tr)
+		return r.teardown(ctx, tr)
 	}
 
-	rn := &run{tr: tr, masker: mask.New(), renders: map[string]*render.Stack{}, files: map[string][]string{}, reports: map[string]*converge.Report{}}
+	rn := &run{tr: tr, mem: r.memory.of(tr)}
 	if tr.Status.StartedAt == nil {
 		now := v1alpha1.Time{Time: r.now()}
 		tr.Status.StartedAt = &now
@@ -166,87 +177,68 @@ func (r *TestRunReconciler) Reconcile(ctx context.Context, req controller.Reques
 		if err := r.save(ctx, rn); err != nil {
 			return controller.Result{}, err
 		}
+		return again, nil
 	}
 	rn.deadline = tr.Status.StartedAt.Add(runTimeout(tr))
 
-	err := r.advance(ctx, rn)
+	res, err := r.step(ctx, rn)
+	if err = r.classify(ctx, rn, err); err == nil {
+		return res, nil
+	}
 	var f *failure
-	switch {
-	case errors.As(err, &f):
-		if err := r.fail(ctx, rn, f); err != nil {
-			return controller.Result{}, err
-		}
-	case errors.Is(err, errInterrupted):
-		// The TestRun is being deleted: run its finalizer now rather than after a backoff.
-		fresh := &v1alpha1.TestRun{}
-		if gerr := r.o.Store.Get(ctx, req.Name, fresh); gerr == nil && fresh.DeletionTimestamp != nil {
-			return controller.Result{}, r.finalize(ctx, fresh)
-		}
-		return controller.Result{}, err
-	case err != nil:
+	if !errors.As(err, &f) {
 		return controller.Result{}, err
 	}
-	return controller.Result{}, r.teardown(ctx, rn.tr)
+	if err := r.fail(ctx, rn, f); err != nil {
+		return controller.Result{}, err
+	}
+	return again, nil
 }
 
-// advance runs the lifecycle's steps that are not done yet, in order, under the run's
-// deadline. A *failure ends the run red; any other error is for the driver to retry.
-func (r *TestRunReconciler) advance(ctx context.Context, rn *run) error {
-	remaining := rn.deadline.Sub(r.now())
-	if remaining <= 0 {
-		return &failure{reason: v1alpha1.ReasonTimeout, tier: r.currentTier(rn),
+// step does the first step of the lifecycle that is not done yet.
+func (r *TestRunReconciler) step(ctx context.Context, rn *run) (next, error) {
+	if !r.now().Before(rn.deadline) {
+		return next{}, &failure{reason: v1alpha1.ReasonTimeout, tier: r.currentTier(rn),
 			err: fmt.Errorf("run exceeded its timeout of %s", runTimeout(rn.tr))}
 	}
-	// A run past its timeout stops wherever it is: the deadline reaches every wait.
-	runCtx, cancel := context.WithTimeout(ctx, remaining)
-	defer cancel()
-	// Deleting the TestRun cancels what is in flight (see Interrupt), so that the finalizer
-	// tears the stack down without waiting for a deploy to converge.
-	defer r.track(rn.tr.Name, cancel)()
-
-	if err := r.loadRecipe(runCtx, rn); err != nil {
-		return err
+	if err := r.loadRecipe(ctx, rn); err != nil {
+		return next{}, err
 	}
-	steps := []struct {
-		done func(*v1alpha1.TestRun) bool
-		do   func(context.Context, *run) error
-	}{
-		{conditionTrue(v1alpha1.ConditionResolved), r.resolve},
-		{conditionTrue(v1alpha1.ConditionBaseReady), r.deployBase},
-		{conditionTrue(v1alpha1.ConditionHeadReady), r.deployHead},
-		{conditionTrue(v1alpha1.ConditionPruned), r.prune},
-		{conditionTrue(v1alpha1.ConditionVerified), r.verify},
-		{tiersDone, r.runTiers},
-		{lintDone, r.lint},
-		{finished, r.finish},
+	tr := rn.tr
+	if tr.Status.Stack != "" && tr.Status.Stack != StackName(tr) {
+		// Only the controller writes status, and it writes the run's own stack name: any
+		// other name never reaches the swarm.
+		return next{}, &failure{reason: v1alpha1.ReasonInvalidStatus,
+			err: fmt.Errorf("status.stack %q is not this run's stack %s", tr.Status.Stack, StackName(tr))}
 	}
-	for _, s := range steps {
-		if s.done(rn.tr) {
-			continue
-		}
-		if err := s.do(runCtx, rn); err != nil {
-			return r.classify(ctx, runCtx, rn, err)
-		}
+	switch {
+	case !conditionTrue(v1alpha1.ConditionResolved)(tr):
+		return again, r.resolve(ctx, rn)
+	case !conditionTrue(v1alpha1.ConditionBaseReady)(tr):
+		return r.basePhase(ctx, rn)
+	case !conditionTrue(v1alpha1.ConditionHeadReady)(tr):
+		return r.headPhase(ctx, rn)
+	case !conditionTrue(v1alpha1.ConditionPruned)(tr):
+		return again, r.prune(ctx, rn)
+	case !conditionTrue(v1alpha1.ConditionVerified)(tr):
+		return r.verify(ctx, rn)
+	case !tiersDone(tr):
+		return r.runTiers(ctx, rn)
 	}
-	return nil
+	return again, r.finish(ctx, rn)
 }
 
-// classify turns a step's error into a run failure when no retry can help (see reasonFor),
-// or a timeout when the run's deadline cut the step short.
-func (r *TestRunReconciler) classify(ctx, runCtx context.Context, rn *run, err error) error {
+// classify turns a step's error into a run failure when no retry can help (see reasonFor);
+// nil stays nil, and a transient error goes back to the driver.
+func (r *TestRunReconciler) classify(ctx context.Context, rn *run, err error) error {
+	if err == nil {
+		return nil
+	}
 	if ctx.Err() != nil {
 		// The call itself was cut short (shutdown, the driver's reconcile timeout): whatever
-		// the step reported, it is not the run's fault. The next call resumes.
-		// The chain is dropped on purpose, so that no failure inside it ends the run.
+		// the step reported, it is not the run's fault. The next call resumes. The chain is
+		// dropped on purpose, so that no failure inside it ends the run.
 		return fmt.Errorf("interrupted: %s", err.Error())
-	}
-	if runCtx.Err() != nil {
-		if r.now().Before(rn.deadline) {
-			// Cancelled because the TestRun is being deleted (Interrupt).
-			return fmt.Errorf("%w: %s", errInterrupted, err.Error())
-		}
-		return &failure{reason: v1alpha1.ReasonTimeout, tier: r.currentTier(rn),
-			err: fmt.Errorf("run exceeded its timeout of %s: %s", runTimeout(rn.tr), err.Error())}
 	}
 	var f *failure
 	if errors.As(err, &f) {
@@ -262,7 +254,9 @@ func (r *TestRunReconciler) classify(ctx, runCtx context.Context, rn *run, err e
 }
 
 // loadRecipe reads the run's Recipe. A missing Recipe fails the run: the TestRun names a
-// recipe that does not exist, which no retry of this object repairs.
+// recipe that does not exist, which no retry of this object repairs. A Recipe whose spec
+// changed since the run resolved fails it too: the run tests the spec it started with, or
+// nothing (see pinned).
 func (r *TestRunReconciler) loadRecipe(ctx context.Context, rn *run) error {
 	rc := &v1alpha1.Recipe{}
 	if err := r.o.Store.Get(ctx, rn.tr.Spec.Recipe, rc); err != nil {
@@ -273,19 +267,42 @@ func (r *TestRunReconciler) loadRecipe(ctx context.Context, rn *run) error {
 		return fmt.Errorf("get recipe: %w", err)
 	}
 	rn.rc = rc
+	return pinned(rn.tr, rc)
+}
+
+// pinned fails a run whose TestRun or Recipe spec changed since it resolved: a run deploys
+// the specs it resolved, base and head alike, so an edit in flight must not reach the head's
+// deploy. Delete the run and create it again to test the new spec.
+func pinned(tr *v1alpha1.TestRun, rc *v1alpha1.Recipe) error {
+	if !apimeta.IsStatusConditionTrue(tr.Status.Conditions, v1alpha1.ConditionResolved) {
+		return nil
+	}
+	switch {
+	case tr.Status.ObservedGeneration != 0 && tr.Generation != tr.Status.ObservedGeneration:
+		return &failure{reason: v1alpha1.ReasonSpecChanged, err: fmt.Errorf(
+			"testrun %s changed while the run was in flight (generation %d, resolved at %d): delete and create it again to run the new spec",
+			tr.Name, tr.Generation, tr.Status.ObservedGeneration)}
+	case tr.Status.RecipeGeneration != 0 && rc.Generation != tr.Status.RecipeGeneration:
+		return &failure{reason: v1alpha1.ReasonSpecChanged, err: fmt.Errorf(
+			"recipe %s changed while the run was in flight (generation %d, resolved at %d): run again to test the new spec",
+			rc.Name, rc.Generation, tr.Status.RecipeGeneration)}
+	}
 	return nil
 }
 
-// source opens the recipe's source once per call.
-func (r *TestRunReconciler) source(ctx context.Context, rn *run) (*recipe.Source, error) {
-	if rn.src != nil {
-		return rn.src, nil
+// source opens the recipe's source once per run and process.
+func (r *TestRunReconciler) source(ctx context.Context, rn *run) (*stack.Source, error) {
+	if rn.mem.src != nil {
+		return rn.mem.src, nil
 	}
-	src, err := r.o.Recipes.Open(ctx, rn.rc.Spec.Source.URL)
+	src, err := r.stacks.Open(ctx, rn.rc.Spec.Source.URL)
 	if err != nil {
-		return nil, &failure{reason: v1alpha1.ReasonSourceFailed, err: err}
+		if reason, final := stack.Reason(err); final {
+			return nil, &failure{reason: reason, err: err}
+		}
+		return nil, err
 	}
-	rn.src = src
+	rn.mem.src = src
 	return src, nil
 }
 
@@ -301,9 +318,13 @@ func (r *TestRunReconciler) save(ctx context.Context, rn *run) error {
 // event records an event on the TestRun, masked. Events are informative: one that cannot be
 // written is logged, not retried, since the status already holds the facts.
 func (r *TestRunReconciler) event(ctx context.Context, rn *run, typ v1alpha1.EventType, reason, format string, args ...any) {
-	msg := rn.masker.String(fmt.Sprintf(format, args...))
+	r.eventOn(ctx, rn.tr, rn.masker(), typ, reason, fmt.Sprintf(format, args...))
+}
+
+func (r *TestRunReconciler) eventOn(ctx context.Context, tr *v1alpha1.TestRun, m *mask.Masker, typ v1alpha1.EventType, reason, msg string) {
+	msg = m.String(msg)
 	logr.FromContextOrDiscard(ctx).Info("testrun event", "type", typ, "reason", reason, "message", msg)
-	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: rn.tr.Name, UID: rn.tr.UID}
+	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: tr.Name, UID: tr.UID}
 	if err := r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, typ, reason, msg); err != nil {
 		logr.FromContextOrDiscard(ctx).V(1).Info("event not recorded", "reason", reason, "error", err.Error())
 	}
@@ -317,27 +338,10 @@ func (r *TestRunReconciler) setCondition(tr *v1alpha1.TestRun, typ string, statu
 	})
 }
 
-// Interrupt cancels the reconcile in flight for the TestRun named name, if there is one. The
-// store source calls it when a TestRun is marked for deletion: the driver then reconciles the
-// TestRun again, and that call runs its finalizer.
-func (r *TestRunReconciler) Interrupt(name string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if cancel := r.inflight[name]; cancel != nil {
-		cancel()
-	}
-}
-
-// track makes cancel the interruption of name's reconcile until the returned func is called.
-func (r *TestRunReconciler) track(name string, cancel context.CancelFunc) func() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.inflight[name] = cancel
-	return func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		delete(r.inflight, name)
-	}
+// forget drops what this process remembers of a TestRun that is gone, and stops its checks.
+func (r *TestRunReconciler) forget(name string) {
+	r.checks.cancel(name)
+	r.memory.drop(name)
 }
 
 func conditionTrue(typ string) func(*v1alpha1.TestRun) bool {
@@ -360,9 +364,7 @@ func runTimeout(tr *v1alpha1.TestRun) time.Duration {
 	return tr.Spec.Timeout.Duration
 }
 
-// observed is the generation the run works to: the one it was resolved at. A TestRun runs the
-// spec it had when it started; a later change of its spec is not applied to the run in
-// flight (delete and re-create it to run again, as swarmrun run does).
+// observed is the generation the run works to: the one it was resolved at.
 func observed(tr *v1alpha1.TestRun) int64 {
 	if tr.Status.ObservedGeneration != 0 {
 		return tr.Status.ObservedGeneration

@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy/lint"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/reconcile/results"
 )
 
@@ -26,52 +26,48 @@ func tiersDone(tr *v1alpha1.TestRun) bool {
 	return true
 }
 
-func lintDone(tr *v1alpha1.TestRun) bool {
-	_, ok := tr.Status.Tiers[v1alpha1.TierLint]
-	return ok
-}
-
-// runTiers runs the backup, restore and custom tiers that are not done yet, storing each. A
-// failed tier does not stop the others: the run is red at the end, with every tier's result.
-func (r *TestRunReconciler) runTiers(ctx context.Context, rn *run) error {
+// runTiers takes the next step of the backup, restore and custom tiers: the first tier not
+// done either does not run (not asked for, not applicable, no checks) and is recorded, or
+// its checks run in the background, a first call starting them and a later one recording
+// their results. A failed tier does not stop the others: the run is red at the end, with
+// every tier's result.
+func (r *TestRunReconciler) runTiers(ctx context.Context, rn *run) (next, error) {
 	tr := rn.tr
-	// The head's render teaches the masker the run's generated secrets before any output is
-	// kept.
-	if _, err := r.prepare(ctx, rn, roleHead); err != nil {
-		return err
-	}
+	recorded := false
 	for _, stage := range laterTiers() {
 		if _, done := tr.Status.Tiers[string(stage)]; done {
 			continue
 		}
-		t := r.tier(ctx, rn, stage, tierChecks(rn.rc, stage))
-		setTier(tr, string(stage), t)
-		// Only checks are worth storing at once; a tier that ran none is stored with the
-		// verdict.
-		if len(t.Checks) == 0 {
+		checks := tierChecks(rn.rc, stage)
+		if res, skip := notRun(tr, rn.rc, stage); skip {
+			setTier(tr, string(stage), res)
+			recorded = true
 			continue
 		}
-		if err := r.save(ctx, rn); err != nil {
-			return err
+		if len(checks) == 0 {
+			setTier(tr, string(stage), v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: "the recipe defines no checks for this tier"})
+			recorded = true
+			continue
 		}
+		res, done, err := r.collectChecks(ctx, rn, string(stage), checks)
+		if err != nil {
+			return next{}, err
+		}
+		if !done {
+			if recorded {
+				// Tiers decided in this call are stored, so that no later call decides them again.
+				return after(r.o.CheckPoll), r.save(ctx, rn)
+			}
+			return after(r.o.CheckPoll), nil
+		}
+		t := v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Checks: res}
+		if failed := failedChecks(res); failed != "" {
+			t.Result, t.Reason = v1alpha1.ResultFailed, "checks failed: "+failed
+		}
+		setTier(tr, string(stage), t)
+		return again, r.save(ctx, rn)
 	}
-	return nil
-}
-
-// tier runs one tier's checks, or says why it does not run.
-func (r *TestRunReconciler) tier(ctx context.Context, rn *run, stage v1alpha1.Stage, checks []v1alpha1.Check) v1alpha1.TierResult {
-	if res, skip := notRun(rn.tr, rn.rc, stage); skip {
-		return res
-	}
-	if len(checks) == 0 {
-		return v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: "the recipe defines no checks for this tier"}
-	}
-	res := r.runChecks(ctx, rn, checks)
-	t := v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Checks: res}
-	if failed := failedChecks(res); failed != "" {
-		t.Result, t.Reason = v1alpha1.ResultFailed, "checks failed: "+failed
-	}
-	return t
+	return again, r.save(ctx, rn)
 }
 
 // notRun is the result of a tier that does not run: not asked for, or declared not
@@ -101,25 +97,23 @@ func tierChecks(rc *v1alpha1.Recipe, stage v1alpha1.Stage) []v1alpha1.Check {
 // lint runs the recipe rules on the head's render. Its result caps the level, never the
 // verdict.
 func (r *TestRunReconciler) lint(ctx context.Context, rn *run) error {
-	_ = ctx
-	st, err := r.prepare(ctx, rn, roleHead)
+	pr, err := r.prepare(ctx, rn, roleHead)
 	if err != nil {
 		return err
 	}
-	findings := lint.Run(lint.Input{Stack: st, AppService: r.o.AppService})
+	findings := pr.Lint(r.stacks.AppService())
 	t := v1alpha1.TierResult{Result: v1alpha1.ResultPassed}
 	for _, f := range findings {
-		c := v1alpha1.CheckResult{Name: f.Rule + " " + f.Object, Result: v1alpha1.ResultPassed, Message: rn.masker.String(f.Message)}
-		if f.Severity == lint.Error {
+		c := v1alpha1.CheckResult{Name: f.Rule + " " + f.Object, Result: v1alpha1.ResultPassed, Message: rn.masker().String(f.Message)}
+		if f.Severity == stack.LintError {
 			c.Result = v1alpha1.ResultFailed
 		}
 		t.Checks = append(t.Checks, c)
 	}
-	if !lint.Passed(findings) {
+	if !stack.LintPassed(findings) {
 		t.Result, t.Reason = v1alpha1.ResultFailed, "lint errors: "+failedChecks(t.Checks)
 	}
 	setTier(rn.tr, v1alpha1.TierLint, t)
-	// Stored with the verdict: linting again after a crash costs nothing.
 	return nil
 }
 
@@ -127,6 +121,10 @@ func (r *TestRunReconciler) lint(ctx context.Context, rn *run) error {
 // failed.
 func (r *TestRunReconciler) finish(ctx context.Context, rn *run) error {
 	tr := rn.tr
+	// Linting is pure: it is stored with the verdict, and a crash before that lints again.
+	if err := r.lint(ctx, rn); err != nil {
+		return err
+	}
 	fillTiers(tr, rn.rc, "no upgrade base: "+tr.Status.Base.Reason)
 	var failed []string
 	for _, s := range tr.Spec.Stages {
@@ -145,7 +143,7 @@ func (r *TestRunReconciler) finish(ctx context.Context, rn *run) error {
 // requested tier that had not run is skipped.
 func (r *TestRunReconciler) fail(ctx context.Context, rn *run, f *failure) error {
 	tr := rn.tr
-	msg := rn.masker.String(f.err.Error())
+	msg := rn.masker().String(f.err.Error())
 	for _, typ := range []string{v1alpha1.ConditionResolved, v1alpha1.ConditionBaseReady, v1alpha1.ConditionHeadReady,
 		v1alpha1.ConditionPruned, v1alpha1.ConditionVerified} {
 		if !apimeta.IsStatusConditionTrue(tr.Status.Conditions, typ) {
@@ -176,13 +174,14 @@ func (r *TestRunReconciler) conclude(ctx context.Context, rn *run, status metav1
 		return err
 	}
 	dir := results.Dir(r.o.DataDir, tr.Name)
-	if _, err := results.Write(dir, tr, rn.masker, r.now()); err != nil {
+	if _, err := results.Write(dir, tr, rn.masker(), r.now()); err != nil {
 		return fmt.Errorf("write results: %w", err)
 	}
 	if err := r.save(ctx, rn); err != nil {
 		return err
 	}
 	r.dropDeployDirs(ctx, tr)
+	r.memory.drop(tr.Name)
 	typ := v1alpha1.EventNormal
 	if status != v1alpha1.ConditionTrue {
 		typ = v1alpha1.EventWarning

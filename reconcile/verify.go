@@ -8,26 +8,23 @@ import (
 	"strings"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy"
-	"github.com/swarmrun/swarmrun/deploy/converge"
-	"github.com/swarmrun/swarmrun/deploy/recipe"
-	"github.com/swarmrun/swarmrun/deploy/render"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 )
 
 // prune removes the services the head does not declare. A head whose compose cannot be
 // rendered prunes nothing and fails the run (deploy refuses to prune without a render).
 func (r *TestRunReconciler) prune(ctx context.Context, rn *run) error {
 	tr := rn.tr
-	st, renderErr := r.prepare(ctx, rn, roleHead)
-	removed, err := r.o.Deployer.Prune(ctx, tr.Status.Stack, st, renderErr)
+	pr, renderErr := r.prepare(ctx, rn, roleHead)
+	removed, err := r.stacks.Prune(ctx, tr.Status.Stack, pr, renderErr)
 	if err != nil {
 		return withTier(fmt.Errorf("prune: %w", err), headTier(tr))
 	}
 	// A prune resumed after a crash finds nothing left to remove. The services the head
 	// dropped from the base are gone now either way, so they are what was pruned.
 	tr.Status.Pruned = sortedUnion(tr.Status.Pruned, removed)
-	if st != nil {
-		tr.Status.Pruned = sortedUnion(tr.Status.Pruned, dropped(tr, st))
+	if pr != nil {
+		tr.Status.Pruned = sortedUnion(tr.Status.Pruned, dropped(tr, pr))
 	}
 	msg := "nothing to prune"
 	if len(tr.Status.Pruned) > 0 {
@@ -42,7 +39,7 @@ func (r *TestRunReconciler) prune(ctx context.Context, rn *run) error {
 }
 
 // dropped are the services of the base deploy that the head does not declare.
-func dropped(tr *v1alpha1.TestRun, head *render.Stack) []string {
+func dropped(tr *v1alpha1.TestRun, head *stack.Prepared) []string {
 	base := deployRecord(tr, roleBase)
 	if base == nil {
 		return nil
@@ -57,34 +54,40 @@ func dropped(tr *v1alpha1.TestRun, head *render.Stack) []string {
 }
 
 // verify proves that the stack is the head: its built-in checks, then the upgrade.after
-// checks. It finishes the upgrade tier (or, without a base, the install tier's deploy).
-func (r *TestRunReconciler) verify(ctx context.Context, rn *run) error {
+// checks (in the background: a first call starts them, a later one collects them). It
+// finishes the upgrade tier (or, without a base, the install tier's deploy).
+func (r *TestRunReconciler) verify(ctx context.Context, rn *run) (next, error) {
 	tr := rn.tr
 	tier := headTier(tr)
-	st, err := r.prepare(ctx, rn, roleHead)
+	pr, err := r.prepare(ctx, rn, roleHead)
 	if err != nil {
-		return withTier(err, tier)
+		return next{}, withTier(err, tier)
 	}
-	state, err := r.o.Deployer.Observe(ctx, tr.Status.Stack)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	report := rn.reports[roleHead]
-	if report == nil {
-		// Resumed after the head converged: one look at the live services gives their tasks.
-		report, err = r.o.Deployer.Wait(ctx, observedChangeSet(state), r.stacks.waitOptions(rn.rc))
-		if err != nil {
-			return withTier(fmt.Errorf("verify: %w", err), tier)
-		}
-	}
-	builtin := verifyHead(tr, st, state, report, r.o.AppService)
-	for i := range builtin {
-		builtin[i].Message = rn.masker.String(builtin[i].Message)
-	}
-	res := builtin
+	var afterChecks []v1alpha1.Check
 	if upgradeWanted(tr) {
-		res = append(res, r.runChecks(ctx, rn, prefixed("after", rn.rc.Spec.Checks.Upgrade.After))...)
+		afterChecks = prefixed("after", rn.rc.Spec.Checks.Upgrade.After)
 	}
+	checked, done, err := r.collectChecks(ctx, rn, "verify", afterChecks)
+	if err != nil {
+		return next{}, err
+	}
+	if !done {
+		return after(r.o.CheckPoll), nil
+	}
+	state, err := r.stacks.Observe(ctx, tr.Status.Stack)
+	if err != nil {
+		return next{}, fmt.Errorf("verify: %w", err)
+	}
+	// One look at the live services gives their tasks: which image each one runs.
+	step, err := r.stacks.Look(ctx, liveTargets(state), stack.Memo{})
+	if err != nil {
+		return next{}, fmt.Errorf("verify: %w", err)
+	}
+	builtin := verifyHead(tr, pr, state, step.Report, r.stacks.AppService())
+	for i := range builtin {
+		builtin[i].Message = rn.masker().String(builtin[i].Message)
+	}
+	res := append(builtin, checked...)
 	failed := failedChecks(res)
 	if tier == string(v1alpha1.StageUpgrade) {
 		prev := tr.Status.Tiers[tier]
@@ -105,14 +108,14 @@ func (r *TestRunReconciler) verify(ctx context.Context, rn *run) error {
 		if failedChecks(builtin) != "" {
 			reason = v1alpha1.ReasonVerifyFailed
 		}
-		return &failure{reason: reason, tier: tier, err: &verifyFailure{msg: "verify failed: " + failed}}
+		return next{}, &failure{reason: reason, tier: tier, err: &verifyFailure{msg: "verify failed: " + failed}}
 	}
 	r.setCondition(tr, v1alpha1.ConditionVerified, v1alpha1.ConditionTrue, "Verified", "the stack runs the head")
 	if err := r.save(ctx, rn); err != nil {
-		return err
+		return next{}, err
 	}
 	r.event(ctx, rn, v1alpha1.EventNormal, "Verified", "the stack runs the head %s", shortSHA(tr.Status.Head.Commit))
-	return nil
+	return again, nil
 }
 
 // headTier is the tier the head's deploy belongs to: upgrade over a base, install without.
@@ -123,24 +126,23 @@ func headTier(tr *v1alpha1.TestRun) string {
 	return string(v1alpha1.StageInstall)
 }
 
-// observedChangeSet lets Wait judge the live services of a stack as they are.
-func observedChangeSet(state *deploy.StackState) *deploy.ChangeSet {
-	cs := &deploy.ChangeSet{Stack: state.Name}
+// liveTargets are the live services of a stack (but checks) as convergence targets.
+func liveTargets(state *stack.State) []stack.Target {
+	var out []stack.Target
 	for _, s := range state.Services {
 		if s.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCheck {
 			continue
 		}
-		cs.Services = append(cs.Services, deploy.Change{Kind: deploy.KindService, Name: s.Name, ID: s.ID,
-			Action: deploy.Unchanged, PrevVersion: s.Version})
+		out = append(out, stack.Target{ServiceID: s.ID, Name: s.Name, PrevVersion: s.Version})
 	}
-	return cs
+	return out
 }
 
 // verifyHead is the built-in verification, pure over what was observed: every service runs
 // the head compose's image (label, spec and tasks), the live service set is the head's, the
 // app's version label is the head compose's and its chaos-version the head commit, and each
 // phase was deployed once.
-func verifyHead(tr *v1alpha1.TestRun, st *render.Stack, state *deploy.StackState, report *converge.Report, app string) []v1alpha1.CheckResult {
+func verifyHead(tr *v1alpha1.TestRun, pr *stack.Prepared, state *stack.State, report *stack.Report, app string) []v1alpha1.CheckResult {
 	check := func(name string, problems []string) v1alpha1.CheckResult {
 		c := v1alpha1.CheckResult{Name: "verify: " + name, Result: v1alpha1.ResultPassed}
 		if len(problems) > 0 {
@@ -148,7 +150,7 @@ func verifyHead(tr *v1alpha1.TestRun, st *render.Stack, state *deploy.StackState
 		}
 		return c
 	}
-	tasks := map[string][]converge.TaskSummary{}
+	tasks := map[string][]stack.TaskSummary{}
 	if report != nil {
 		for _, s := range report.Services {
 			tasks[s.Name] = s.Tasks
@@ -156,7 +158,7 @@ func verifyHead(tr *v1alpha1.TestRun, st *render.Stack, state *deploy.StackState
 	}
 
 	var images, set, labels, once []string
-	live := map[string]deploy.ServiceState{}
+	live := map[string]stack.ServiceState{}
 	for _, s := range state.Services {
 		if s.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCheck {
 			continue
@@ -164,17 +166,17 @@ func verifyHead(tr *v1alpha1.TestRun, st *render.Stack, state *deploy.StackState
 		live[s.Name] = s
 	}
 	for _, name := range slices.Sorted(maps.Keys(live)) {
-		if _, ok := st.Services[name]; !ok {
+		if _, ok := pr.Services[name]; !ok {
 			set = append(set, fmt.Sprintf("%s runs but the head does not declare it", name))
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(st.Services)) {
+	for _, name := range pr.ServiceNames() {
 		s, ok := live[name]
 		if !ok {
 			set = append(set, fmt.Sprintf("%s is declared by the head but not running", name))
 			continue
 		}
-		want := st.Images[name]
+		want := pr.Services[name].Image
 		if s.ComposeImage != want {
 			images = append(images, fmt.Sprintf("%s: label image %s, head has %s", name, s.ComposeImage, want))
 		}
@@ -188,13 +190,13 @@ func verifyHead(tr *v1alpha1.TestRun, st *render.Stack, state *deploy.StackState
 		}
 	}
 
-	stack := tr.Status.Stack
-	if s, ok := live[stack+"_"+app]; ok {
-		wantVersion := st.Services[stack+"_"+app].Labels[recipe.LabelVersion(stack)]
-		if got := s.Labels[recipe.LabelVersion(stack)]; got != wantVersion {
+	name := tr.Status.Stack
+	if s, ok := live[name+"_"+app]; ok {
+		wantVersion := pr.Services[name+"_"+app].Labels[stack.LabelVersion(name)]
+		if got := s.Labels[stack.LabelVersion(name)]; got != wantVersion {
 			labels = append(labels, fmt.Sprintf("version label %q, head compose has %q", got, wantVersion))
 		}
-		if got, want := s.Labels[recipe.LabelChaosVersion(stack)], tr.Status.Head.ChaosVersion; got != want {
+		if got, want := s.Labels[stack.LabelChaosVersion(name)], tr.Status.Head.ChaosVersion; got != want {
 			labels = append(labels, fmt.Sprintf("chaos-version %q, head commit is %q", got, want))
 		}
 	}
@@ -202,9 +204,6 @@ func verifyHead(tr *v1alpha1.TestRun, st *render.Stack, state *deploy.StackState
 	count := map[string]int{}
 	for _, d := range tr.Status.Deploys {
 		count[d.Role]++
-		if d.Rollouts > 0 {
-			once = append(once, fmt.Sprintf("%s rolled out %d more times after its recorded apply", d.Role, d.Rollouts))
-		}
 	}
 	wantBase := 0
 	if hasBase(tr) {

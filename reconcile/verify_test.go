@@ -1,10 +1,6 @@
 package reconcile
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,28 +8,17 @@ import (
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/converge"
-	"github.com/swarmrun/swarmrun/deploy/render"
+	"github.com/swarmrun/swarmrun/deploy/stack"
 )
 
-// headRender renders the head of the verify tests: app on probe 2, version label 0.2.0+2.
-func headRender(t *testing.T, stack string) *render.Stack {
+// headRender is the head of the verify tests as swarmrun sees a render: app on probe 2,
+// version label 0.2.0+2.
+func headRender(t *testing.T, name string) *stack.Prepared {
 	t.Helper()
-	dir := t.TempDir()
-	compose := fmt.Sprintf(`version: "3.8"
-services:
-  app:
-    image: %s
-    deploy:
-      labels: ["coop-cloud.%s.version=0.2.0+2", "coop-cloud.%s.chaos-version=abcdef12"]
-`, probe2, stack, stack)
-	if err := os.WriteFile(filepath.Join(dir, "compose.yml"), []byte(compose), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	st, err := render.Render(context.Background(), render.Options{Stack: stack, Dir: dir, Files: []string{"compose.yml"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return &stack.Prepared{Stack: name, Role: roleHead, Services: map[string]stack.Service{
+		name + "_app": {Name: name + "_app", Image: probe2, Labels: map[string]string{
+			"coop-cloud." + name + ".version": "0.2.0+2", "coop-cloud." + name + ".chaos-version": "abcdef12"}},
+	}}
 }
 
 func TestVerifyHead(t *testing.T) {

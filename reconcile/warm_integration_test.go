@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmrun/swarmrun/internal/testkit"
+
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/recipe"
-	"github.com/swarmrun/swarmrun/deploy/swarmtest"
 	"github.com/swarmrun/swarmrun/warm"
 )
 
@@ -26,25 +27,15 @@ import (
 func (e *swarmEnv) serve() {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(e.t.Context())
-	stacks, err := NewWarmStacks(Options{Deployer: deploy.New(deploy.Options{Engine: e.docker}), DataDir: e.dataDir})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	errs := make(chan error, 2)
+	errs := make(chan error, 1)
 	go func() {
-		errs <- RunController(ctx, ControllerOptions{Store: e.store, Engine: e.docker, DataDir: e.dataDir,
-			Workers: 2, MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second, Resync: time.Minute})
-	}()
-	go func() {
-		errs <- warm.RunRecipeController(ctx, warm.RecipeControllerOptions{Store: e.store, Engine: e.docker, Stacks: stacks,
-			Resync: time.Minute})
+		errs <- testController{Store: e.store, Engine: e.docker, DataDir: e.dataDir, Workers: 2, Promotion: true, Warm: true,
+			MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second}.run(ctx)
 	}()
 	e.t.Cleanup(func() {
 		cancel()
-		for range 2 {
-			if err := <-errs; err != nil {
-				e.t.Errorf("controller: %v", err)
-			}
+		if err := <-errs; err != nil {
+			e.t.Errorf("controller: %v", err)
 		}
 	})
 }
@@ -143,7 +134,7 @@ func TestSwarmWarmPromotion(t *testing.T) {
 
 	// The canonical record, then the warm stack at it.
 	var rec *v1alpha1.Recipe
-	swarmtest.Eventually(t, 90*time.Second, 250*time.Millisecond, func() bool {
+	testkit.Eventually(t, 90*time.Second, 250*time.Millisecond, func() bool {
 		rec = &v1alpha1.Recipe{}
 		if err := e.store.Get(ctx, name, rec); err != nil {
 			return false
@@ -198,7 +189,7 @@ func TestSwarmWarmPromotion(t *testing.T) {
 	if err := e.store.Update(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	swarmtest.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
+	testkit.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
 		s, err := deploy.New(deploy.Options{Engine: e.docker}).Observe(ctx, stack)
 		return err == nil && len(s.Services)+len(s.Networks)+len(s.Secrets) == 0
 	}, "warm stack %s not removed after warm was turned off", stack)
@@ -206,13 +197,13 @@ func TestSwarmWarmPromotion(t *testing.T) {
 	if vols := e.observe(stack).Volumes; !slices.Contains(vols, stack+"_data") {
 		t.Errorf("volumes of %s after the removal: %v, want %s_data kept", stack, vols, stack)
 	}
-	swarmtest.Eventually(t, 30*time.Second, 250*time.Millisecond, func() bool {
+	testkit.Eventually(t, 30*time.Second, 250*time.Millisecond, func() bool {
 		rec = &v1alpha1.Recipe{}
 		if err := e.store.Get(ctx, name, rec); err != nil {
 			return false
 		}
 		c := apimeta.FindStatusCondition(rec.Status.Conditions, v1alpha1.ConditionWarmReady)
-		return rec.Status.WarmStack == nil && c != nil && c.Reason == warm.ReasonNotEnrolled
+		return rec.Status.WarmStack == nil && c != nil && c.Reason == v1alpha1.ReasonNotEnrolled
 	}, "recipe status does not say the warm stack is gone")
 }
 

@@ -182,10 +182,10 @@ type classifier struct {
 
 // stack classifies one stack; ok is false for a stack that is none of swarmrun's business.
 func (c *classifier) stack(st *inventory.Stack) (Item, bool) {
-	own := StackOwner(st)
+	own := inventory.StackOwner(st)
 	it := Item{Kind: KindStack, Name: st.Name, Stack: st.Name, Owner: own.Owner()}
 	switch {
-	case !live(st) && !own.Managed && own.Conflict == "":
+	case !own.Live && !own.Managed && own.Conflict == "":
 		// Only volumes, which the engine created without swarmrun's labels: nothing proves
 		// whose they are, and removing a stack keeps volumes unless it is swarmrun's.
 		return Item{}, false
@@ -201,7 +201,7 @@ func (c *classifier) stack(st *inventory.Stack) (Item, bool) {
 		stale, why := warmVerdict(c.recipes[own.Warm], own.Warm)
 		it.Action, it.Why, it.Volumes = verdict(stale), why, c.in.Policy.WarmVolumes
 	}
-	if it.Action == ActionRemove && !live(st) && !it.Volumes {
+	if it.Action == ActionRemove && !own.Live && !it.Volumes {
 		// A removal that keeps volumes would remove nothing, pass after pass.
 		it.Action, it.Why = ActionKeep, "only volumes left, kept: "+it.Why
 	}
@@ -238,10 +238,10 @@ func (c *classifier) loose(o inventory.Object, removed map[string]bool) (Item, b
 	default:
 		return Item{}, false
 	}
-	if o.Predefined || !IsManaged(o.Labels) {
+	if o.Predefined || !inventory.IsManaged(o.Labels) {
 		return Item{}, false
 	}
-	own := ObjectOwner(o.Labels)
+	own := inventory.ObjectOwner(o.Labels)
 	it := Item{Kind: o.Kind, Name: o.Name, ID: o.ID, Owner: own.Owner()}
 	if own.Conflict != "" {
 		it.Action, it.Why = ActionReport, "ownership unclear: "+own.Conflict
@@ -254,7 +254,7 @@ func (c *classifier) loose(o inventory.Object, removed map[string]bool) (Item, b
 		}
 	}
 	if len(users) > 0 {
-		it.Action, it.Why = ActionKeep, fmt.Sprintf("used by %s", firstFew(users))
+		it.Action, it.Why = ActionKeep, fmt.Sprintf("used by %s", inventory.FirstFew(users))
 		return it, true
 	}
 	last := o.CreatedAt

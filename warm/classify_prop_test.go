@@ -188,7 +188,7 @@ func TestClassifyNeverSelectsUnownedObjects(t *testing.T) {
 				switch {
 				case !ok:
 					t.Fatalf("selected %s %s is not in the inventory", it.Kind, it.Name)
-				case !warm.IsManaged(o.Labels):
+				case !inventory.IsManaged(o.Labels):
 					t.Fatalf("selected loose %s %s without %s: labels %v", o.Kind, o.Name, v1alpha1.LabelManagedBy, o.Labels)
 				case o.Predefined || o.Kind == inventory.KindVolume || o.Kind == inventory.KindService:
 					t.Fatalf("selected loose %s %s that GC never removes", o.Kind, o.Name)
@@ -209,7 +209,7 @@ func TestClassifyNeverSelectsUnownedObjects(t *testing.T) {
 					t.Fatalf("adopted %s outside the rule (adopt %v, canonical %v)", st.Name, policy.AdoptWarm, canonical[recipe])
 				}
 				for _, o := range objs {
-					if warm.IsManaged(o.Labels) {
+					if inventory.IsManaged(o.Labels) {
 						t.Fatalf("adopted %s has a managed object %s: it is half swarmrun's and must only be reported", st.Name, o.Name)
 					}
 				}
@@ -220,7 +220,7 @@ func TestClassifyNeverSelectsUnownedObjects(t *testing.T) {
 			}
 			owners := map[string]bool{}
 			for _, o := range objs {
-				if !warm.IsManaged(o.Labels) {
+				if !inventory.IsManaged(o.Labels) {
 					t.Fatalf("selected stack %s has %s %s without %s: labels %v", st.Name, o.Kind, o.Name, v1alpha1.LabelManagedBy, o.Labels)
 				}
 				if r := o.Labels[v1alpha1.LabelTestRun]; r != "" {
@@ -257,7 +257,7 @@ func TestClassifyNeverSelectsUnownedObjects(t *testing.T) {
 				t.Fatalf("warm-looking stack %s is not reported", name)
 			}
 			for _, o := range counted(st) {
-				if warm.IsManaged(o.Labels) {
+				if inventory.IsManaged(o.Labels) {
 					t.Fatalf("stack %s with managed %s %s is in no list", name, o.Kind, o.Name)
 				}
 			}

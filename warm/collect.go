@@ -114,13 +114,13 @@ func (c *Collector) Pass(ctx context.Context, dryRun bool) (*Report, error) {
 			r.Failed = append(r.Failed, Failure{Item: it, Error: err.Error()})
 			errs = append(errs, err)
 			log.Error(err, "gc removal failed, retried next pass", "kind", it.Kind, "name", it.Name)
-			event(ctx, c.o.Objects, it.Owner, v1alpha1.EventWarning, ReasonGarbageCollected,
+			event(ctx, c.o.Objects, it.Owner, v1alpha1.EventWarning, v1alpha1.ReasonGarbageCollected,
 				fmt.Sprintf("removing stale %s %s failed: %v", it.Kind, it.Name, err))
 			continue
 		}
 		r.Removed = append(r.Removed, it)
 		log.Info("gc removed", "kind", it.Kind, "name", it.Name, "why", it.Why)
-		event(ctx, c.o.Objects, it.Owner, v1alpha1.EventNormal, ReasonGarbageCollected,
+		event(ctx, c.o.Objects, it.Owner, v1alpha1.EventNormal, v1alpha1.ReasonGarbageCollected,
 			fmt.Sprintf("removed stale %s %s: %s", it.Kind, it.Name, it.Why))
 	}
 	if len(errs) > 0 {
@@ -172,7 +172,7 @@ func (c *Collector) recheck(ctx context.Context, it Item) error {
 	if err != nil {
 		return err
 	}
-	own := StackOwner(st)
+	own := inventory.StackOwner(st)
 	switch {
 	case it.Adopted && (own.Managed || own.Conflict != ""):
 		return fmt.Errorf("stack %s: %w (no longer unlabelled)", it.Stack, errOwnershipChanged)

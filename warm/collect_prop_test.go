@@ -120,7 +120,7 @@ func TestPassNeverRemovesUnownedObjects(t *testing.T) {
 			left[o.Kind+"/"+o.ID] = true
 		}
 		check := func(o inventory.Object) {
-			if left[o.Kind+"/"+o.ID] || warm.IsManaged(o.Labels) || o.Kind == inventory.KindVolume {
+			if left[o.Kind+"/"+o.ID] || inventory.IsManaged(o.Labels) || o.Kind == inventory.KindVolume {
 				return
 			}
 			if adopt && adopted[o.Stack] && strings.HasPrefix(o.Stack, "warm-") {

@@ -6,11 +6,16 @@
 // refusal a reason. A Promoter records the decision as events on the TestRun and the Recipe
 // and writes Recipe.status.canonical with the store's optimistic concurrency, so two runs
 // promoting at once cannot both win with stale data. The TestRun reconciler calls it once per
-// run, with the verdict (see package reconcile). The RecipeReconciler, which swarmrun serve
-// runs beside the TestRun controller, then converges the stack warm-<recipe> to the
-// canonical version through a StackDeployer (reconcile.WarmStacks, the runs' own deploy
-// path), reports it in status.warmStack and the WarmReady condition, and removes
-// the warm stack when the recipe stops being warm or is deleted (volumes kept unless asked).
+// run, with the verdict (see package reconcile).
+//
+// Warm stacks: the RecipeReconciler, which swarmrun serve runs beside the TestRun
+// controller, converges the stack warm-<recipe> to the canonical version through the runs'
+// own deploy pipeline (deploy/stack), one step per call as a run does: apply and record the
+// deploy in status.warmStack, look at it until it converged, prune what the version dropped,
+// report WarmReady. A canonical that names no release tag of the recipe at its commit is
+// refused (InvalidCanonical) before anything is deployed or written. It removes the warm
+// stack, step by step, when the recipe stops being warm or is deleted (volumes kept unless
+// asked), and only when the stack's labels say it is the recipe's.
 //
 // Garbage collection: Classify is a pure function of an inventory of the swarm
 // (deploy/inventory), the Recipes and TestRuns, a Policy and Now, returning typed lists of
@@ -23,6 +28,8 @@
 // stack's labels right before removing it; every removal is an event on its owner and a log
 // line, every failure is reported and retried on the next pass.
 //
-// warm must not import the Docker SDK and must not deploy by hand: stacks are removed through
-// deploy and deployed through the StackDeployer. Its planners read no clock.
+// warm provides reconcilers, policy and the collector; the controller that drives the
+// RecipeReconciler is wired in cmd (package app). warm must not import the Docker SDK, must
+// not import reconcile, and must not deploy by hand: stacks are deployed and removed through
+// the pipeline (the collector removes through deploy). Its planners read no clock.
 package warm

@@ -1,10 +1,8 @@
 package warm_test
 
 import (
-	"context"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/inventory"
-	"github.com/swarmrun/swarmrun/deploy/inventory/invtest"
 )
 
 const probe = "swarmrun-probe:1"
@@ -61,37 +58,6 @@ func reasons(t *testing.T, st *store.Store, kind, name string) []string {
 
 func hasPrefix(xs []string, prefix string) bool {
 	return slices.ContainsFunc(xs, func(x string) bool { return len(x) >= len(prefix) && x[:len(prefix)] == prefix })
-}
-
-// fakeStacks is a StackDeployer that records deploys and makes the warm stack exist in the
-// engine with the labels the real one must set.
-type fakeStacks struct {
-	engine deploy.Engine
-
-	mu       sync.Mutex
-	deployed []string // version per call
-	fail     error
-}
-
-func (f *fakeStacks) DeployVersion(ctx context.Context, rc *v1alpha1.Recipe, version, commit, stack string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.deployed = append(f.deployed, version)
-	if f.fail != nil {
-		return f.fail
-	}
-	st, err := inventory.ListStack(ctx, f.engine, stack)
-	if err != nil || len(st.Services) > 0 {
-		return err
-	}
-	return invtest.Create(ctx, f.engine, invtest.Stack{Name: stack, Services: 1, Network: true, Image: probe,
-		Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelWarm: rc.Name, v1alpha1.LabelRole: v1alpha1.RoleWarm}})
-}
-
-func (f *fakeStacks) versions() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.deployed)
 }
 
 func newBenchStore(b *testing.B) *store.Store {

@@ -23,25 +23,6 @@ type Objects interface {
 
 var _ Objects = (*store.Store)(nil)
 
-// Reasons of the events and conditions warm writes, besides v1alpha1's Promoted and
-// NotPromoted.
-const (
-	// ReasonGarbageCollected: an object of the run or recipe was removed as stale.
-	ReasonGarbageCollected = "GarbageCollected"
-	// ReasonConverged: the warm stack runs the canonical version.
-	ReasonConverged = "Converged"
-	// ReasonNotEnrolled: the recipe is not warm, so it has no warm stack.
-	ReasonNotEnrolled = "NotEnrolled"
-	// ReasonNoCanonical: the recipe is warm but no run has promoted a version yet.
-	ReasonNoCanonical = "NoCanonical"
-	// ReasonDeployFailed: converging the warm stack failed; it is retried.
-	ReasonDeployFailed = "DeployFailed"
-	// ReasonStackNotOwned: a stack of the warm stack's name exists without swarmrun's labels.
-	ReasonStackNotOwned = "StackNotOwned"
-	// ReasonRemoved: the warm stack was removed because the recipe is no longer warm.
-	ReasonRemoved = "WarmStackRemoved"
-)
-
 // listRecipes and listTestRuns read the objects Classify looks at.
 func listRecipes(ctx context.Context, o Objects) ([]*v1alpha1.Recipe, error) {
 	objs, _, err := o.List(ctx, v1alpha1.KindRecipe)

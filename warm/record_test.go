@@ -15,6 +15,8 @@ import (
 	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/recipe"
+	"github.com/swarmrun/swarmrun/deploy/stack"
+	"github.com/swarmrun/swarmrun/internal/testkit"
 	"github.com/swarmrun/swarmrun/warm"
 )
 
@@ -114,7 +116,7 @@ func (b *barrier) Get(ctx context.Context, name string, into v1alpha1.Object) er
 }
 
 func TestPromotionRaceLeavesOneCanonicalConsistentWithTheWarmStack(t *testing.T) {
-	f := fake.New(fake.Options{Images: []string{probe}})
+	f := fake.New(fake.Options{Images: []string{testkit.ProbeV1, testkit.ProbeV2}, FastRollouts: true})
 	racePromotions(t, f, "keycloak")
 }
 
@@ -125,8 +127,15 @@ func racePromotions(t *testing.T, engine deploy.Engine, name string) {
 	t.Helper()
 	const n = 6
 	st := newStore(t)
-	create(t, st, enrolled(name))
+	repo, commits := testkit.Recipe(t, "main",
+		testkit.Version{Image: testkit.ProbeV1, Version: "0.8.1+3.5.0", Tag: "0.8.1+3.5.0"},
+		testkit.Version{Image: testkit.ProbeV2, Version: "0.9.0+3.6.0", Tag: "0.9.0+3.6.0"})
+	c081, c090 := commits[0], commits[1]
+	rc := enrolled(name)
+	rc.Spec.Source.URL = repo.Dir
+	create(t, st, rc)
 	// Half the runs saw 0.9.0 published already; the other half ran before it was tagged.
+	published := []recipe.Version{{Tag: "0.8.1+3.5.0", Commit: c081}}
 	newer := append([]recipe.Version{{Tag: "0.9.0+3.6.0", Commit: c090}}, published...)
 	var runs []*v1alpha1.TestRun
 	for i := range n {
@@ -179,23 +188,34 @@ func racePromotions(t *testing.T, engine deploy.Engine, name string) {
 	}
 
 	// The warm stack follows the one record.
-	stacks := &fakeStacks{engine: engine}
-	rr := warm.NewRecipeReconciler(warm.RecipeOptions{Objects: st, Engine: engine, Stacks: stacks, Now: func() time.Time { return now }})
-	if _, err := rr.Reconcile(t.Context(), controller.Request{Kind: v1alpha1.KindRecipe, Name: name}); err != nil {
+	dataDir := t.TempDir()
+	pipeline, err := stack.New(stack.Options{Engine: engine, DataDir: dataDir})
+	if err != nil {
 		t.Fatal(err)
 	}
-	rc := getRecipe(t, st, name)
+	rr, err := warm.NewRecipeReconciler(warm.RecipeOptions{Objects: st, Stacks: pipeline, DataDir: dataDir, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 2*time.Minute, 10*time.Millisecond, func() bool {
+		res, err := rr.Reconcile(t.Context(), controller.Request{Kind: v1alpha1.KindRecipe, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.IsZero()
+	}, "the warm stack of %s did not converge", name)
+	rc = getRecipe(t, st, name)
 	if ws := rc.Status.WarmStack; ws == nil || !ws.Ready || ws.Version != rc.Status.Canonical.Version || ws.Commit != rc.Status.Canonical.Commit {
 		t.Errorf("warm stack %+v is not the canonical %+v", ws, rc.Status.Canonical)
 	}
-	if v := stacks.versions(); len(v) != 1 || v[0] != "0.9.0+3.6.0" {
-		t.Errorf("deploys = %v", v)
+	if ws := rc.Status.WarmStack; ws == nil || ws.Version != "0.9.0+3.6.0" {
+		t.Errorf("warm stack %+v, want 0.9.0+3.6.0", ws)
 	}
 	live, err := inventory.ListStack(t.Context(), engine, warm.StackName(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if own := warm.StackOwner(live); len(live.Services) == 0 || !own.Managed || own.Warm != name {
+	if own := inventory.StackOwner(live); len(live.Services) == 0 || !own.Managed || own.Warm != name {
 		t.Errorf("warm stack on the engine: %d services, owner %+v", len(live.Services), own)
 	}
 }

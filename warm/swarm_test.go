@@ -169,11 +169,11 @@ func TestGCOnTheRealSwarm(t *testing.T) {
 	}
 }
 
-// TestPromotionRaceOnTheRealSwarm is acceptance 6 with the warm stack on the real swarm (the
-// test's StackDeployer creates it with the labels the recipe deploy must set).
+// TestPromotionRaceOnTheRealSwarm is acceptance 6 with the warm stack deployed on the real
+// swarm by the RecipeReconciler, through the deploy pipeline runs use.
 func TestPromotionRaceOnTheRealSwarm(t *testing.T) {
 	c := swarmtest.RequireSwarm(t)
-	swarmtest.RequireImages(t, c, swarmtest.ProbeV1)
+	swarmtest.RequireImages(t, c, swarmtest.ProbeV1, swarmtest.ProbeV2)
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	name := "itp" + hex.EncodeToString(b)

@@ -41,4 +41,33 @@ const (
 	ReasonPreviousStale      = "PreviousStale"
 	ReasonPromoted           = "Promoted"
 	ReasonNotPromoted        = "NotPromoted"
+	// ReasonSpecChanged ends a run whose TestRun or Recipe spec changed after it resolved:
+	// a run tests the specs it started with.
+	ReasonSpecChanged = "SpecChanged"
+	// ReasonInvalidStatus ends a run whose stored status names what swarmrun would never
+	// have written there (a stack that is not the run's own).
+	ReasonInvalidStatus = "InvalidStatus"
+)
+
+// Reasons of a Recipe's WarmReady condition and of the events about warm stacks and garbage
+// collection.
+const (
+	// ReasonConverged: the warm stack runs the canonical version (also a run's BaseReady and
+	// HeadReady reason).
+	ReasonConverged = "Converged"
+	// ReasonNotEnrolled: the recipe is not warm, so it has no warm stack.
+	ReasonNotEnrolled = "NotEnrolled"
+	// ReasonNoCanonical: the recipe is warm but no run has promoted a version yet.
+	ReasonNoCanonical = "NoCanonical"
+	// ReasonInvalidCanonical: the canonical record names no release tag of the recipe at its
+	// commit; nothing is deployed until it changes.
+	ReasonInvalidCanonical = "InvalidCanonical"
+	// ReasonDeployFailed: converging the warm stack failed; it is retried.
+	ReasonDeployFailed = "DeployFailed"
+	// ReasonStackNotOwned: a stack of the warm stack's name exists without swarmrun's labels.
+	ReasonStackNotOwned = "StackNotOwned"
+	// ReasonWarmStackRemoved: the warm stack was removed because the recipe is no longer warm.
+	ReasonWarmStackRemoved = "WarmStackRemoved"
+	// ReasonGarbageCollected: an object of a run or recipe was removed as stale.
+	ReasonGarbageCollected = "GarbageCollected"
 )

@@ -92,7 +92,11 @@ func (c Check) DeepCopy() Check {
 // DeepCopy returns a copy of s that shares no memory with it.
 func (s RecipeStatus) DeepCopy() RecipeStatus {
 	s.Canonical = clonePtr(s.Canonical)
-	s.WarmStack = clonePtr(s.WarmStack)
+	if s.WarmStack != nil {
+		ws := *s.WarmStack
+		ws.Deploy = s.WarmStack.Deploy.DeepCopy()
+		s.WarmStack = &ws
+	}
 	s.Conditions = slices.Clone(s.Conditions)
 	return s
 }
@@ -112,15 +116,8 @@ func (s TestRunStatus) DeepCopy() TestRunStatus {
 	s.Head = clonePtr(s.Head)
 	if s.Deploys != nil {
 		ds := make([]DeployRecord, len(s.Deploys))
-		for i, d := range s.Deploys {
-			d.ComposeFiles = slices.Clone(d.ComposeFiles)
-			d.Images = slices.Clone(d.Images)
-			d.Created = slices.Clone(d.Created)
-			d.Updated = slices.Clone(d.Updated)
-			d.Unchanged = slices.Clone(d.Unchanged)
-			d.StartedAt = clonePtr(d.StartedAt)
-			d.ConvergedAt = clonePtr(d.ConvergedAt)
-			ds[i] = d
+		for i := range s.Deploys {
+			ds[i] = *s.Deploys[i].DeepCopy()
 		}
 		s.Deploys = ds
 	}
@@ -136,6 +133,36 @@ func (s TestRunStatus) DeepCopy() TestRunStatus {
 	s.StartedAt = clonePtr(s.StartedAt)
 	s.CompletedAt = clonePtr(s.CompletedAt)
 	return s
+}
+
+// DeepCopy returns a copy of c that shares no memory with it.
+func (c *Convergence) DeepCopy() *Convergence {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	out.SeenRunning = maps.Clone(c.SeenRunning)
+	out.Health = maps.Clone(c.Health)
+	out.Services = slices.Clone(c.Services)
+	return &out
+}
+
+// DeepCopy returns a copy of d that shares no memory with it.
+func (d *DeployRecord) DeepCopy() *DeployRecord {
+	if d == nil {
+		return nil
+	}
+	out := *d
+	out.ComposeFiles = slices.Clone(d.ComposeFiles)
+	out.Images = slices.Clone(d.Images)
+	out.Created = slices.Clone(d.Created)
+	out.Updated = slices.Clone(d.Updated)
+	out.Unchanged = slices.Clone(d.Unchanged)
+	out.StartedAt = clonePtr(d.StartedAt)
+	out.ConvergedAt = clonePtr(d.ConvergedAt)
+	out.Targets = slices.Clone(d.Targets)
+	out.Convergence = d.Convergence.DeepCopy()
+	return &out
 }
 
 func cloneChecks(cs []Check) []Check {

@@ -80,6 +80,8 @@ func fill(t *testing.T, v reflect.Value, depth int) {
 		v.SetString("x")
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		v.SetInt(1)
+	case reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(1)
 	case reflect.Bool:
 		v.SetBool(true)
 	default:

@@ -104,6 +104,9 @@ type WarmStack struct {
 	Version string `json:"version,omitempty"`
 	Commit  string `json:"commit,omitempty"`
 	Ready   bool   `json:"ready"`
+	// Deploy records the last deploy of the stack: what it applied and how its convergence
+	// went, look by look.
+	Deploy *DeployRecord `json:"deploy,omitempty"`
 }
 
 // RecipeList is a list of Recipes.

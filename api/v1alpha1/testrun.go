@@ -156,11 +156,50 @@ type DeployRecord struct {
 	Unchanged    []string      `json:"unchanged,omitempty"`
 	StartedAt    *Time         `json:"startedAt,omitempty"`
 	ConvergedAt  *Time         `json:"convergedAt,omitempty"`
-	// Rollouts counts the applies of this phase after the recorded one that still created or
-	// updated a service: a resumed apply that found the swarm changed behind swarmrun's back
-	// rolls the phase out a second time. Zero when the phase rolled out once; the built-in
-	// verification fails a run with any.
-	Rollouts int `json:"rollouts,omitempty"`
+	// Targets are the services the apply's convergence is judged against.
+	Targets []DeployTarget `json:"targets,omitempty"`
+	// Convergence is what the looks at this deploy have seen so far.
+	Convergence *Convergence `json:"convergence,omitempty"`
+}
+
+// DeployTarget is one service whose convergence a deploy waits for.
+type DeployTarget struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+	// PrevVersion is the service's version observed before the apply, zero when the apply
+	// created it: only update states written after it belong to this apply.
+	PrevVersion uint64 `json:"prevVersion,omitempty"`
+	// Changed says whether the apply created or updated the service.
+	Changed bool `json:"changed,omitempty"`
+}
+
+// Convergence is what swarmrun has seen of one deploy's convergence, kept between looks: each
+// reconcile takes one look, and a restarted controller judges as the last look did. Times
+// keep their full precision, since stability windows are seconds long.
+type Convergence struct {
+	// FirstLook is when the first look was taken; LastChange when a look last saw a change.
+	FirstLook  time.Time `json:"firstLook,omitzero"`
+	LastChange time.Time `json:"lastChange,omitzero"`
+	// SeenRunning maps task IDs to when a look first saw them running (the zero time for
+	// tasks already running at the first look).
+	SeenRunning map[string]time.Time `json:"seenRunning,omitempty"`
+	// Health maps container IDs to the last health status their events reported.
+	Health map[string]string `json:"health,omitempty"`
+	// Services are the services as the last look judged them.
+	Services []ServiceConvergence `json:"services,omitempty"`
+}
+
+// ServiceConvergence is one service of a deploy as the last look judged it.
+type ServiceConvergence struct {
+	Name string `json:"name"`
+	// Phase is Pending, Converging, Stabilising, Converged or Failed.
+	Phase       string    `json:"phase"`
+	Reason      string    `json:"reason,omitempty"`
+	Running     int       `json:"running"`
+	Desired     int       `json:"desired"`
+	UpdateState string    `json:"updateState,omitempty"`
+	Message     string    `json:"message,omitempty"`
+	ConvergedAt time.Time `json:"convergedAt,omitzero"`
 }
 
 // TierResultValue is a tier's or a check's outcome.
@@ -192,17 +231,20 @@ type CheckResult struct {
 
 // TestRunStatus is the observed state of a TestRun.
 type TestRunStatus struct {
-	ObservedGeneration int64                 `json:"observedGeneration,omitempty"`
-	Conditions         []Condition           `json:"conditions,omitempty"`
-	Stack              string                `json:"stack,omitempty"`
-	Base               *BasePlan             `json:"base,omitempty"`
-	Head               *HeadStatus           `json:"head,omitempty"`
-	Deploys            []DeployRecord        `json:"deploys,omitempty"`
-	Pruned             []string              `json:"pruned,omitempty"`
-	Tiers              map[string]TierResult `json:"tiers,omitempty"`
-	Level              int                   `json:"level"`
-	StartedAt          *Time                 `json:"startedAt,omitempty"`
-	CompletedAt        *Time                 `json:"completedAt,omitempty"`
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// RecipeGeneration is the generation of the Recipe the run resolved with: the run
+	// deploys that spec or none.
+	RecipeGeneration int64                 `json:"recipeGeneration,omitempty"`
+	Conditions       []Condition           `json:"conditions,omitempty"`
+	Stack            string                `json:"stack,omitempty"`
+	Base             *BasePlan             `json:"base,omitempty"`
+	Head             *HeadStatus           `json:"head,omitempty"`
+	Deploys          []DeployRecord        `json:"deploys,omitempty"`
+	Pruned           []string              `json:"pruned,omitempty"`
+	Tiers            map[string]TierResult `json:"tiers,omitempty"`
+	Level            int                   `json:"level"`
+	StartedAt        *Time                 `json:"startedAt,omitempty"`
+	CompletedAt      *Time                 `json:"completedAt,omitempty"`
 }
 
 // TestRunList is a list of TestRuns.

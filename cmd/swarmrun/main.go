@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/app"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/gccmd"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
@@ -52,14 +53,14 @@ convergence and prune by default.`,
 	g.Bind(root)
 	root.AddCommand(newVersionCommand())
 	root.AddCommand(stackcmd.Command(g))
-	controllerFlags := &runcmd.ControllerFlags{}
-	gcOptions := &gccmd.RunnerOptions{}
+	controllerFlags := &app.Flags{}
+	gcOptions := &app.GCOptions{}
 	root.AddCommand(objcmd.Commands(g, objcmd.Options{
 		// serve runs the TestRun and Recipe controllers and the periodic garbage collection.
-		Runners: []objcmd.Runner{runcmd.Runner(g, controllerFlags), gccmd.Runner(g, gcOptions)},
+		Runners: []objcmd.Runner{app.Serve(g, controllerFlags, gcOptions)},
 		ServeFlags: func(f *pflag.FlagSet) {
 			controllerFlags.Bind(f)
-			gccmd.BindServeFlags(f, gcOptions)
+			app.BindGC(f, gcOptions)
 		},
 	})...)
 	root.AddCommand(runcmd.Command(g))

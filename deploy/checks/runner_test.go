@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmrun/swarmrun/internal/testkit"
+
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -39,7 +41,7 @@ func startApp(t *testing.T, c *client.Client, stack string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	swarmtest.Eventually(t, 30*time.Second, 200*time.Millisecond, func() bool {
+	testkit.Eventually(t, 30*time.Second, 200*time.Millisecond, func() bool {
 		tasks, err := c.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", stack+"_app"))})
 		if err != nil {
 			return false
@@ -122,7 +124,7 @@ func assertNoCheckLeftovers(ctx context.Context, t *testing.T, c *client.Client,
 	if len(svcs) != 0 {
 		t.Errorf("%d check services left behind", len(svcs))
 	}
-	swarmtest.Eventually(t, 20*time.Second, 200*time.Millisecond, func() bool {
+	testkit.Eventually(t, 20*time.Second, 200*time.Millisecond, func() bool {
 		tasks, err := c.TaskList(ctx, swarm.TaskListOptions{})
 		if err != nil {
 			return false

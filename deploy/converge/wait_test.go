@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmrun/swarmrun/internal/testkit"
+
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
@@ -290,7 +292,7 @@ func TestWaitCrashLoopRollbackFails(t *testing.T) {
 		t.Errorf("error tasks %v, want first the failed task of the update", ce.Tasks)
 	}
 
-	swarmtest.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+	testkit.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
 		got := runningImages(t, c, target.ServiceID)
 		return len(got) == 1 && got[0] == swarmtest.ProbeV1
 	}, "service %s does not run %s again after the rollback", target.Name, swarmtest.ProbeV1)
@@ -308,7 +310,7 @@ func TestWaitStaleRollbackDoesNotFailUnchangedService(t *testing.T) {
 	})
 	_, err := converge.Wait(t.Context(), c, []converge.Target{bad}, converge.Options{Timeout: 60 * time.Second})
 	wantError(t, err, converge.RolledBack, bad.Name)
-	swarmtest.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+	testkit.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
 		svc, _, err := c.ServiceInspectWithRaw(t.Context(), first.ServiceID, swarm.ServiceInspectOptions{})
 		return err == nil && svc.UpdateStatus != nil && svc.UpdateStatus.State == swarm.UpdateStateRollbackCompleted
 	}, "rollback of %s did not complete", bad.Name)
@@ -347,7 +349,7 @@ func TestWaitTimeoutNamesUnconvergedServices(t *testing.T) {
 	slow := create(t, c, probeSpec(stack, "slow", swarmtest.ProbeV1,
 		withEnv("PROBE_UNHEALTHY=1"), withHealthcheck(time.Minute, 3)))
 	crash := create(t, c, probeSpec(stack, "crash", swarmtest.ProbeV1, withArgs("-exit", "3")))
-	swarmtest.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+	testkit.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
 		tasks, err := c.TaskList(t.Context(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", crash.ServiceID))})
 		return err == nil && slices.ContainsFunc(tasks, func(tk swarm.Task) bool { return tk.Status.State == swarm.TaskStateFailed })
 	}, "service %s never crashed", crash.Name)

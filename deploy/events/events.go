@@ -15,6 +15,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,9 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the wait before subscribing again after the stream
 	// broke; the wait doubles on each failure in a row and resets once an event arrives.
 	MinBackoff, MaxBackoff time.Duration
+	// OnHealth, when set, receives the health status ("healthy", "unhealthy", "starting")
+	// that a health_status event reports for a container of a reported service.
+	OnHealth func(containerID, status string)
 }
 
 // Watch subscribes to the engine's service and container events and calls handle with the
@@ -112,6 +116,9 @@ func (w *watcher) stream(ctx context.Context) (got bool, err error) {
 			}
 			got = true
 			if labels := w.labelsOf(ctx, m); labels != nil {
+				if status, ok := strings.CutPrefix(string(m.Action), string(events.ActionHealthStatus)+":"); ok && w.o.OnHealth != nil {
+					w.o.OnHealth(m.Actor.ID, strings.TrimSpace(status))
+				}
 				w.handle(labels)
 			}
 		}

@@ -1,4 +1,4 @@
-package warm
+package inventory
 
 import (
 	"fmt"
@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy/inventory"
 )
 
 // Ownership is what an object's or a stack's labels say about who owns it.
@@ -19,6 +18,8 @@ type Ownership struct {
 	// Conflict, when set, says why the labels do not name one owner (some objects unlabelled,
 	// two owners, a managed object naming none). Such a stack is reported, never removed.
 	Conflict string
+	// Live says the stack has objects besides volumes (StackOwner only).
+	Live bool
 }
 
 // Owner returns the owner reference to report events on, empty when there is none.
@@ -53,9 +54,15 @@ func ObjectOwner(labels map[string]string) Ownership {
 // objects swarmrun creates and labels. Volumes are created by the engine from the services'
 // mounts and carry only the namespace label, so they count only when the stack has nothing
 // else left. A stack is managed only when every object counted is, all naming the same owner.
-func StackOwner(st *inventory.Stack) Ownership {
-	objs := make([]inventory.Object, 0, len(st.Services)+len(st.Networks)+len(st.Secrets)+len(st.Configs))
-	for _, l := range [][]inventory.Object{st.Services, st.Networks, st.Secrets, st.Configs} {
+func StackOwner(st *Stack) Ownership {
+	o := stackOwner(st)
+	o.Live = len(st.Services)+len(st.Networks)+len(st.Secrets)+len(st.Configs) > 0
+	return o
+}
+
+func stackOwner(st *Stack) Ownership {
+	objs := make([]Object, 0, len(st.Services)+len(st.Networks)+len(st.Secrets)+len(st.Configs))
+	for _, l := range [][]Object{st.Services, st.Networks, st.Secrets, st.Configs} {
 		objs = append(objs, l...)
 	}
 	if len(objs) == 0 {
@@ -81,7 +88,7 @@ func StackOwner(st *inventory.Stack) Ownership {
 		return Ownership{}
 	case len(unmanaged) > 0:
 		return Ownership{Conflict: fmt.Sprintf("%d of %d objects lack %s=%s (%s)",
-			len(unmanaged), len(objs), v1alpha1.LabelManagedBy, v1alpha1.ManagedByValue, firstFew(unmanaged))}
+			len(unmanaged), len(objs), v1alpha1.LabelManagedBy, v1alpha1.ManagedByValue, FirstFew(unmanaged))}
 	}
 	// A managed object that names no owner (a check's one-shot service run without its
 	// run's labels: checks.Runner.WithLabels adds them) belongs to the one owner the rest of
@@ -100,12 +107,6 @@ func StackOwner(st *inventory.Stack) Ownership {
 	return o
 }
 
-// WarmLooking returns the recipe of a stack named warm-<recipe>, and whether it is one.
-func WarmLooking(stack string) (string, bool) {
-	r, ok := strings.CutPrefix(stack, "warm-")
-	return r, ok && r != ""
-}
-
 func only(m map[string]bool) string {
 	for k := range m {
 		return k
@@ -122,7 +123,8 @@ func keys(m map[string]bool) string {
 	return strings.Join(ks, ",")
 }
 
-func firstFew(xs []string) string {
+// FirstFew names the first three of xs, and says when there are more.
+func FirstFew(xs []string) string {
 	if len(xs) > 3 {
 		return strings.Join(xs[:3], ", ") + ", ..."
 	}

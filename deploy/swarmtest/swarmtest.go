@@ -218,19 +218,3 @@ func retryRemove(ctx context.Context, remove func() error) error {
 		}
 	}
 }
-
-// Eventually polls cond every interval until it returns true or the timeout passes, then fails
-// the test with msg. Tests wait by polling with a deadline, never by sleeping.
-func Eventually(t testing.TB, timeout, interval time.Duration, cond func() bool, msg string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: "+msg, append([]any{timeout}, args...)...)
-		}
-		time.Sleep(interval)
-	}
-}

@@ -1,4 +1,4 @@
-package gccmd_test
+package app_test
 
 import (
 	"context"
@@ -11,28 +11,54 @@ import (
 
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
-	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/gccmd"
-	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/app"
 	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/deploy/inventory/invtest"
 )
 
-func TestRunnerCollectsPeriodically(t *testing.T) {
-	f := swarm(t, invtest.Stack{Name: "run-a", Labels: owned(v1alpha1.LabelTestRun, "a")})
-	st, err := store.Open(filepath.Join(t.TempDir(), "swarmrun.db"), store.Options{})
+const probe = "swarmrun-probe:1"
+
+var now = time.Date(2026, 6, 17, 12, 0, 0, 0, time.UTC)
+
+// swarm is a fake engine whose objects were created an hour before now.
+func swarm(t *testing.T, stacks ...invtest.Stack) *fake.Fake {
+	t.Helper()
+	return invtest.Swarm(t, now.Add(-time.Hour), probe, stacks...)
+}
+
+func stacks(t *testing.T, f *fake.Fake) string {
+	t.Helper()
+	return invtest.Live(t, f)
+}
+
+// runGC runs the controllers with garbage collection every interval over a new store.
+func runGC(t *testing.T, f *fake.Fake, interval time.Duration) func() {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "swarmrun.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	run := gccmd.Runner(&cli.Globals{}, &gccmd.RunnerOptions{
-		Interval: 10 * time.Millisecond,
-		Engine:   func(*cli.Globals) (deploy.Engine, func(), error) { return f, func() {}, nil },
-		Now:      func() time.Time { return now },
-	})
 	ctx, cancel := context.WithCancel(logr.NewContext(t.Context(), logr.Discard()))
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, st) }()
+	go func() {
+		done <- app.Run(ctx, app.Options{Store: st, Engine: f, DataDir: dir, NoEvents: true,
+			GC: &app.GCOptions{Interval: interval}, Now: func() time.Time { return now }})
+	}()
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("controllers returned %v on shutdown", err)
+		}
+		st.Close()
+	}
+}
+
+func TestGCCollectsPeriodically(t *testing.T) {
+	f := swarm(t, invtest.Stack{Name: "run-a", Labels: invtest.Owned(v1alpha1.LabelTestRun, "a")})
+	stop := runGC(t, f, 10*time.Millisecond)
+	defer stop()
 
 	// The first pass removes run-a; a stack that turns up later goes at a later tick.
 	deadline := time.Now().Add(5 * time.Second)
@@ -42,7 +68,7 @@ func TestRunnerCollectsPeriodically(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := invtest.Create(t.Context(), f, invtest.Stack{Name: "run-b", Services: 1, Image: probe, Labels: owned(v1alpha1.LabelTestRun, "b")}); err != nil {
+	if err := invtest.Create(t.Context(), f, invtest.Stack{Name: "run-b", Services: 1, Image: probe, Labels: invtest.Owned(v1alpha1.LabelTestRun, "b")}); err != nil {
 		t.Fatal(err)
 	}
 	for stacks(t, f) != "" {
@@ -51,27 +77,23 @@ func TestRunnerCollectsPeriodically(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("runner returned %v on shutdown", err)
+}
+
+func TestGCOff(t *testing.T) {
+	f := swarm(t, invtest.Stack{Name: "run-a", Labels: invtest.Owned(v1alpha1.LabelTestRun, "a")})
+	stop := runGC(t, f, 0)
+	time.Sleep(100 * time.Millisecond)
+	stop()
+	if got := stacks(t, f); got != "run-a" {
+		t.Errorf("interval 0: stacks %q, want run-a kept", got)
 	}
 }
 
-func TestRunnerOff(t *testing.T) {
-	called := false
-	run := gccmd.Runner(&cli.Globals{}, &gccmd.RunnerOptions{
-		Engine: func(*cli.Globals) (deploy.Engine, func(), error) { called = true; return nil, func() {}, nil },
-	})
-	if err := run(t.Context(), nil); err != nil || called {
-		t.Errorf("interval 0: err %v, engine connected %v", err, called)
-	}
-}
-
-func TestBindServeFlags(t *testing.T) {
-	var o gccmd.RunnerOptions
+func TestBindGC(t *testing.T) {
+	var o app.GCOptions
 	f := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-	gccmd.BindServeFlags(f, &o)
-	if o.Interval != gccmd.DefaultInterval {
+	app.BindGC(f, &o)
+	if o.Interval != app.DefaultGCInterval {
 		t.Errorf("default interval %s", o.Interval)
 	}
 	if err := f.Parse([]string{"--gc-interval", "0", "--gc-adopt-warm", "--gc-grace", "1h", "--gc-max-deletions", "3"}); err != nil {
@@ -83,31 +105,20 @@ func TestBindServeFlags(t *testing.T) {
 }
 
 // No pass at start: the first one comes an interval later.
-func TestRunnerFirstPassAfterAnInterval(t *testing.T) {
-	f := swarm(t, invtest.Stack{Name: "run-a", Labels: owned(v1alpha1.LabelTestRun, "a")})
-	st, err := store.Open(filepath.Join(t.TempDir(), "swarmrun.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+func TestGCFirstPassAfterAnInterval(t *testing.T) {
+	f := swarm(t, invtest.Stack{Name: "run-a", Labels: invtest.Owned(v1alpha1.LabelTestRun, "a")})
 	const interval = 200 * time.Millisecond
 	first := make(chan time.Time, 1)
-	f.SetHook("ServiceList", func(context.Context, fake.Call) error {
+	f.SetHook("VolumeList", func(context.Context, fake.Call) error {
 		select {
 		case first <- time.Now():
 		default:
 		}
 		return nil
 	})
-	run := gccmd.Runner(&cli.Globals{}, &gccmd.RunnerOptions{
-		Interval: interval,
-		Engine:   func(*cli.Globals) (deploy.Engine, func(), error) { return f, func() {}, nil },
-		Now:      func() time.Time { return now },
-	})
-	ctx, cancel := context.WithCancel(logr.NewContext(t.Context(), logr.Discard()))
-	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- run(ctx, st) }()
+	stop := runGC(t, f, interval)
+	defer stop()
 	select {
 	case at := <-first:
 		if at.Sub(start) < interval {
@@ -115,9 +126,5 @@ func TestRunnerFirstPassAfterAnInterval(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no pass within 5s")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("runner returned %v on shutdown", err)
 	}
 }

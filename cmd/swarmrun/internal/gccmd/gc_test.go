@@ -20,7 +20,6 @@ import (
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/gccmd"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/fake"
-	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/inventory/invtest"
 	"github.com/swarmrun/swarmrun/warm"
 )
@@ -32,18 +31,7 @@ var now = time.Date(2026, 6, 17, 12, 0, 0, 0, time.UTC)
 // swarm is a fake engine whose objects were created an hour before now.
 func swarm(t *testing.T, stacks ...invtest.Stack) *fake.Fake {
 	t.Helper()
-	f := fake.New(fake.Options{Now: fake.NewClock(now.Add(-time.Hour)).Now, Images: []string{probe}})
-	for _, s := range stacks {
-		s.Image, s.Services, s.Network = probe, 1, true
-		if err := invtest.Create(t.Context(), f, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return f
-}
-
-func owned(key, value string) map[string]string {
-	return map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, key: value}
+	return invtest.Swarm(t, now.Add(-time.Hour), probe, stacks...)
 }
 
 // dataDir makes a data dir whose store holds objs. Unix socket paths are limited to 108
@@ -90,22 +78,12 @@ func gc(t *testing.T, f *fake.Fake, dir string, args ...string) (string, string,
 
 func stacks(t *testing.T, f *fake.Fake) string {
 	t.Helper()
-	inv, err := inventory.List(t.Context(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, n := range inv.StackNames() {
-		if len(inv.Stacks[n].Services) > 0 {
-			out = append(out, n)
-		}
-	}
-	return strings.Join(out, ",")
+	return invtest.Live(t, f)
 }
 
 func TestGCDryRunThenRemove(t *testing.T) {
 	f := swarm(t,
-		invtest.Stack{Name: "run-gone", Labels: owned(v1alpha1.LabelTestRun, "gone")},
+		invtest.Stack{Name: "run-gone", Labels: invtest.Owned(v1alpha1.LabelTestRun, "gone")},
 		invtest.Stack{Name: "warm-keycloak"},
 		invtest.Stack{Name: "demo"},
 	)
@@ -147,7 +125,7 @@ func TestGCDryRunThenRemove(t *testing.T) {
 }
 
 func TestGCJSON(t *testing.T) {
-	f := swarm(t, invtest.Stack{Name: "warm-x", Labels: owned(v1alpha1.LabelWarm, "x")})
+	f := swarm(t, invtest.Stack{Name: "warm-x", Labels: invtest.Owned(v1alpha1.LabelWarm, "x")})
 	out, _, code := gc(t, f, dataDir(t), "--dry-run", "-o", "json")
 	if code != 1 {
 		t.Fatalf("exit %d", code)
@@ -162,7 +140,7 @@ func TestGCJSON(t *testing.T) {
 }
 
 func TestGCExitCodes(t *testing.T) {
-	two := []invtest.Stack{{Name: "run-a", Labels: owned(v1alpha1.LabelTestRun, "a")}, {Name: "run-b", Labels: owned(v1alpha1.LabelTestRun, "b")}}
+	two := []invtest.Stack{{Name: "run-a", Labels: invtest.Owned(v1alpha1.LabelTestRun, "a")}, {Name: "run-b", Labels: invtest.Owned(v1alpha1.LabelTestRun, "b")}}
 	t.Run("left over the cap", func(t *testing.T) {
 		f := swarm(t, two...)
 		out, _, code := gc(t, f, dataDir(t), "--max-deletions", "1")
@@ -209,7 +187,7 @@ func TestGCExitCodes(t *testing.T) {
 // TestGCReadsTheAPIServer: with a server on the socket the objects come from it (the store
 // file is locked by the server, so reading it directly would fail).
 func TestGCReadsTheAPIServer(t *testing.T) {
-	f := swarm(t, invtest.Stack{Name: "warm-kc", Labels: owned(v1alpha1.LabelWarm, "kc")})
+	f := swarm(t, invtest.Stack{Name: "warm-kc", Labels: invtest.Owned(v1alpha1.LabelWarm, "kc")})
 	rc := &v1alpha1.Recipe{ObjectMeta: v1alpha1.ObjectMeta{Name: "kc"}, Spec: v1alpha1.RecipeSpec{Warm: true},
 		Status: v1alpha1.RecipeStatus{Canonical: &v1alpha1.Canonical{Version: "1.0.0+1"}}}
 	dir := dataDir(t, rc)

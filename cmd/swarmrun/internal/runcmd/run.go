@@ -1,6 +1,5 @@
 // Package runcmd is `swarmrun run`: one Recipe and TestRun from a file, run to a verdict by a
-// controller inside the command, with live progress; and the wiring of the same controller
-// into `swarmrun serve`.
+// controller inside the command (wired by package app, as serve's), with live progress.
 package runcmd
 
 import (
@@ -11,90 +10,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"golang.org/x/sync/errgroup"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/app"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
-	"github.com/swarmrun/swarmrun/controller"
-	"github.com/swarmrun/swarmrun/deploy"
-	"github.com/swarmrun/swarmrun/deploy/recipe"
 	"github.com/swarmrun/swarmrun/internal/mask"
-	"github.com/swarmrun/swarmrun/reconcile"
 	"github.com/swarmrun/swarmrun/reconcile/results"
 	"github.com/swarmrun/swarmrun/spec"
-	"github.com/swarmrun/swarmrun/warm"
 )
-
-// ControllerFlags are the driver's knobs, shared by serve and run.
-type ControllerFlags struct {
-	Workers          int
-	MinBackoff       time.Duration
-	MaxBackoff       time.Duration
-	Resync           time.Duration
-	ReconcileTimeout time.Duration
-}
-
-// Bind registers the flags on fs.
-func (f *ControllerFlags) Bind(fs *pflag.FlagSet) {
-	fs.IntVar(&f.Workers, "workers", controller.DefaultWorkers, "TestRuns reconciled at once")
-	fs.DurationVar(&f.MinBackoff, "min-backoff", controller.DefaultMinBackoff, "first retry delay of a failing reconcile")
-	fs.DurationVar(&f.MaxBackoff, "max-backoff", controller.DefaultMaxBackoff, "longest retry delay of a failing reconcile")
-	fs.DurationVar(&f.Resync, "resync", reconcile.DefaultResync, "how often every TestRun is reconciled again")
-	fs.DurationVar(&f.ReconcileTimeout, "reconcile-timeout", controller.DefaultReconcileTimeout, "bound of one reconcile (keep it above the recipes' deploy timeouts)")
-}
-
-func (f *ControllerFlags) options(g *cli.Globals, st *store.Store, engine deploy.Engine) reconcile.ControllerOptions {
-	return reconcile.ControllerOptions{
-		Store:            st,
-		Engine:           engine,
-		DataDir:          g.DataDir,
-		Workers:          f.Workers,
-		MinBackoff:       f.MinBackoff,
-		MaxBackoff:       f.MaxBackoff,
-		Resync:           f.Resync,
-		ReconcileTimeout: f.ReconcileTimeout,
-	}
-}
-
-// Runner is serve's controllers over the served store: the TestRun controller, which also
-// promotes the green runs of warm recipes, and the Recipe controller, which keeps each warm
-// recipe's stack warm-<recipe> at its canonical version and removes it when the recipe stops
-// being warm. They share one engine connection and one recipe cache, and stop together.
-func Runner(g *cli.Globals, f *ControllerFlags) objcmd.Runner {
-	return func(ctx context.Context, st *store.Store) error {
-		engine, err := deploy.NewClient(g.DockerHost)
-		if err != nil {
-			return cli.Invalid(err)
-		}
-		defer engine.Close()
-		recipes := recipe.NewCache(recipe.Options{Dir: filepath.Join(g.DataDir, "recipes")})
-		o := f.options(g, st, engine)
-		o.Recipes = recipes
-		stacks, err := reconcile.NewWarmStacks(reconcile.Options{
-			Deployer: deploy.New(deploy.Options{Engine: engine}),
-			Recipes:  recipes,
-			DataDir:  g.DataDir,
-		})
-		if err != nil {
-			return cli.Invalid(err)
-		}
-		eg, ctx := errgroup.WithContext(ctx)
-		eg.Go(func() error { return reconcile.RunController(ctx, o) })
-		eg.Go(func() error {
-			return warm.RunRecipeController(ctx, warm.RecipeControllerOptions{Store: st, Engine: engine, Stacks: stacks,
-				ReconcileTimeout: f.ReconcileTimeout})
-		})
-		return eg.Wait()
-	}
-}
 
 // Command returns `swarmrun run`.
 func Command(g *cli.Globals) *cobra.Command {
@@ -102,7 +31,7 @@ func Command(g *cli.Globals) *cobra.Command {
 		files     []string
 		output    string
 		ephemeral bool
-		flags     ControllerFlags
+		flags     app.Flags
 	)
 	cmd := &cobra.Command{
 		Use:   "run -f FILE|DIR",
@@ -205,7 +134,7 @@ func read(files []string) ([]spec.Document, error) {
 
 // runOnce stores the documents, runs the controller until the TestRun has its verdict and its
 // teardown is done, and returns the final TestRun.
-func runOnce(ctx context.Context, g *cli.Globals, flags *ControllerFlags, docs []spec.Document, ephemeral bool, out io.Writer) (*v1alpha1.TestRun, error) {
+func runOnce(ctx context.Context, g *cli.Globals, flags *app.Flags, docs []spec.Document, ephemeral bool, out io.Writer) (*v1alpha1.TestRun, error) {
 	path := objcmd.StorePath(g)
 	if ephemeral {
 		dir, err := os.MkdirTemp("", "swarmrun-run-")
@@ -223,11 +152,11 @@ func runOnce(ctx context.Context, g *cli.Globals, flags *ControllerFlags, docs [
 		return nil, cli.Invalid(err)
 	}
 	defer st.Close()
-	engine, err := deploy.NewClient(g.DockerHost)
+	engine, closeEngine, err := app.Engine(g)
 	if err != nil {
-		return nil, cli.Invalid(err)
+		return nil, err
 	}
-	defer engine.Close()
+	defer closeEngine()
 	if _, err := engine.Info(ctx); err != nil {
 		return nil, cli.Invalid(fmt.Errorf("docker engine: %w", err))
 	}
@@ -241,10 +170,11 @@ func runOnce(ctx context.Context, g *cli.Globals, flags *ControllerFlags, docs [
 	p := newPrinter(out, tr.Name)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	o := flags.options(g, st, engine)
-	o.Progress = p.progress
 	done := make(chan error, 1)
-	go func() { done <- reconcile.RunController(ctx, o) }()
+	go func() {
+		done <- app.Run(ctx, app.Options{Store: st, Engine: engine, DataDir: g.DataDir, Flags: *flags,
+			Promotion: true, Progress: p.progress})
+	}()
 
 	if err := replaceFinished(ctx, st, tr.Name, done); err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ import (
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
+	"github.com/swarmrun/swarmrun/internal/testkit"
 	"github.com/swarmrun/swarmrun/reconcile"
 )
 
@@ -313,72 +314,13 @@ func stackOf(t *testing.T, dataDir, name string) string {
 	return reconcile.StackName(tr)
 }
 
-// testRepo builds the acceptance recipe: 0.1.0+1 (probe 1, app and sidekiq) and main at
-// 0.2.0+2 (probe 2, sidekiq dropped).
+// testRepo builds the acceptance recipe (testkit.Standard): 0.1.0+1 (probe 1, app and
+// sidekiq) and main at 0.2.0+2 (probe 2, sidekiq dropped).
 func testRepo(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org", "GIT_CONFIG_GLOBAL=/dev/null")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	write := func(name, content string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	git("init", "-q", "-b", "main")
-	write(".env.sample", "COMPOSE_FILE=compose.yml\nSECRET_DB_PASSWORD_VERSION=v1 # length=24\n")
-	for _, v := range []struct{ image, version, extra string }{
-		{swarmtest.ProbeV1, "0.1.0+1", sidekiqService},
-		{swarmtest.ProbeV2, "0.2.0+2", ""},
-	} {
-		write("compose.yml", fmt.Sprintf(appCompose, v.image, v.version, v.extra))
-		git("add", "-A")
-		git("commit", "-q", "-m", v.version)
-		git("tag", v.version)
-	}
+	dir, _ := testkit.Standard(t, "main")
 	return dir
 }
-
-const appCompose = `version: "3.8"
-services:
-  app:
-    image: %s
-    healthcheck:
-      test: ["CMD", "/probe", "-health"]
-      interval: 1s
-      timeout: 2s
-      retries: 3
-    volumes: [data:/data]
-    secrets: [db_password]
-    stop_grace_period: 1s
-    deploy:
-      update_config: {order: start-first, monitor: 1s}
-      labels: ["coop-cloud.${STACK_NAME}.version=%s"]
-%s
-volumes:
-  data:
-secrets:
-  db_password:
-    external: true
-    name: ${STACK_NAME}_db_password_${SECRET_DB_PASSWORD_VERSION}
-`
-
-const sidekiqService = `  sidekiq:
-    image: swarmrun-probe:1
-    command: ["-sleep", "0"]
-    stop_grace_period: 1s
-    deploy:
-      update_config: {order: start-first, monitor: 1s}
-`
 
 // tailLines is the last n lines of s.
 func tailLines(s string, n int) string {

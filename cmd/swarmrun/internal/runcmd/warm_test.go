@@ -12,10 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmrun/swarmrun/internal/testkit"
+
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/app"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/deploy/checks"
 	"github.com/swarmrun/swarmrun/deploy/inventory"
@@ -140,7 +143,7 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 	}
 	ready := func(version string) {
 		t.Helper()
-		swarmtest.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
+		testkit.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
 			got := &v1alpha1.Recipe{}
 			if st.Get(t.Context(), name, got) != nil {
 				return false
@@ -160,7 +163,7 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- Runner(&cli.Globals{DataDir: dataDir}, &ControllerFlags{})(ctx, st) }()
+	go func() { done <- app.Serve(&cli.Globals{DataDir: dataDir}, &app.Flags{}, &app.GCOptions{})(ctx, st) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -184,11 +187,11 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 	if _, err := st.Delete(ctx, v1alpha1.KindRecipe, name); err != nil {
 		t.Fatal(err)
 	}
-	swarmtest.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
+	testkit.Eventually(t, time.Minute, 250*time.Millisecond, func() bool {
 		ws, err := inventory.ListStack(ctx, docker, stack)
 		return err == nil && len(ws.Services)+len(ws.Networks)+len(ws.Secrets) == 0 && len(ws.Volumes) == 1
 	}, "warm stack %s not removed with its volume kept after the recipe's deletion", stack)
-	swarmtest.Eventually(t, 30*time.Second, 250*time.Millisecond, func() bool {
+	testkit.Eventually(t, 30*time.Second, 250*time.Millisecond, func() bool {
 		return errors.Is(st.Get(ctx, name, &v1alpha1.Recipe{}), store.ErrNotFound)
 	}, "recipe %s held after its stack went", name)
 }

@@ -1,0 +1,34 @@
+// Package stack is swarmrun's one deploy pipeline: a recipe commit in, a stack converging on
+// the swarm out. Runs (package reconcile) and warm stacks (package warm) both deploy through
+// it, so a warm stack runs a version exactly as a run's version base would.
+//
+// A deploy goes in steps that each return at once, so that a reconciler takes one per call
+// and no worker waits on the engine:
+//
+//	Prepare  materialise the commit into the deploy's own directory, read the recipe's env
+//	         (.env.sample, abra.sh) under the caller's layers, pick the compose files
+//	         (COMPOSE_FILE), render them with the overlays and the app service's coop-cloud
+//	         labels, and turn the external secrets into secrets of the stack, generated per
+//	         deploy (HMAC of the data dir's key over a seed and the secret's name)
+//	Apply    apply the render with the caller's ownership labels (deploy.Deployer.Apply)
+//	         and say what it did; Record makes the deploy record a caller stores
+//	LookAt   one look at the recorded deploy, judged (converge.Look), with what earlier
+//	         looks saw kept in the record (its Convergence) and the deploy's bound counted
+//	         from the recorded apply; NextLook says when to look again
+//	Prune    remove the services a render no longer declares
+//	RemoveStep  one step of removing a stack
+//
+// The pipeline also opens recipe sources (Open) and reads a stack's owner from its labels
+// (Owner). It re-exports the few names of the deploy tree its callers need (Source, Version,
+// Target, Memo, State, ...), and Reason maps the deploy tree's errors to condition reasons,
+// so that reconcile imports this package alone from the deploy tree and no Docker SDK type
+// reaches it: renders are seen through swarmrun's own view (Prepared.Services).
+//
+// Container health statuses reach the looks through RecordHealth, which the wiring feeds
+// from the engine's events: the engine records a task killed for being unhealthy like any
+// exit, so only these events tell a health loop from a crash loop.
+//
+// stack decides no policy of a run: which commit to deploy with which layers, when to prune
+// or tear down, and what a failure means belong to the reconcilers. It keeps no state
+// between calls but the health log and the secret key: each call re-reads the swarm.
+package stack

@@ -1,0 +1,165 @@
+package testkit
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Probe images built by `make images` (scripts/build-images.sh).
+const (
+	ProbeV1 = "swarmrun-probe:1"
+	ProbeV2 = "swarmrun-probe:2"
+)
+
+// Repo is a git repository made with the git CLI for one test.
+type Repo struct {
+	t   testing.TB
+	Dir string
+}
+
+// NewRepo makes a repository whose first branch is branch.
+func NewRepo(t testing.TB, branch string) *Repo {
+	t.Helper()
+	r := &Repo{t: t, Dir: t.TempDir()}
+	r.Git("init", "-q", "-b", branch)
+	return r
+}
+
+// Git runs git in the repository and returns its trimmed output.
+func (r *Repo) Git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.Dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org",
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Write writes files (path → content) into the work tree.
+func (r *Repo) Write(files map[string]string) {
+	r.t.Helper()
+	for name, content := range files {
+		p := filepath.Join(r.Dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
+// Commit writes files, commits everything and returns the new commit id.
+func (r *Repo) Commit(msg string, files map[string]string) string {
+	r.t.Helper()
+	r.Write(files)
+	r.Git("add", "-A")
+	r.Git("commit", "-q", "--allow-empty", "-m", msg)
+	return r.Git("rev-parse", "HEAD")
+}
+
+// Bare clones the repository into a bare "remote" and returns its file:// URL and path.
+func (r *Repo) Bare() (string, string) {
+	r.t.Helper()
+	p := filepath.Join(r.t.TempDir(), "remote.git")
+	r.Git("clone", "-q", "--bare", r.Dir, p)
+	return "file://" + p, p
+}
+
+// Version is one commit of the test recipe.
+type Version struct {
+	Image string
+	// Version is the compose file's own version label.
+	Version string
+	// Sidekiq adds a second service, the one the field report's head dropped.
+	Sidekiq bool
+	// Tag, when set, tags the commit as a release.
+	Tag string
+}
+
+// Compose is the test recipe's compose file at one version: app on an image with a
+// healthcheck, a volume and an external secret, and optionally sidekiq.
+func Compose(v Version) string {
+	side := ""
+	if v.Sidekiq {
+		side = fmt.Sprintf(sidekiq, v.Image)
+	}
+	return fmt.Sprintf(compose, v.Image, v.Version, side)
+}
+
+// EnvSample is the test recipe's .env.sample.
+const EnvSample = "COMPOSE_FILE=compose.yml\nSECRET_DB_PASSWORD_VERSION=v1 # length=24\n"
+
+const compose = `version: "3.8"
+services:
+  app:
+    image: %s
+    healthcheck:
+      test: ["CMD", "/probe", "-health"]
+      interval: 1s
+      timeout: 2s
+      retries: 3
+    volumes:
+      - data:/data
+    secrets:
+      - db_password
+    stop_grace_period: 1s
+    deploy:
+      update_config: {order: start-first, monitor: 1s}
+      labels:
+        - "coop-cloud.${STACK_NAME}.version=%s"
+%s
+volumes:
+  data:
+secrets:
+  db_password:
+    external: true
+    name: ${STACK_NAME}_db_password_${SECRET_DB_PASSWORD_VERSION}
+`
+
+const sidekiq = `  sidekiq:
+    image: %s
+    command: ["-sleep", "0"]
+    stop_grace_period: 1s
+    deploy:
+      update_config: {order: start-first, monitor: 1s}
+`
+
+// Recipe builds the test recipe: one commit per version, in order, on branch (main or
+// master), and returns the repository and the commits.
+func Recipe(t testing.TB, branch string, versions ...Version) (*Repo, []string) {
+	t.Helper()
+	r := NewRepo(t, branch)
+	var commits []string
+	for _, v := range versions {
+		commits = append(commits, r.Commit("version "+v.Version, map[string]string{
+			"compose.yml": Compose(v), ".env.sample": EnvSample,
+		}))
+		if v.Tag != "" {
+			r.Git("tag", v.Tag)
+		}
+	}
+	return r, commits
+}
+
+// Standard is the acceptance recipe: release 0.1.0+1 (probe 1, with sidekiq) and 0.2.0+2
+// (probe 2, sidekiq dropped) on branch. It returns the repository's path and the commits.
+func Standard(t testing.TB, branch string) (string, []string) {
+	t.Helper()
+	r, commits := Recipe(t, branch,
+		Version{Image: ProbeV1, Version: "0.1.0+1", Sidekiq: true, Tag: "0.1.0+1"},
+		Version{Image: ProbeV2, Version: "0.2.0+2", Tag: "0.2.0+2"},
+	)
+	return r.Dir, commits
+}

@@ -1,0 +1,140 @@
+package reconcile
+
+import (
+	"context"
+	"sync"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/deploy/stack"
+	"github.com/swarmrun/swarmrun/internal/mask"
+)
+
+// memory is what this process remembers of the runs in flight, to spare later steps work
+// that earlier steps did: the opened source, the renders and the masker that learnt the run's
+// secrets from them. It is never needed for correctness: a restarted process starts empty and
+// every step rebuilds what it uses from the stored status.
+type memory struct {
+	mu   sync.Mutex
+	runs map[string]*runMemory
+}
+
+// runMemory is one run's part of memory, keyed by the TestRun's UID so that a TestRun
+// deleted and created again under the same name starts afresh. Only the worker reconciling
+// the run uses it (the controller never reconciles one key twice at once).
+type runMemory struct {
+	uid      string
+	masker   *mask.Masker
+	src      *stack.Source
+	prepared map[string]*stack.Prepared
+}
+
+func newMemory() *memory { return &memory{runs: map[string]*runMemory{}} }
+
+// of returns tr's memory, new when tr is not remembered or is another object of its name.
+func (m *memory) of(tr *v1alpha1.TestRun) *runMemory {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rm := m.runs[tr.Name]; rm != nil && rm.uid == tr.UID {
+		return rm
+	}
+	rm := &runMemory{uid: tr.UID, masker: mask.New(), prepared: map[string]*stack.Prepared{}}
+	m.runs[tr.Name] = rm
+	return rm
+}
+
+// drop forgets the run named name.
+func (m *memory) drop(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.runs, name)
+}
+
+// checkBatches runs the check batches of runs in the background, so that a step starts them
+// and returns, and a later step collects their results: a check may take minutes, and no
+// worker waits for one. A batch is keyed by its run's name, UID and the batch's name (the
+// moment the checks run at). Results live in memory until a step collects them; a restarted
+// process, which remembers none, runs an unfinished batch again.
+type checkBatches struct {
+	mu      sync.Mutex
+	batches map[batchKey]*batch
+	slots   chan struct{}
+	wake    func(name string)
+	wg      sync.WaitGroup
+	stopped bool
+}
+
+type batchKey struct{ name, uid, batch string }
+
+type batch struct {
+	cancel  context.CancelFunc
+	done    bool
+	results []v1alpha1.CheckResult
+}
+
+func newCheckBatches(workers int, wake func(name string)) *checkBatches {
+	return &checkBatches{batches: map[batchKey]*batch{}, slots: make(chan struct{}, workers), wake: wake}
+}
+
+// collect returns the results of the run's batch when it is done, and forgets it then. A
+// batch not running is started with run (which runs the checks one after the other and
+// returns their results), in the background, under a context that outlives the call.
+func (c *checkBatches) collect(ctx context.Context, tr *v1alpha1.TestRun, name string, run func(context.Context) []v1alpha1.CheckResult) ([]v1alpha1.CheckResult, bool) {
+	k := batchKey{name: tr.Name, uid: tr.UID, batch: name}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.batches[k]; b != nil {
+		if !b.done {
+			return nil, false
+		}
+		delete(c.batches, k)
+		return b.results, true
+	}
+	if c.stopped {
+		return nil, false
+	}
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b := &batch{cancel: cancel}
+	c.batches[k] = b
+	c.wg.Go(func() {
+		defer cancel()
+		select {
+		case c.slots <- struct{}{}:
+		case <-bctx.Done():
+			return
+		}
+		res := run(bctx)
+		<-c.slots
+		c.mu.Lock()
+		b.done, b.results = bctx.Err() == nil, res
+		if !b.done && c.batches[k] == b {
+			delete(c.batches, k)
+		}
+		c.mu.Unlock()
+		c.wake(k.name)
+	})
+	return nil, false
+}
+
+// cancel stops and forgets every batch of the run named name.
+func (c *checkBatches) cancel(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, b := range c.batches {
+		if k.name == name {
+			b.cancel()
+			delete(c.batches, k)
+		}
+	}
+}
+
+// stop cancels every batch and waits for them to return.
+func (c *checkBatches) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	for k, b := range c.batches {
+		b.cancel()
+		delete(c.batches, k)
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+}
