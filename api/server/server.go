@@ -61,7 +61,8 @@ func New(st *store.Store, o Options) http.Handler {
 	mux.HandleFunc("PATCH "+PathPrefix+"/{resource}/{name}", h.apply)
 	mux.HandleFunc("DELETE "+PathPrefix+"/{resource}/{name}", h.delete)
 	mux.HandleFunc("GET "+PathPrefix+"/{resource}/{name}/status", h.get)
-	mux.HandleFunc("PUT "+PathPrefix+"/{resource}/{name}/status", h.updateStatus)
+	// Every other method on status is refused, whoever asks: see refuseStatusWrite.
+	mux.HandleFunc(PathPrefix+"/{resource}/{name}/status", h.refuseStatusWrite)
 	mux.HandleFunc("GET "+PathPrefix+"/{resource}/{name}/events", h.events)
 	mux.HandleFunc("POST "+PathPrefix+"/{resource}/{name}/events", h.recordEvent)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -141,13 +142,10 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, "", true)
+	obj, ok := h.readObject(w, r, k, "")
 	if !ok {
 		return
 	}
-	// A new object starts with no status: only the controllers write status, through the
-	// status subresource, so a client cannot plant a stack name for a teardown to remove.
-	spec.ClearStatus(obj)
 	if err := h.st.Create(r.Context(), obj); err != nil {
 		writeError(w, k, obj.GetObjectMeta().Name, err)
 		return
@@ -160,7 +158,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"), true)
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"))
 	if !ok {
 		return
 	}
@@ -171,20 +169,19 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, obj)
 }
 
-func (h *handler) updateStatus(w http.ResponseWriter, r *http.Request) {
+// refuseStatusWrite answers every write to the status subresource with 403. Status is the
+// controllers' record of what they did (the stack a teardown removes, the canonical a promotion
+// wrote, the verdict); they write it in process on the store, never through the API, so no
+// client, on the socket or on TCP, may forge it. The body is not read.
+func (h *handler) refuseStatusWrite(w http.ResponseWriter, r *http.Request) {
 	k, ok := kind(w, r)
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"), false)
-	if !ok {
-		return
-	}
-	if err := h.st.UpdateStatus(r.Context(), obj); err != nil {
-		writeError(w, k, obj.GetObjectMeta().Name, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, obj)
+	name := r.PathValue("name")
+	st := newStatus(ReasonForbidden, fmt.Sprintf("%s %q: status is written by swarmrun's controllers only; clients may change the spec (apply)", k, name))
+	st.Details = &StatusDetails{Kind: k, Name: name}
+	writeStatus(w, st)
 }
 
 func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +193,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, newStatus(ReasonUnsupported, fmt.Sprintf("PATCH needs Content-Type %s, got %q", ApplyContentType, ct)))
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"), true)
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"))
 	if !ok {
 		return
 	}
@@ -265,12 +262,16 @@ func (h *handler) recordEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // readObject decodes a request's object of kind k strictly (unknown fields are errors),
-// checks its kind and name against the path, and, when withSpec, defaults and validates it.
-func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string, withSpec bool) (v1alpha1.Object, bool) {
+// checks its kind and name against the path, defaults and validates it. Whatever status the
+// body carries is dropped: only the controllers write status, so a client can neither create
+// an object with one (a stack name for a teardown to remove, a green verdict) nor change one
+// with a spec write; the store keeps the stored status on update and apply.
+func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string) (v1alpha1.Object, bool) {
 	obj, _ := store.NewObject(k)
 	if !h.decode(w, r, obj) {
 		return nil, false
 	}
+	spec.ClearStatus(obj)
 	tm, m := obj.GetTypeMeta(), obj.GetObjectMeta()
 	var causes []Cause
 	if tm.Kind != "" && tm.Kind != k {
@@ -287,7 +288,7 @@ func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name str
 	case m.Name == "":
 		causes = append(causes, Cause{Field: "metadata.name", Message: "required"})
 	}
-	if withSpec && len(causes) == 0 {
+	if len(causes) == 0 {
 		if d, ok := obj.(interface{ Default() }); ok {
 			d.Default()
 		}

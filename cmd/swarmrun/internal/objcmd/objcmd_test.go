@@ -47,10 +47,15 @@ func (s *syncBuffer) String() string {
 
 // command runs swarmrun with args against dataDir, as main does, until ctx ends.
 func command(ctx context.Context, dataDir string, stdin io.Reader, stdout, stderr *syncBuffer, args ...string) error {
+	return commandWith(ctx, objcmd.Options{Now: now}, dataDir, stdin, stdout, stderr, args...)
+}
+
+// commandWith is command with the commands' options.
+func commandWith(ctx context.Context, o objcmd.Options, dataDir string, stdin io.Reader, stdout, stderr *syncBuffer, args ...string) error {
 	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
 	g := &cli.Globals{}
 	g.Bind(root)
-	root.AddCommand(objcmd.Commands(g, objcmd.Options{Now: now})...)
+	root.AddCommand(objcmd.Commands(g, o)...)
 	root.SetArgs(append([]string{"--data-dir", dataDir, "--server", "", "--token", ""}, args...))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -78,6 +83,14 @@ func runIn(t *testing.T, dataDir, stdin string, args ...string) (string, string,
 // serve starts `swarmrun serve` on a fresh data dir and returns the dir once the API answers.
 func serve(t *testing.T) string {
 	t.Helper()
+	dir, _ := serveStore(t)
+	return dir
+}
+
+// serveStore is serve that also returns the served store, through which a test writes status
+// as the controllers do: the API refuses status writes to clients.
+func serveStore(t *testing.T) (string, *store.Store) {
+	t.Helper()
 	// Unix socket paths are limited to 108 bytes, which t.TempDir() can exceed.
 	dir, err := os.MkdirTemp("", "sr")
 	if err != nil {
@@ -86,7 +99,13 @@ func serve(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out, errOut syncBuffer
-	go func() { done <- command(ctx, dir, nil, &out, &errOut, "serve") }()
+	served := make(chan *store.Store, 1)
+	o := objcmd.Options{Now: now, Runners: []objcmd.Runner{func(ctx context.Context, st *store.Store) error {
+		served <- st
+		<-ctx.Done()
+		return nil
+	}}}
+	go func() { done <- commandWith(ctx, o, dir, nil, &out, &errOut, "serve") }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -102,7 +121,7 @@ func serve(t *testing.T) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return dir
+	return dir, <-served
 }
 
 func apiClient(t *testing.T, dir string) *client.Client {
@@ -168,7 +187,7 @@ func TestApplyFromStdin(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	dir := serve(t)
+	dir, st := serveStore(t)
 	if _, errOut, code := run(t, dir, "apply", "-f", examples); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -181,7 +200,7 @@ func TestDescribe(t *testing.T) {
 	tr.Status.Level = 2
 	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: v1alpha1.ConditionFalse,
 		Reason: v1alpha1.ReasonCheckFailed, Message: "home-page: want 200, got 502"}}
-	if err := c.UpdateStatus(t.Context(), &tr); err != nil {
+	if err := st.UpdateStatus(t.Context(), &tr); err != nil {
 		t.Fatal(err)
 	}
 	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: "demo-pr12"}
@@ -289,21 +308,21 @@ func TestExitCodes(t *testing.T) {
 }
 
 // setSucceeded writes the Succeeded condition of a TestRun, as the controller would.
-func setSucceeded(t *testing.T, c *client.Client, name string, status metav1.ConditionStatus, reason string) {
+func setSucceeded(t *testing.T, st *store.Store, name string, status metav1.ConditionStatus, reason string) {
 	t.Helper()
 	var tr v1alpha1.TestRun
-	if err := c.Get(t.Context(), name, &tr); err != nil {
+	if err := st.Get(t.Context(), name, &tr); err != nil {
 		t.Error(err)
 		return
 	}
 	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: status, Reason: reason, Message: "done"}}
-	if err := c.UpdateStatus(t.Context(), &tr); err != nil {
+	if err := st.UpdateStatus(t.Context(), &tr); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestWait(t *testing.T) {
-	dir := serve(t)
+	dir, st := serveStore(t)
 	c := apiClient(t, dir)
 	tests := []struct {
 		name   string
@@ -314,13 +333,13 @@ func TestWait(t *testing.T) {
 		stderr string
 	}{
 		{"condition met", []string{"--for=condition=Succeeded"}, func(n string) {
-			setSucceeded(t, c, n, v1alpha1.ConditionTrue, "Succeeded")
+			setSucceeded(t, st, n, v1alpha1.ConditionTrue, "Succeeded")
 		}, 0, "condition met", ""},
 		{"run failed", []string{"--for=condition=Succeeded", "--timeout=20s"}, func(n string) {
-			setSucceeded(t, c, n, v1alpha1.ConditionFalse, "CheckFailed")
+			setSucceeded(t, st, n, v1alpha1.ConditionFalse, "CheckFailed")
 		}, 1, "", "condition Succeeded is False (CheckFailed)"},
 		{"wait for False", []string{"--for=condition=Succeeded=False"}, func(n string) {
-			setSucceeded(t, c, n, v1alpha1.ConditionFalse, "CheckFailed")
+			setSucceeded(t, st, n, v1alpha1.ConditionFalse, "CheckFailed")
 		}, 0, "condition met", ""},
 		{"deleted", []string{"--for=delete"}, func(n string) {
 			if _, err := c.Delete(t.Context(), v1alpha1.KindTestRun, n); err != nil {
