@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -314,7 +315,13 @@ func (h *handler) stored(ctx context.Context, kind, name string) v1alpha1.Object
 	return obj
 }
 
+// decode reads a request's JSON body into into, strictly: at most MaxBodyBytes, within the
+// body deadline, no unknown fields, one value.
 func (h *handler) decode(w http.ResponseWriter, r *http.Request, into any) bool {
+	if r.ContentLength > h.o.MaxBodyBytes {
+		writeStatus(w, newStatus(ReasonTooLarge, fmt.Sprintf("request body of %d bytes is over %d bytes", r.ContentLength, h.o.MaxBodyBytes)))
+		return false
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(into)
@@ -325,6 +332,10 @@ func (h *handler) decode(w http.ResponseWriter, r *http.Request, into any) bool 
 	switch {
 	case errors.As(err, &tooLarge):
 		writeStatus(w, newStatus(ReasonTooLarge, fmt.Sprintf("request body over %d bytes", tooLarge.Limit)))
+		return false
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		w.Header().Set("Connection", "close")
+		writeStatus(w, newStatus(ReasonTimeout, "request body not received in time"))
 		return false
 	case err != nil:
 		writeStatus(w, newStatus(ReasonBadRequest, fmt.Sprintf("request body: %v", err)))
