@@ -3,6 +3,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"strings"
 
@@ -25,10 +28,25 @@ type Client struct {
 	hc    *http.Client
 }
 
-// New returns a client of the server at addr: a unix socket path (or unix://PATH), or an
-// http:// or https:// URL. token, when set, is sent as a bearer token.
+// Options configure a Client.
+type Options struct {
+	// Token, when set, is sent as a bearer token.
+	Token string
+	// CAFile, when set, is a PEM file of the certificates an https:// server's certificate
+	// must chain to, in place of the system's roots. Other addresses ignore it.
+	CAFile string
+}
+
+// New returns a client of the server at addr with only a token: NewWithOptions with
+// Options{Token: token}.
 func New(addr, token string) (*Client, error) {
-	c := &Client{token: token}
+	return NewWithOptions(addr, Options{Token: token})
+}
+
+// NewWithOptions returns a client of the server at addr: a unix socket path (or unix://PATH),
+// or an http:// or https:// URL. It speaks TLS 1.2 or later to an https:// server.
+func NewWithOptions(addr string, o Options) (*Client, error) {
+	c := &Client{token: o.Token}
 	switch {
 	case addr == "":
 		return nil, errors.New("no API server address")
@@ -38,7 +56,13 @@ func New(addr, token string) (*Client, error) {
 			return nil, fmt.Errorf("API server address: %w", err)
 		}
 		c.base = strings.TrimSuffix(u.String(), "/")
-		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if u.Scheme == "https" {
+			if tr.TLSClientConfig, err = tlsConfig(o.CAFile); err != nil {
+				return nil, err
+			}
+		}
+		c.hc = &http.Client{Transport: tr}
 	default:
 		path := strings.TrimPrefix(addr, "unix://")
 		tr := &http.Transport{
@@ -53,6 +77,23 @@ func New(addr, token string) (*Client, error) {
 		c.hc = &http.Client{Transport: tr}
 	}
 	return c, nil
+}
+
+// tlsConfig trusts the certificates in caFile, or the system's roots when it is empty.
+func tlsConfig(caFile string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	cfg.RootCAs = x509.NewCertPool()
+	if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+	}
+	return cfg, nil
 }
 
 // StatusError is an error the API server answered with.
