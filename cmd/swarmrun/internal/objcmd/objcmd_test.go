@@ -5,14 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,7 +61,7 @@ func commandWith(ctx context.Context, o objcmd.Options, dataDir string, stdin io
 	g := &cli.Globals{}
 	g.Bind(root)
 	root.AddCommand(objcmd.Commands(g, o)...)
-	root.SetArgs(append([]string{"--data-dir", dataDir, "--server", "", "--token", ""}, args...))
+	root.SetArgs(append([]string{"--data-dir", dataDir, "--server", "", "--ca-file", ""}, args...))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -83,29 +88,47 @@ func runIn(t *testing.T, dataDir, stdin string, args ...string) (string, string,
 // serve starts `swarmrun serve` on a fresh data dir and returns the dir once the API answers.
 func serve(t *testing.T) string {
 	t.Helper()
-	dir, _ := serveStore(t)
-	return dir
+	return startServe(t).dir
 }
 
 // serveStore is serve that also returns the served store, through which a test writes status
 // as the controllers do: the API refuses status writes to clients.
 func serveStore(t *testing.T) (string, *store.Store) {
 	t.Helper()
+	s := startServe(t)
+	return s.dir, s.st
+}
+
+// served is a running `swarmrun serve`.
+type served struct {
+	dir string       // its data dir
+	st  *store.Store // its store
+	tcp string       // the address it serves --listen on, if any
+	log *syncBuffer  // its log
+}
+
+// startServe starts `swarmrun serve` with args on a fresh data dir, and returns once the
+// socket answers and, with --listen, the TCP address is known.
+func startServe(t *testing.T, args ...string) served {
+	t.Helper()
 	// Unix socket paths are limited to 108 bytes, which t.TempDir() can exceed.
 	dir, err := os.MkdirTemp("", "sr")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	log := &syncBuffer{}
+	ctx, cancel := context.WithCancel(logr.NewContext(context.Background(), funcr.New(func(prefix, args string) {
+		fmt.Fprintln(log, prefix, args)
+	}, funcr.Options{})))
 	done := make(chan error, 1)
 	var out, errOut syncBuffer
-	served := make(chan *store.Store, 1)
+	stores := make(chan *store.Store, 1)
 	o := objcmd.Options{Now: now, Runners: []objcmd.Runner{func(ctx context.Context, st *store.Store) error {
-		served <- st
+		stores <- st
 		<-ctx.Done()
 		return nil
 	}}}
-	go func() { done <- commandWith(ctx, o, dir, nil, &out, &errOut, "serve") }()
+	go func() { done <- commandWith(ctx, o, dir, nil, &out, &errOut, append([]string{"serve"}, args...)...) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -117,11 +140,26 @@ func serveStore(t *testing.T) (string, *store.Store) {
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Healthz(t.Context()) != nil {
 		if time.Now().After(deadline) {
-			t.Fatalf("serve did not answer within 10s:\n%s", errOut.String())
+			t.Fatalf("serve did not answer within 10s:\n%s%s", errOut.String(), log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return dir, <-served
+	s := served{dir: dir, st: <-stores, log: log}
+	if slices.Contains(args, "--listen") {
+		// The TCP listener's address, port included, is in its "serving API" line.
+		re := regexp.MustCompile(`"msg"="serving API" "address"="([0-9.:]+)"`)
+		for {
+			if m := re.FindStringSubmatch(log.String()); m != nil {
+				s.tcp = m[1]
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no TCP address in serve's log within 10s:\n%s", log.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return s
 }
 
 func apiClient(t *testing.T, dir string) *client.Client {
@@ -296,6 +334,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"apply"}, 2, "needs -f"},
 		{[]string{"apply", "-f", "/does/not/exist.yaml"}, 2, "exist.yaml"},
 		{[]string{"serve", "--listen", "127.0.0.1:0"}, 2, "--listen needs a token"},
+		{[]string{"serve", "--insecure"}, 2, "apply to --listen, which is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -423,7 +462,7 @@ func TestServeRunnersAndFlags(t *testing.T) {
 		Runners:    []objcmd.Runner{runner, runner},
 		ServeFlags: func(f *pflag.FlagSet) { f.DurationVar(&every, "every", time.Second, "a runner's flag") },
 	})...)
-	root.SetArgs([]string{"--data-dir", dir, "--server", "", "--token", "", "serve", "--every", "7s"})
+	root.SetArgs([]string{"--data-dir", dir, "--server", "", "serve", "--every", "7s"})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
