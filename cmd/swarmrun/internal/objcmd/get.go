@@ -91,7 +91,11 @@ func printTable(w io.Writer, kind string, objs []v1alpha1.Object, wide bool, now
 		fmt.Fprintln(tw, strings.Join(columns(kind, wide), "\t"))
 	}
 	for _, o := range objs {
-		fmt.Fprintln(tw, strings.Join(row(o, wide, now), "\t"))
+		cells := row(o, wide, now)
+		for i, c := range cells {
+			cells[i] = cli.Printable(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }

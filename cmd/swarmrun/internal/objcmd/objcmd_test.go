@@ -483,3 +483,44 @@ func TestServeRunnersAndFlags(t *testing.T) {
 		t.Errorf("serve: %v", err)
 	}
 }
+
+// TestOutputEscapesControlCharacters: describe and get print what controllers and clients
+// wrote (conditions, events) with control characters escaped, one line per row; an event
+// recorded through the API is stored capped.
+func TestOutputEscapesControlCharacters(t *testing.T) {
+	dir, st := serveStore(t)
+	c := apiClient(t, dir)
+	tr := &v1alpha1.TestRun{ObjectMeta: v1alpha1.ObjectMeta{Name: "loud"}, Spec: v1alpha1.TestRunSpec{Recipe: "demo"}}
+	if err := c.Create(t.Context(), tr); err != nil {
+		t.Fatal(err)
+	}
+	const evil = "\x1b[2J\x1b]0;owned\x07\u202eevil\nsecond line\r"
+	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: v1alpha1.ConditionFalse, Reason: "CheckFailed\x1b[8m", Message: evil}}
+	if err := st.UpdateStatus(t.Context(), tr); err != nil {
+		t.Fatal(err)
+	}
+	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: "loud"}
+	if err := c.RecordEvent(t.Context(), ref, v1alpha1.EventWarning, "Loud\x1b[5m", evil+strings.Repeat("x", 5000)); err != nil {
+		t.Fatal(err)
+	}
+	events, err := c.Events(t.Context(), v1alpha1.KindTestRun, "loud")
+	if err != nil || len(events) != 1 || len(events[0].Message) > store.MaxEventMessageBytes || !strings.HasSuffix(events[0].Message, store.TruncatedMarker) {
+		t.Fatalf("stored event: %+v, %v; want the message capped at %d bytes", events, err, store.MaxEventMessageBytes)
+	}
+	for _, args := range [][]string{{"describe", "testrun", "loud"}, {"get", "testruns"}, {"get", "testruns", "-o", "wide"}} {
+		out, errOut, code := run(t, dir, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", args, code, errOut)
+		}
+		if strings.ContainsFunc(out, func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || r == '\u202e') }) {
+			t.Errorf("%s prints control characters:\n%q", args, out)
+		}
+		if !strings.Contains(out, `\x1b[2J\x1b]0;owned\a\u202eevil second line`) {
+			t.Errorf("%s does not show the message escaped:\n%s", args, out)
+		}
+	}
+	out, _, _ := run(t, dir, "describe", "testrun", "loud")
+	if !strings.Contains(out, `Warning  Loud\x1b[5m`) || !strings.Contains(out, `CheckFailed\x1b[8m`) {
+		t.Errorf("describe does not show reasons escaped:\n%s", out)
+	}
+}
