@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -316,17 +317,24 @@ func (h *handler) stored(ctx context.Context, kind, name string) v1alpha1.Object
 }
 
 // decode reads a request's JSON body into into, strictly: at most MaxBodyBytes, within the
-// body deadline, no unknown fields, one value.
+// read deadline, no key written twice, no field but those of into's type as they are spelt,
+// one value.
 func (h *handler) decode(w http.ResponseWriter, r *http.Request, into any) bool {
 	if r.ContentLength > h.o.MaxBodyBytes {
 		writeStatus(w, newStatus(ReasonTooLarge, fmt.Sprintf("request body of %d bytes is over %d bytes", r.ContentLength, h.o.MaxBodyBytes)))
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(into)
-	if err == nil && dec.More() {
-		err = errors.New("more than one JSON value in the body")
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes))
+	if err == nil {
+		err = spec.CheckJSON(data, reflect.TypeOf(into))
+	}
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(into)
+		if err == nil && dec.More() {
+			err = errors.New("more than one JSON value in the body")
+		}
 	}
 	var tooLarge *http.MaxBytesError
 	switch {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,16 +49,26 @@ func endpoints(t *testing.T) (*store.Store, []endpoint) {
 	}
 }
 
-// do sends a raw request as an attacker would, and returns the code and the body.
+// do sends body as JSON in a raw request, as an attacker would, and returns the code and the
+// answer.
 func (e endpoint) do(t *testing.T, method, path, ctype string, body any) (int, []byte) {
 	t.Helper()
+	if body == nil {
+		return e.doRaw(t, method, path, ctype, "")
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.doRaw(t, method, path, ctype, string(b))
+}
+
+// doRaw sends a raw request with body as it is.
+func (e endpoint) doRaw(t *testing.T, method, path, ctype, body string) (int, []byte) {
+	t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
+	if body != "" {
+		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, e.base+path, rd)
 	if err != nil {

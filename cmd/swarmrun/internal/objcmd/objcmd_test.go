@@ -524,3 +524,37 @@ func TestOutputEscapesControlCharacters(t *testing.T) {
 		t.Errorf("describe does not show reasons escaped:\n%s", out)
 	}
 }
+
+// TestApplyRefusesEmptyAndDuplicateInput: apply -f of an input with no object (a file, a
+// directory, standard input) or of JSON with a key written twice exits 2 naming the input, and
+// stores nothing.
+func TestApplyRefusesEmptyAndDuplicateInput(t *testing.T) {
+	dir := serve(t)
+	specs := t.TempDir()
+	empty := filepath.Join(specs, "empty.yaml")
+	os.WriteFile(empty, []byte("# nothing yet\n---\n"), 0o600)
+	emptyDir := filepath.Join(specs, "dir")
+	os.Mkdir(emptyDir, 0o700)
+	os.WriteFile(filepath.Join(emptyDir, "a.yaml"), nil, 0o600)
+	dup := filepath.Join(specs, "x.json")
+	os.WriteFile(dup, []byte(`{"apiVersion":"swarmrun.dev/v1alpha1","kind":"TestRun","metadata":{"name":"a"},"spec":{"recipe":"r","recipe":"s"}}`), 0o600)
+	tests := []struct {
+		args  []string
+		stdin string
+		msg   string
+	}{
+		{[]string{"-f", empty}, "", empty + ": no objects"},
+		{[]string{"-f", emptyDir}, "", emptyDir + ": no objects"},
+		{[]string{"-f", "-"}, "\n", "<stdin>: no objects"},
+		{[]string{"-f", dup}, "", dup + `:1: spec: duplicate field "recipe"`},
+	}
+	for _, tt := range tests {
+		_, errOut, code := runIn(t, dir, tt.stdin, append([]string{"apply"}, tt.args...)...)
+		if code != 2 || !strings.Contains(errOut, tt.msg) {
+			t.Errorf("apply %s: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.msg)
+		}
+	}
+	if _, errOut, _ := run(t, dir, "get", "testruns"); !strings.Contains(errOut, "No resources found.") {
+		t.Errorf("something was stored:\n%s", errOut)
+	}
+}
