@@ -558,3 +558,49 @@ func TestApplyRefusesEmptyAndDuplicateInput(t *testing.T) {
 		t.Errorf("something was stored:\n%s", errOut)
 	}
 }
+
+// TestGetMasksSecretEnv: get -o yaml|json shows the values of secret-shaped env keys as ***,
+// in TestRuns and Recipes, lists and single objects; other values as they are.
+func TestGetMasksSecretEnv(t *testing.T) {
+	dir := serve(t)
+	in := `apiVersion: swarmrun.dev/v1alpha1
+kind: Recipe
+metadata: {name: demo}
+spec:
+  source: {url: /srv/demo}
+  env: {DB_PASSWORD: hunter2-recipe, DOMAIN: demo.example.org}
+  previous: {version: 0.1.0+1, env: {API_TOKEN: hunter2-previous}}
+  checks:
+    install:
+      - name: login
+        job: {image: "alpine:3", command: [true], env: {SECRET_KEY: hunter2-job}}
+---
+apiVersion: swarmrun.dev/v1alpha1
+kind: TestRun
+metadata: {name: demo-1}
+spec: {recipe: demo, env: {DB_PASSWORD: hunter2-run, LOG_LEVEL: debug}}
+`
+	if _, errOut, code := runIn(t, dir, in, "apply", "-f", "-"); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, args := range [][]string{
+		{"get", "testruns", "-o", "json"}, {"get", "testruns", "-o", "yaml"}, {"get", "testrun", "demo-1", "-o", "json"},
+		{"get", "recipes", "-o", "yaml"}, {"get", "recipe", "demo", "-o", "json"},
+	} {
+		out, errOut, code := run(t, dir, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", args, code, errOut)
+		}
+		if strings.Contains(out, "hunter2") || !strings.Contains(out, "***") {
+			t.Errorf("%s shows a secret, or masks nothing:\n%s", args, out)
+		}
+		if !strings.Contains(out, "debug") && !strings.Contains(out, "demo.example.org") {
+			t.Errorf("%s masks values that are not secrets:\n%s", args, out)
+		}
+	}
+	// The store keeps the real values.
+	var tr v1alpha1.TestRun
+	if err := apiClient(t, dir).Get(t.Context(), "demo-1", &tr); err != nil || tr.Spec.Env["DB_PASSWORD"] != "hunter2-run" {
+		t.Errorf("stored env %v, %v", tr.Spec.Env, err)
+	}
+}
