@@ -15,6 +15,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/swarmrun/swarmrun/api/server"
 	"github.com/swarmrun/swarmrun/api/store"
@@ -27,6 +28,10 @@ type Client struct {
 	token string
 	hc    *http.Client
 }
+
+// idleConnTimeout drops a kept-alive connection before the server would (server.
+// DefaultIdleTimeout), so that a request is never sent on a connection being closed.
+const idleConnTimeout = 30 * time.Second
 
 // Options configure a Client.
 type Options struct {
@@ -57,6 +62,7 @@ func NewWithOptions(addr string, o Options) (*Client, error) {
 		}
 		c.base = strings.TrimSuffix(u.String(), "/")
 		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.IdleConnTimeout = idleConnTimeout
 		if u.Scheme == "https" {
 			if tr.TLSClientConfig, err = tlsConfig(o.CAFile); err != nil {
 				return nil, err
@@ -71,6 +77,7 @@ func NewWithOptions(addr string, o Options) (*Client, error) {
 				return d.DialContext(ctx, "unix", path)
 			},
 			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     idleConnTimeout,
 		}
 		// The host is a placeholder: the transport always dials the socket.
 		c.base = "http://swarmrun"
