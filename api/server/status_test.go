@@ -154,51 +154,54 @@ func statusOf(obj v1alpha1.Object) string {
 	return string(b)
 }
 
+// eachCase runs fn as a subtest for every endpoint and object.
+func eachCase(t *testing.T, eps []endpoint, objs []v1alpha1.Object, fn func(t *testing.T, e endpoint, obj v1alpha1.Object)) {
+	t.Helper()
+	for _, e := range eps {
+		for _, obj := range objs {
+			t.Run(e.name+"/"+obj.GetTypeMeta().Kind, func(t *testing.T) { fn(t, e, obj) })
+		}
+	}
+}
+
 // TestClientsCannotWriteStatus: only the controllers (in process, on the store) write status.
 // Every write to the status subresource is refused with 403, on the socket and on TCP with a
 // valid token, for both kinds; reads still work.
 func TestClientsCannotWriteStatus(t *testing.T) {
 	st, eps := endpoints(t)
-	objs := owned(t, st)
-	for _, e := range eps {
-		for _, obj := range objs {
-			kind := obj.GetTypeMeta().Kind
-			name := obj.GetObjectMeta().Name
-			path := server.Path(kind, name, "status")
-			before := statusJSON(t, st, obj)
-			t.Run(e.name+"/"+kind, func(t *testing.T) {
-				forged := v1alpha1.DeepCopyObject(obj)
-				forge(forged)
-				for _, m := range []struct{ method, ctype string }{
-					{http.MethodPut, "application/json"},
-					{http.MethodPatch, server.ApplyContentType},
-					{http.MethodPost, "application/json"},
-					{http.MethodDelete, ""},
-				} {
-					code, body := e.do(t, m.method, path, m.ctype, forged)
-					var s server.Status
-					if err := json.Unmarshal(body, &s); err != nil {
-						t.Fatalf("%s %s: %d %s", m.method, path, code, body)
-					}
-					if code != http.StatusForbidden || s.Reason != server.ReasonForbidden || !strings.Contains(s.Message, "written by swarmrun's controllers") {
-						t.Errorf("%s %s = %d %s %q, want 403 Forbidden", m.method, path, code, s.Reason, s.Message)
-					}
-				}
-				err := e.api.UpdateStatus(t.Context(), v1alpha1.DeepCopyObject(forged))
-				var se *client.StatusError
-				if !errors.As(err, &se) || se.Status.Code != http.StatusForbidden {
-					t.Errorf("client UpdateStatus: %v, want 403", err)
-				}
-				if after := statusJSON(t, st, obj); after != before {
-					t.Errorf("stored status changed:\n%s\nwas\n%s", after, before)
-				}
-				code, body := e.do(t, http.MethodGet, path, "", nil)
-				if code != http.StatusOK || !strings.Contains(string(body), `"status":`+before) {
-					t.Errorf("GET %s = %d %s, want the stored status", path, code, body)
-				}
-			})
+	eachCase(t, eps, owned(t, st), func(t *testing.T, e endpoint, obj v1alpha1.Object) {
+		path := server.Path(obj.GetTypeMeta().Kind, obj.GetObjectMeta().Name, "status")
+		before := statusJSON(t, st, obj)
+		forged := v1alpha1.DeepCopyObject(obj)
+		forge(forged)
+		for _, m := range []struct{ method, ctype string }{
+			{http.MethodPut, "application/json"},
+			{http.MethodPatch, server.ApplyContentType},
+			{http.MethodPost, "application/json"},
+			{http.MethodDelete, ""},
+		} {
+			code, body := e.do(t, m.method, path, m.ctype, forged)
+			var s server.Status
+			if err := json.Unmarshal(body, &s); err != nil {
+				t.Fatalf("%s %s: %d %s", m.method, path, code, body)
+			}
+			if code != http.StatusForbidden || s.Reason != server.ReasonForbidden || !strings.Contains(s.Message, "written by swarmrun's controllers") {
+				t.Errorf("%s %s = %d %s %q, want 403 Forbidden", m.method, path, code, s.Reason, s.Message)
+			}
 		}
-	}
+		err := e.api.UpdateStatus(t.Context(), v1alpha1.DeepCopyObject(forged))
+		var se *client.StatusError
+		if !errors.As(err, &se) || se.Status.Code != http.StatusForbidden {
+			t.Errorf("client UpdateStatus: %v, want 403", err)
+		}
+		if after := statusJSON(t, st, obj); after != before {
+			t.Errorf("stored status changed:\n%s\nwas\n%s", after, before)
+		}
+		code, body := e.do(t, http.MethodGet, path, "", nil)
+		if code != http.StatusOK || !strings.Contains(string(body), `"status":`+before) {
+			t.Errorf("GET %s = %d %s, want the stored status", path, code, body)
+		}
+	})
 }
 
 // TestSpecWritesKeepStoredStatus: a client's spec write (PUT of the object, server-side apply)
@@ -206,48 +209,43 @@ func TestClientsCannotWriteStatus(t *testing.T) {
 // an object stores no status at all.
 func TestSpecWritesKeepStoredStatus(t *testing.T) {
 	st, eps := endpoints(t)
-	objs := owned(t, st)
-	for _, e := range eps {
-		for _, obj := range objs {
-			kind := obj.GetTypeMeta().Kind
-			t.Run(e.name+"/"+kind, func(t *testing.T) {
-				before := statusJSON(t, st, obj)
-				for _, m := range []struct{ method, ctype string }{
-					{http.MethodPut, "application/json"},
-					{http.MethodPatch, server.ApplyContentType},
-				} {
-					cur := v1alpha1.DeepCopyObject(obj)
-					if err := st.Get(t.Context(), obj.GetObjectMeta().Name, cur); err != nil {
-						t.Fatal(err)
-					}
-					cur.GetObjectMeta().Labels = map[string]string{"write": e.name + "-" + m.method}
-					forge(cur)
-					code, body := e.do(t, m.method, server.Path(kind, cur.GetObjectMeta().Name, ""), m.ctype, cur)
-					if code != http.StatusOK {
-						t.Fatalf("%s = %d %s", m.method, code, body)
-					}
-					if strings.Contains(string(body), "production") || strings.Contains(string(body), "forged") {
-						t.Errorf("%s answered with the forged status: %s", m.method, body)
-					}
-					if after := statusJSON(t, st, obj); after != before {
-						t.Errorf("%s changed the stored status:\n%s\nwas\n%s", m.method, after, before)
-					}
-				}
-
-				fresh := v1alpha1.DeepCopyObject(obj)
-				fresh.GetObjectMeta().Name = "new-" + e.name
-				fresh.GetObjectMeta().ResourceVersion = ""
-				forge(fresh)
-				code, body := e.do(t, http.MethodPatch, server.Path(kind, fresh.GetObjectMeta().Name, ""), server.ApplyContentType, fresh)
-				if code != http.StatusCreated {
-					t.Fatalf("apply new = %d %s", code, body)
-				}
-				empty := v1alpha1.DeepCopyObject(fresh)
-				spec.ClearStatus(empty)
-				if got, want := statusJSON(t, st, fresh), statusOf(empty); got != want {
-					t.Errorf("apply created %s with status %s, want none", fresh.GetObjectMeta().Name, got)
-				}
-			})
+	eachCase(t, eps, owned(t, st), func(t *testing.T, e endpoint, obj v1alpha1.Object) {
+		kind := obj.GetTypeMeta().Kind
+		before := statusJSON(t, st, obj)
+		for _, m := range []struct{ method, ctype string }{
+			{http.MethodPut, "application/json"},
+			{http.MethodPatch, server.ApplyContentType},
+		} {
+			cur := v1alpha1.DeepCopyObject(obj)
+			if err := st.Get(t.Context(), obj.GetObjectMeta().Name, cur); err != nil {
+				t.Fatal(err)
+			}
+			cur.GetObjectMeta().Labels = map[string]string{"write": e.name + "-" + m.method}
+			forge(cur)
+			code, body := e.do(t, m.method, server.Path(kind, cur.GetObjectMeta().Name, ""), m.ctype, cur)
+			if code != http.StatusOK {
+				t.Fatalf("%s = %d %s", m.method, code, body)
+			}
+			if strings.Contains(string(body), "production") || strings.Contains(string(body), "forged") {
+				t.Errorf("%s answered with the forged status: %s", m.method, body)
+			}
+			if after := statusJSON(t, st, obj); after != before {
+				t.Errorf("%s changed the stored status:\n%s\nwas\n%s", m.method, after, before)
+			}
 		}
-	}
+
+		fresh := v1alpha1.DeepCopyObject(obj)
+		fresh.GetObjectMeta().Name = "new-" + e.name
+		fresh.GetObjectMeta().ResourceVersion = ""
+		forge(fresh)
+		code, body := e.do(t, http.MethodPatch, server.Path(kind, fresh.GetObjectMeta().Name, ""), server.ApplyContentType, fresh)
+		if code != http.StatusCreated {
+			t.Fatalf("apply new = %d %s", code, body)
+		}
+		empty := v1alpha1.DeepCopyObject(fresh)
+		spec.ClearStatus(empty)
+		if got, want := statusJSON(t, st, fresh), statusOf(empty); got != want {
+			t.Errorf("apply created %s with status %s, want none", fresh.GetObjectMeta().Name, got)
+		}
+	})
 }
