@@ -79,7 +79,8 @@ func (l *unixListener) Close() error {
 // watch is a response that lasts as long as the client wants it.
 const (
 	// DefaultReadHeaderTimeout bounds the wait for a request's headers (and, on TLS, the
-	// handshake) from the moment a connection is accepted or its previous request answered.
+	// handshake) from the moment a connection is accepted or, on a kept-alive connection,
+	// from the next request's first bytes.
 	DefaultReadHeaderTimeout = 5 * time.Second
 	// DefaultBodyTimeout bounds the wait for a request's body, from its headers to its last
 	// byte: 1 MiB (MaxBodyBytes) at 35 KiB/s. A request that has not arrived whole within
