@@ -146,8 +146,8 @@ func TestWatchOutlivesReadBounds(t *testing.T) {
 	st, _ := serve(t, server.Options{})
 	addr := listenTCP(t, st, "s3cret", server.ServeOptions{ReadHeaderTimeout: bound, BodyTimeout: bound, IdleTimeout: bound})
 	c := newClient(t, "http://"+addr, "s3cret")
-	// A write with a body first, so that the watch may reuse a connection whose body
-	// deadline was set.
+	// A write with a body first, so that the watch may reuse a connection that has had a
+	// read deadline.
 	if _, err := c.Apply(t.Context(), testRun("first", "r")); err != nil {
 		t.Fatal(err)
 	}
