@@ -7,7 +7,8 @@
 // its line, so that an operator fixes a file in one pass; nothing of a bad set is returned, so
 // nothing of it can be stored. Objects that read cleanly are defaulted (the types' Default
 // methods) and validated (Validate, which the API server also uses for objects that arrive as
-// JSON). A status in a file is dropped: it belongs to the controller.
+// JSON, after CheckJSON has held their keys to the same rules: no key twice, fields spelt
+// exactly). A status in a file is dropped: it belongs to the controller.
 //
 // spec must not talk to Docker or to the store: it only turns bytes into checked objects.
 package spec

@@ -3,6 +3,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/swarmrun/swarmrun/api/server"
 	"github.com/swarmrun/swarmrun/api/store"
@@ -25,10 +29,29 @@ type Client struct {
 	hc    *http.Client
 }
 
-// New returns a client of the server at addr: a unix socket path (or unix://PATH), or an
-// http:// or https:// URL. token, when set, is sent as a bearer token.
+// idleConnTimeout drops a kept-alive connection before the server would (server.
+// DefaultIdleTimeout), so that a request is never sent on a connection being closed.
+const idleConnTimeout = 30 * time.Second
+
+// Options configure a Client.
+type Options struct {
+	// Token, when set, is sent as a bearer token.
+	Token string
+	// CAFile, when set, is a PEM file of the certificates an https:// server's certificate
+	// must chain to, in place of the system's roots. Other addresses ignore it.
+	CAFile string
+}
+
+// New returns a client of the server at addr with only a token: NewWithOptions with
+// Options{Token: token}.
 func New(addr, token string) (*Client, error) {
-	c := &Client{token: token}
+	return NewWithOptions(addr, Options{Token: token})
+}
+
+// NewWithOptions returns a client of the server at addr: a unix socket path (or unix://PATH),
+// or an http:// or https:// URL. It speaks TLS 1.2 or later to an https:// server.
+func NewWithOptions(addr string, o Options) (*Client, error) {
+	c := &Client{token: o.Token}
 	switch {
 	case addr == "":
 		return nil, errors.New("no API server address")
@@ -38,7 +61,14 @@ func New(addr, token string) (*Client, error) {
 			return nil, fmt.Errorf("API server address: %w", err)
 		}
 		c.base = strings.TrimSuffix(u.String(), "/")
-		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.IdleConnTimeout = idleConnTimeout
+		if u.Scheme == "https" {
+			if tr.TLSClientConfig, err = tlsConfig(o.CAFile); err != nil {
+				return nil, err
+			}
+		}
+		c.hc = &http.Client{Transport: tr}
 	default:
 		path := strings.TrimPrefix(addr, "unix://")
 		tr := &http.Transport{
@@ -47,12 +77,30 @@ func New(addr, token string) (*Client, error) {
 				return d.DialContext(ctx, "unix", path)
 			},
 			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     idleConnTimeout,
 		}
 		// The host is a placeholder: the transport always dials the socket.
 		c.base = "http://swarmrun"
 		c.hc = &http.Client{Transport: tr}
 	}
 	return c, nil
+}
+
+// tlsConfig trusts the certificates in caFile, or the system's roots when it is empty.
+func tlsConfig(caFile string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	cfg.RootCAs = x509.NewCertPool()
+	if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+	}
+	return cfg, nil
 }
 
 // StatusError is an error the API server answered with.
@@ -144,7 +192,10 @@ func (c *Client) Update(ctx context.Context, obj v1alpha1.Object) error {
 	return c.do(ctx, http.MethodPut, server.Path(kind, obj.GetObjectMeta().Name, ""), "", obj, obj, nil)
 }
 
-// UpdateStatus replaces obj's status only and fills obj with the result.
+// UpdateStatus asks to replace obj's status. The server refuses it to every client (a
+// *StatusError with code 403, reason Forbidden): status is written by swarmrun's controllers,
+// in process on the store. The method is here so that a *Client satisfies the interfaces the
+// store also satisfies (warm.Objects) for code that only reads and records events through it.
 func (c *Client) UpdateStatus(ctx context.Context, obj v1alpha1.Object) error {
 	kind, err := store.KindOf(obj)
 	if err != nil {

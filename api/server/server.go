@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"reflect"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -61,7 +63,8 @@ func New(st *store.Store, o Options) http.Handler {
 	mux.HandleFunc("PATCH "+PathPrefix+"/{resource}/{name}", h.apply)
 	mux.HandleFunc("DELETE "+PathPrefix+"/{resource}/{name}", h.delete)
 	mux.HandleFunc("GET "+PathPrefix+"/{resource}/{name}/status", h.get)
-	mux.HandleFunc("PUT "+PathPrefix+"/{resource}/{name}/status", h.updateStatus)
+	// Every other method on status is refused, whoever asks: see refuseStatusWrite.
+	mux.HandleFunc(PathPrefix+"/{resource}/{name}/status", h.refuseStatusWrite)
 	mux.HandleFunc("GET "+PathPrefix+"/{resource}/{name}/events", h.events)
 	mux.HandleFunc("POST "+PathPrefix+"/{resource}/{name}/events", h.recordEvent)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -141,13 +144,10 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, "", true)
+	obj, ok := h.readObject(w, r, k, "")
 	if !ok {
 		return
 	}
-	// A new object starts with no status: only the controllers write status, through the
-	// status subresource, so a client cannot plant a stack name for a teardown to remove.
-	spec.ClearStatus(obj)
 	if err := h.st.Create(r.Context(), obj); err != nil {
 		writeError(w, k, obj.GetObjectMeta().Name, err)
 		return
@@ -160,7 +160,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"), true)
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"))
 	if !ok {
 		return
 	}
@@ -171,20 +171,19 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, obj)
 }
 
-func (h *handler) updateStatus(w http.ResponseWriter, r *http.Request) {
+// refuseStatusWrite answers every write to the status subresource with 403. Status is the
+// controllers' record of what they did (the stack a teardown removes, the canonical a promotion
+// wrote, the verdict); they write it in process on the store, never through the API, so no
+// client, on the socket or on TCP, may forge it. The body is not read.
+func (h *handler) refuseStatusWrite(w http.ResponseWriter, r *http.Request) {
 	k, ok := kind(w, r)
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"), false)
-	if !ok {
-		return
-	}
-	if err := h.st.UpdateStatus(r.Context(), obj); err != nil {
-		writeError(w, k, obj.GetObjectMeta().Name, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, obj)
+	name := r.PathValue("name")
+	st := newStatus(ReasonForbidden, fmt.Sprintf("%s %q: status is written by swarmrun's controllers only; clients may change the spec (apply)", k, name))
+	st.Details = &StatusDetails{Kind: k, Name: name}
+	writeStatus(w, st)
 }
 
 func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +195,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, newStatus(ReasonUnsupported, fmt.Sprintf("PATCH needs Content-Type %s, got %q", ApplyContentType, ct)))
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"), true)
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"))
 	if !ok {
 		return
 	}
@@ -265,12 +264,16 @@ func (h *handler) recordEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // readObject decodes a request's object of kind k strictly (unknown fields are errors),
-// checks its kind and name against the path, and, when withSpec, defaults and validates it.
-func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string, withSpec bool) (v1alpha1.Object, bool) {
+// checks its kind and name against the path, defaults and validates it. Whatever status the
+// body carries is dropped: only the controllers write status, so a client can neither create
+// an object with one (a stack name for a teardown to remove, a green verdict) nor change one
+// with a spec write; the store keeps the stored status on update and apply.
+func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string) (v1alpha1.Object, bool) {
 	obj, _ := store.NewObject(k)
 	if !h.decode(w, r, obj) {
 		return nil, false
 	}
+	spec.ClearStatus(obj)
 	tm, m := obj.GetTypeMeta(), obj.GetObjectMeta()
 	var causes []Cause
 	if tm.Kind != "" && tm.Kind != k {
@@ -287,7 +290,7 @@ func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name str
 	case m.Name == "":
 		causes = append(causes, Cause{Field: "metadata.name", Message: "required"})
 	}
-	if withSpec && len(causes) == 0 {
+	if len(causes) == 0 {
 		if d, ok := obj.(interface{ Default() }); ok {
 			d.Default()
 		}
@@ -313,17 +316,34 @@ func (h *handler) stored(ctx context.Context, kind, name string) v1alpha1.Object
 	return obj
 }
 
+// decode reads a request's JSON body into into, strictly: at most MaxBodyBytes, within the
+// read deadline, no key written twice, no field but those of into's type as they are spelt,
+// one value.
 func (h *handler) decode(w http.ResponseWriter, r *http.Request, into any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(into)
-	if err == nil && dec.More() {
-		err = errors.New("more than one JSON value in the body")
+	if r.ContentLength > h.o.MaxBodyBytes {
+		writeStatus(w, newStatus(ReasonTooLarge, fmt.Sprintf("request body of %d bytes is over %d bytes", r.ContentLength, h.o.MaxBodyBytes)))
+		return false
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes))
+	if err == nil {
+		err = spec.CheckJSON(data, reflect.TypeOf(into))
+	}
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(into)
+		if err == nil && dec.More() {
+			err = errors.New("more than one JSON value in the body")
+		}
 	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
 		writeStatus(w, newStatus(ReasonTooLarge, fmt.Sprintf("request body over %d bytes", tooLarge.Limit)))
+		return false
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		w.Header().Set("Connection", "close")
+		writeStatus(w, newStatus(ReasonTimeout, "request body not received in time"))
 		return false
 	case err != nil:
 		writeStatus(w, newStatus(ReasonBadRequest, fmt.Sprintf("request body: %v", err)))

@@ -52,9 +52,14 @@ func serve(t testing.TB, o server.Options) (*store.Store, string) {
 
 func startServer(t testing.TB, ln net.Listener, h http.Handler) {
 	t.Helper()
+	startServerWith(t, ln, h, server.ServeOptions{Grace: time.Second})
+}
+
+func startServerWith(t testing.TB, ln net.Listener, h http.Handler, o server.ServeOptions) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- server.Serve(ctx, ln, h, time.Second) }()
+	go func() { done <- server.ServeWith(ctx, ln, h, o) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

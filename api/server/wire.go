@@ -29,6 +29,8 @@ const (
 	ReasonInvalid       = "Invalid"
 	ReasonBadRequest    = "BadRequest"
 	ReasonUnauthorized  = "Unauthorized"
+	ReasonForbidden     = "Forbidden"
+	ReasonTimeout       = "Timeout"
 	ReasonTooLarge      = "RequestEntityTooLarge"
 	ReasonUnsupported   = "UnsupportedMediaType"
 	ReasonInternalError = "InternalError"
@@ -132,6 +134,10 @@ func httpStatus(reason string) int {
 		return http.StatusBadRequest
 	case ReasonUnauthorized:
 		return http.StatusUnauthorized
+	case ReasonForbidden:
+		return http.StatusForbidden
+	case ReasonTimeout:
+		return http.StatusRequestTimeout
 	case ReasonTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case ReasonUnsupported:

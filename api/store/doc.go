@@ -3,6 +3,8 @@
 // written through its own call, server-side apply, deletion that honours finalizers, and a
 // watch that delivers every change after a resourceVersion, in order.
 //
+// Events are bounded: so many per object, and a reason and message of so many bytes each.
+//
 // Every acknowledged write has been committed and synced to disk, so a killed process loses
 // none of them. A slow watcher never blocks writers: past a bounded buffer it is told to
 // re-list.

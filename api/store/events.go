@@ -5,16 +5,29 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 )
 
-// RecordEvent adds an event to the object ref names. A repeat of a kept event's type, reason
-// and message bumps its count and last time instead of adding one. Only the newest
-// EventsPerObject events are kept. Events do not change the object or its resourceVersion;
-// they go when the object goes.
+// Bounds of what an event keeps: a longer reason or message is cut on a rune boundary and ends
+// in TruncatedMarker, so that whoever records events (a controller quoting a recipe's output,
+// a client through the API) cannot fill the store, or a terminal, with one.
+const (
+	MaxEventMessageBytes = 1024
+	MaxEventReasonBytes  = 128
+)
+
+// TruncatedMarker ends an event message (or reason) that was cut.
+const TruncatedMarker = "… [truncated]"
+
+// RecordEvent adds an event to the object ref names, its reason and message cut to
+// MaxEventReasonBytes and MaxEventMessageBytes. A repeat of a kept event's type, reason and
+// message bumps its count and last time instead of adding one. Only the newest EventsPerObject
+// events are kept. Events do not change the object or its resourceVersion; they go when the
+// object goes.
 func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) error {
 	if _, err := NewObject(ref.Kind); err != nil {
 		return fmt.Errorf("record event: %w", err)
@@ -22,6 +35,7 @@ func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, t
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("record event on %s %q: %w", ref.Kind, ref.Name, err)
 	}
+	reason, message = truncate(reason, MaxEventReasonBytes), truncate(message, MaxEventMessageBytes)
 	now := s.o.Now().UTC().Truncate(time.Second)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		cur := tx.Bucket([]byte(ref.Kind)).Get([]byte(ref.Name))
@@ -59,6 +73,18 @@ func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, t
 		return fmt.Errorf("record event on %s %q: %w", ref.Kind, ref.Name, err)
 	}
 	return nil
+}
+
+// truncate cuts s to at most limit bytes, on a rune boundary, ending in TruncatedMarker.
+func truncate(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit - len(TruncatedMarker)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + TruncatedMarker
 }
 
 // addEvent merges e into events (oldest first), keeping at most max.

@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
@@ -68,5 +70,44 @@ func TestEventsAreMergedAndBounded(t *testing.T) {
 	}
 	if got.ResourceVersion != tr.ResourceVersion {
 		t.Errorf("event changed resourceVersion %s -> %s", tr.ResourceVersion, got.ResourceVersion)
+	}
+}
+
+// TestEventsAreCapped: a long message (or reason) is kept cut on a rune boundary, marked, and
+// still merges with its repeats.
+func TestEventsAreCapped(t *testing.T) {
+	s, _ := openStore(t, store.Options{})
+	ctx := t.Context()
+	if err := s.Create(ctx, testRun("a", "r")); err != nil {
+		t.Fatal(err)
+	}
+	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: "a"}
+	long := "xy" + strings.Repeat("é", 100_000) // two-byte runes from an even offset: the odd cut must move
+	for range 2 {
+		if err := s.RecordEvent(ctx, ref, v1alpha1.EventWarning, strings.Repeat("Reason", 100), long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, err := s.Events(ctx, v1alpha1.KindTestRun, "a")
+	if err != nil || len(events) != 1 {
+		t.Fatalf("events = %+v, %v; want one, merged", events, err)
+	}
+	e := events[0]
+	if e.Count != 2 {
+		t.Errorf("count = %d, want the repeat merged", e.Count)
+	}
+	for field, got := range map[string]struct {
+		s   string
+		max int
+	}{"message": {e.Message, store.MaxEventMessageBytes}, "reason": {e.Reason, store.MaxEventReasonBytes}} {
+		if len(got.s) > got.max || len(got.s) < got.max-4-len(store.TruncatedMarker) || !strings.HasSuffix(got.s, store.TruncatedMarker) || !utf8.ValidString(got.s) {
+			t.Errorf("%s: %d bytes, valid UTF-8 %t, ends %q; want at most %d, cut on a rune, marked", field, len(got.s), utf8.ValidString(got.s), got.s[max(0, len(got.s)-20):], got.max)
+		}
+	}
+	if err := s.RecordEvent(ctx, ref, v1alpha1.EventNormal, "Short", "short"); err != nil {
+		t.Fatal(err)
+	}
+	if events, _ := s.Events(ctx, v1alpha1.KindTestRun, "a"); events[1].Message != "short" {
+		t.Errorf("a short message was changed: %q", events[1].Message)
 	}
 }

@@ -1,13 +1,16 @@
-// Package cli holds what every swarmrun command shares: the global flags, the logger, and the
-// exit-code contract (0 success, 1 not converged / not found / timed out / red, 2 bad input,
-// usage or engine errors).
+// Package cli holds what every swarmrun command shares: the global flags (with the token read
+// from a file only its owner may open), the logger, the exit-code contract (0 success, 1 not
+// converged / not found / timed out / red, 2 bad input, usage or engine errors), and Printable,
+// which every command applies to text from objects before it reaches a terminal.
 package cli
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/zapr"
@@ -57,24 +60,68 @@ type Globals struct {
 	DockerHost string
 	Verbosity  int
 	Server     string
-	Token      string
+	// TokenFile is the file that holds the bearer token (--token-file).
+	TokenFile string
+	// Token is the bearer token: TokenFile's content, else SWARMRUN_TOKEN. It is read after
+	// the flags are parsed. No flag carries the token itself: a command line is visible to
+	// every user of the machine.
+	Token string
+	// CAFile is the PEM file of the CA an https:// API server's certificate must chain to
+	// (--ca-file, SWARMRUN_CA_FILE).
+	CAFile string
 }
 
-// Bind registers the global flags on the root command.
+// Bind registers the global flags on the root command, and reads the token once they are
+// parsed. A token file open to group or others fails the command with exit code 2.
 func (g *Globals) Bind(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.DataDir, "data-dir", DefaultDataDir(), "directory for the store, the API socket, recipe caches and run results")
 	f.StringVar(&g.DockerHost, "docker-host", "", "Docker engine address (default: DOCKER_HOST or the local socket)")
 	f.CountVarP(&g.Verbosity, "verbose", "v", "more log output (-v, -vv)")
 	f.StringVar(&g.Server, "server", os.Getenv("SWARMRUN_SERVER"), "API server: unix socket path or http(s) URL (default: the socket under --data-dir; env SWARMRUN_SERVER)")
-	f.StringVar(&g.Token, "token", "", "bearer token for a TCP API server (default: env SWARMRUN_TOKEN)")
+	f.StringVar(&g.TokenFile, "token-file", "", "file holding the bearer token of a TCP API server, mode 0600 (default: env SWARMRUN_TOKEN)")
+	f.StringVar(&g.CAFile, "ca-file", os.Getenv("SWARMRUN_CA_FILE"), "PEM file of the CA that signed an https:// API server's certificate (default: the system's; env SWARMRUN_CA_FILE)")
 	// The token's environment default is read after parsing, never as a flag default: flag
 	// defaults are printed by --help.
-	cmd.PersistentPreRun = func(*cobra.Command, []string) {
-		if g.Token == "" {
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.TokenFile == "" {
 			g.Token = os.Getenv("SWARMRUN_TOKEN")
+			return nil
 		}
+		token, err := ReadTokenFile(g.TokenFile)
+		if err != nil {
+			return Invalid(err)
+		}
+		g.Token = token
+		return nil
 	}
+}
+
+// ReadTokenFile returns the token in path, without surrounding white space. The file must be
+// open to its owner only: a token file that group or others can read, or write, is refused,
+// as ssh refuses such a key.
+func ReadTokenFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return "", fmt.Errorf("token file %s has mode %#o, open to group or others: make it 0600 (chmod 600 %s)", path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("token file %s: %w", path, err)
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", fmt.Errorf("token file %s is empty", path)
+	}
+	return token, nil
 }
 
 // DefaultDataDir is $XDG_STATE_HOME/swarmrun, else /var/lib/swarmrun for root, else

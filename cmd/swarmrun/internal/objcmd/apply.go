@@ -17,8 +17,9 @@ func newApplyCommand(g *cli.Globals) *cobra.Command {
 		Use:   "apply -f FILE|DIR|-",
 		Short: "Create or update objects from YAML files, directories or standard input",
 		Long: `Create or update objects from YAML files, directories (every *.yaml and *.yml) or standard
-input (-). Every document is read and validated first: if any is bad, every problem is listed,
-nothing is stored, and the exit code is 2.`,
+input (-), in YAML or JSON. Every document is read and validated first: if any is bad, or an
+input holds no object at all, every problem is listed, nothing is stored, and the exit code
+is 2.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
@@ -33,8 +34,10 @@ nothing is stored, and the exit code is 2.`,
 					d   []spec.Document
 					err error
 				)
+				name := f
 				if f == "-" {
-					d, err = spec.Read(spec.StdinName, cmd.InOrStdin())
+					name = spec.StdinName
+					d, err = spec.Read(name, cmd.InOrStdin())
 				} else {
 					d, err = spec.ReadPath(f)
 				}
@@ -44,6 +47,10 @@ nothing is stored, and the exit code is 2.`,
 					problems = append(problems, se.Problems...)
 				case err != nil:
 					return cli.Invalid(err)
+				case len(d) == 0:
+					// An empty input is a mistake (the wrong file, a failed pipe), not a
+					// request to do nothing.
+					problems = append(problems, spec.Problem{File: name, Message: "no objects (want Recipe or TestRun documents)"})
 				}
 				docs = append(docs, d...)
 			}

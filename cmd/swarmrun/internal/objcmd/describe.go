@@ -44,11 +44,13 @@ func newDescribeCommand(g *cli.Globals, o Options) *cobra.Command {
 	}
 }
 
-// describe prints obj for a person. Env values are not printed: they may hold secrets.
+// describe prints obj for a person. Env values are not printed: they may hold secrets. Every
+// value is printed with control characters escaped: objects, conditions and events quote what
+// recipes and clients wrote.
 func describe(w io.Writer, obj v1alpha1.Object, events []v1alpha1.Event, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 8, 1, ' ', 0)
 	p := func(indent int, key string, format string, args ...any) {
-		fmt.Fprintf(tw, "%s%s:\t%s\n", strings.Repeat("  ", indent), key, fmt.Sprintf(format, args...))
+		fmt.Fprintf(tw, "%s%s:\t%s\n", strings.Repeat("  ", indent), cli.Printable(key), cli.Printable(fmt.Sprintf(format, args...)))
 	}
 	m := obj.GetObjectMeta()
 	p(0, "Name", "%s", m.Name)
@@ -159,7 +161,7 @@ func describeConditions(w io.Writer, cs []v1alpha1.Condition, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TYPE\tSTATUS\tREASON\tAGE\tMESSAGE")
 	for _, c := range cs {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Type, c.Status, c.Reason, formatAge(now, c.LastTransitionTime.Time), oneLine(c.Message))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", oneLine(c.Type), oneLine(string(c.Status)), oneLine(c.Reason), formatAge(now, c.LastTransitionTime.Time), oneLine(c.Message))
 	}
 	tw.Flush()
 }
@@ -177,7 +179,7 @@ func describeEvents(w io.Writer, events []v1alpha1.Event, now time.Time) {
 		if e.Count > 1 {
 			age += " (x" + fmt.Sprint(e.Count) + " over " + formatAge(now, e.FirstTimestamp) + ")"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", e.Type, e.Reason, age, e.Count, oneLine(e.Message))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", oneLine(string(e.Type)), oneLine(e.Reason), age, e.Count, oneLine(e.Message))
 	}
 	tw.Flush()
 }

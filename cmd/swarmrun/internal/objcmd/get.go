@@ -26,7 +26,10 @@ func newGetCommand(g *cli.Globals, o Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get testruns|recipes [NAME]",
 		Short: "List objects, or show one, as a table, YAML or JSON",
-		Args:  cobra.RangeArgs(1, 2),
+		Long: `List objects, or show one, as a table, YAML or JSON. In YAML and JSON the values of
+secret-shaped env keys (PASSWORD, TOKEN, SECRET, KEY, ...) are shown as ***: output applied
+back stores *** in their place.`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, err := kindOf(args[0])
 			if err != nil {
@@ -91,13 +94,22 @@ func printTable(w io.Writer, kind string, objs []v1alpha1.Object, wide bool, now
 		fmt.Fprintln(tw, strings.Join(columns(kind, wide), "\t"))
 	}
 	for _, o := range objs {
-		fmt.Fprintln(tw, strings.Join(row(o, wide, now), "\t"))
+		cells := row(o, wide, now)
+		for i, c := range cells {
+			cells[i] = cli.Printable(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }
 
-// printObjects prints one object, or a list, as YAML or JSON.
+// printObjects prints one object, or a list, as YAML or JSON, with secret env values masked.
 func printObjects(w io.Writer, kind, name string, objs []v1alpha1.Object, rv, format string) error {
+	shown := make([]v1alpha1.Object, len(objs))
+	for i, o := range objs {
+		shown[i] = masked(o)
+	}
+	objs = shown
 	var v any
 	if name != "" && len(objs) == 1 {
 		v = objs[0]

@@ -1,6 +1,7 @@
 package objcmd
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -52,7 +53,7 @@ func connect(g *cli.Globals) (*client.Client, error) {
 	if addr == "" {
 		addr = g.SocketPath()
 	}
-	c, err := client.New(addr, g.Token)
+	c, err := client.NewWithOptions(addr, client.Options{Token: g.Token, CAFile: g.CAFile})
 	if err != nil {
 		return nil, cli.Invalid(err)
 	}
@@ -74,13 +75,18 @@ func objectName(kind, name string) string {
 	return strings.ToLower(kind) + "." + v1alpha1.Group + "/" + name
 }
 
-// apiError gives an API error its exit code: 1 for not found, 2 for everything else.
+// apiError gives an API error its exit code: 1 for not found, 2 for everything else. A server
+// certificate the client does not trust gets a hint.
 func apiError(err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return cli.Failed(err)
+	}
+	var untrusted *tls.CertificateVerificationError
+	if errors.As(err, &untrusted) {
+		return cli.Invalid(fmt.Errorf("%w\n(the API server's certificate is not trusted: give the CA that signed it with --ca-file or SWARMRUN_CA_FILE)", err))
 	}
 	var se *client.StatusError
 	if errors.As(err, &se) && se.Status.Reason == server.ReasonInvalid && se.Status.Details != nil {

@@ -5,14 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -47,11 +52,16 @@ func (s *syncBuffer) String() string {
 
 // command runs swarmrun with args against dataDir, as main does, until ctx ends.
 func command(ctx context.Context, dataDir string, stdin io.Reader, stdout, stderr *syncBuffer, args ...string) error {
+	return commandWith(ctx, objcmd.Options{Now: now}, dataDir, stdin, stdout, stderr, args...)
+}
+
+// commandWith is command with the commands' options.
+func commandWith(ctx context.Context, o objcmd.Options, dataDir string, stdin io.Reader, stdout, stderr *syncBuffer, args ...string) error {
 	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
 	g := &cli.Globals{}
 	g.Bind(root)
-	root.AddCommand(objcmd.Commands(g, objcmd.Options{Now: now})...)
-	root.SetArgs(append([]string{"--data-dir", dataDir, "--server", "", "--token", ""}, args...))
+	root.AddCommand(objcmd.Commands(g, o)...)
+	root.SetArgs(append([]string{"--data-dir", dataDir, "--server", "", "--ca-file", ""}, args...))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -78,15 +88,47 @@ func runIn(t *testing.T, dataDir, stdin string, args ...string) (string, string,
 // serve starts `swarmrun serve` on a fresh data dir and returns the dir once the API answers.
 func serve(t *testing.T) string {
 	t.Helper()
+	return startServe(t).dir
+}
+
+// serveStore is serve that also returns the served store, through which a test writes status
+// as the controllers do: the API refuses status writes to clients.
+func serveStore(t *testing.T) (string, *store.Store) {
+	t.Helper()
+	s := startServe(t)
+	return s.dir, s.st
+}
+
+// served is a running `swarmrun serve`.
+type served struct {
+	dir string       // its data dir
+	st  *store.Store // its store
+	tcp string       // the address it serves --listen on, if any
+	log *syncBuffer  // its log
+}
+
+// startServe starts `swarmrun serve` with args on a fresh data dir, and returns once the
+// socket answers and, with --listen, the TCP address is known.
+func startServe(t *testing.T, args ...string) served {
+	t.Helper()
 	// Unix socket paths are limited to 108 bytes, which t.TempDir() can exceed.
 	dir, err := os.MkdirTemp("", "sr")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	log := &syncBuffer{}
+	ctx, cancel := context.WithCancel(logr.NewContext(context.Background(), funcr.New(func(prefix, args string) {
+		fmt.Fprintln(log, prefix, args)
+	}, funcr.Options{})))
 	done := make(chan error, 1)
 	var out, errOut syncBuffer
-	go func() { done <- command(ctx, dir, nil, &out, &errOut, "serve") }()
+	stores := make(chan *store.Store, 1)
+	o := objcmd.Options{Now: now, Runners: []objcmd.Runner{func(ctx context.Context, st *store.Store) error {
+		stores <- st
+		<-ctx.Done()
+		return nil
+	}}}
+	go func() { done <- commandWith(ctx, o, dir, nil, &out, &errOut, append([]string{"serve"}, args...)...) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -98,11 +140,26 @@ func serve(t *testing.T) string {
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Healthz(t.Context()) != nil {
 		if time.Now().After(deadline) {
-			t.Fatalf("serve did not answer within 10s:\n%s", errOut.String())
+			t.Fatalf("serve did not answer within 10s:\n%s%s", errOut.String(), log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return dir
+	s := served{dir: dir, st: <-stores, log: log}
+	if slices.Contains(args, "--listen") {
+		// The TCP listener's address, port included, is in its "serving API" line.
+		re := regexp.MustCompile(`"msg"="serving API" "address"="([0-9.:]+)"`)
+		for {
+			if m := re.FindStringSubmatch(log.String()); m != nil {
+				s.tcp = m[1]
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no TCP address in serve's log within 10s:\n%s", log.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return s
 }
 
 func apiClient(t *testing.T, dir string) *client.Client {
@@ -168,7 +225,7 @@ func TestApplyFromStdin(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	dir := serve(t)
+	dir, st := serveStore(t)
 	if _, errOut, code := run(t, dir, "apply", "-f", examples); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -181,7 +238,7 @@ func TestDescribe(t *testing.T) {
 	tr.Status.Level = 2
 	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: v1alpha1.ConditionFalse,
 		Reason: v1alpha1.ReasonCheckFailed, Message: "home-page: want 200, got 502"}}
-	if err := c.UpdateStatus(t.Context(), &tr); err != nil {
+	if err := st.UpdateStatus(t.Context(), &tr); err != nil {
 		t.Fatal(err)
 	}
 	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: "demo-pr12"}
@@ -277,6 +334,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"apply"}, 2, "needs -f"},
 		{[]string{"apply", "-f", "/does/not/exist.yaml"}, 2, "exist.yaml"},
 		{[]string{"serve", "--listen", "127.0.0.1:0"}, 2, "--listen needs a token"},
+		{[]string{"serve", "--insecure"}, 2, "apply to --listen, which is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -289,21 +347,21 @@ func TestExitCodes(t *testing.T) {
 }
 
 // setSucceeded writes the Succeeded condition of a TestRun, as the controller would.
-func setSucceeded(t *testing.T, c *client.Client, name string, status metav1.ConditionStatus, reason string) {
+func setSucceeded(t *testing.T, st *store.Store, name string, status metav1.ConditionStatus, reason string) {
 	t.Helper()
 	var tr v1alpha1.TestRun
-	if err := c.Get(t.Context(), name, &tr); err != nil {
+	if err := st.Get(t.Context(), name, &tr); err != nil {
 		t.Error(err)
 		return
 	}
 	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: status, Reason: reason, Message: "done"}}
-	if err := c.UpdateStatus(t.Context(), &tr); err != nil {
+	if err := st.UpdateStatus(t.Context(), &tr); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestWait(t *testing.T) {
-	dir := serve(t)
+	dir, st := serveStore(t)
 	c := apiClient(t, dir)
 	tests := []struct {
 		name   string
@@ -314,13 +372,13 @@ func TestWait(t *testing.T) {
 		stderr string
 	}{
 		{"condition met", []string{"--for=condition=Succeeded"}, func(n string) {
-			setSucceeded(t, c, n, v1alpha1.ConditionTrue, "Succeeded")
+			setSucceeded(t, st, n, v1alpha1.ConditionTrue, "Succeeded")
 		}, 0, "condition met", ""},
 		{"run failed", []string{"--for=condition=Succeeded", "--timeout=20s"}, func(n string) {
-			setSucceeded(t, c, n, v1alpha1.ConditionFalse, "CheckFailed")
+			setSucceeded(t, st, n, v1alpha1.ConditionFalse, "CheckFailed")
 		}, 1, "", "condition Succeeded is False (CheckFailed)"},
 		{"wait for False", []string{"--for=condition=Succeeded=False"}, func(n string) {
-			setSucceeded(t, c, n, v1alpha1.ConditionFalse, "CheckFailed")
+			setSucceeded(t, st, n, v1alpha1.ConditionFalse, "CheckFailed")
 		}, 0, "condition met", ""},
 		{"deleted", []string{"--for=delete"}, func(n string) {
 			if _, err := c.Delete(t.Context(), v1alpha1.KindTestRun, n); err != nil {
@@ -404,7 +462,7 @@ func TestServeRunnersAndFlags(t *testing.T) {
 		Runners:    []objcmd.Runner{runner, runner},
 		ServeFlags: func(f *pflag.FlagSet) { f.DurationVar(&every, "every", time.Second, "a runner's flag") },
 	})...)
-	root.SetArgs([]string{"--data-dir", dir, "--server", "", "--token", "", "serve", "--every", "7s"})
+	root.SetArgs([]string{"--data-dir", dir, "--server", "", "serve", "--every", "7s"})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
@@ -423,5 +481,126 @@ func TestServeRunnersAndFlags(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
+	}
+}
+
+// TestOutputEscapesControlCharacters: describe and get print what controllers and clients
+// wrote (conditions, events) with control characters escaped, one line per row; an event
+// recorded through the API is stored capped.
+func TestOutputEscapesControlCharacters(t *testing.T) {
+	dir, st := serveStore(t)
+	c := apiClient(t, dir)
+	tr := &v1alpha1.TestRun{ObjectMeta: v1alpha1.ObjectMeta{Name: "loud"}, Spec: v1alpha1.TestRunSpec{Recipe: "demo"}}
+	if err := c.Create(t.Context(), tr); err != nil {
+		t.Fatal(err)
+	}
+	const evil = "\x1b[2J\x1b]0;owned\x07\u202eevil\nsecond line\r"
+	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: v1alpha1.ConditionFalse, Reason: "CheckFailed\x1b[8m", Message: evil}}
+	if err := st.UpdateStatus(t.Context(), tr); err != nil {
+		t.Fatal(err)
+	}
+	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: "loud"}
+	if err := c.RecordEvent(t.Context(), ref, v1alpha1.EventWarning, "Loud\x1b[5m", evil+strings.Repeat("x", 5000)); err != nil {
+		t.Fatal(err)
+	}
+	events, err := c.Events(t.Context(), v1alpha1.KindTestRun, "loud")
+	if err != nil || len(events) != 1 || len(events[0].Message) > store.MaxEventMessageBytes || !strings.HasSuffix(events[0].Message, store.TruncatedMarker) {
+		t.Fatalf("stored event: %+v, %v; want the message capped at %d bytes", events, err, store.MaxEventMessageBytes)
+	}
+	for _, args := range [][]string{{"describe", "testrun", "loud"}, {"get", "testruns"}, {"get", "testruns", "-o", "wide"}} {
+		out, errOut, code := run(t, dir, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", args, code, errOut)
+		}
+		if strings.ContainsFunc(out, func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || r == '\u202e') }) {
+			t.Errorf("%s prints control characters:\n%q", args, out)
+		}
+		if !strings.Contains(out, `\x1b[2J\x1b]0;owned\a\u202eevil second line`) {
+			t.Errorf("%s does not show the message escaped:\n%s", args, out)
+		}
+	}
+	out, _, _ := run(t, dir, "describe", "testrun", "loud")
+	if !strings.Contains(out, `Warning  Loud\x1b[5m`) || !strings.Contains(out, `CheckFailed\x1b[8m`) {
+		t.Errorf("describe does not show reasons escaped:\n%s", out)
+	}
+}
+
+// TestApplyRefusesEmptyAndDuplicateInput: apply -f of an input with no object (a file, a
+// directory, standard input) or of JSON with a key written twice exits 2 naming the input, and
+// stores nothing.
+func TestApplyRefusesEmptyAndDuplicateInput(t *testing.T) {
+	dir := serve(t)
+	specs := t.TempDir()
+	empty := filepath.Join(specs, "empty.yaml")
+	os.WriteFile(empty, []byte("# nothing yet\n---\n"), 0o600)
+	emptyDir := filepath.Join(specs, "dir")
+	os.Mkdir(emptyDir, 0o700)
+	os.WriteFile(filepath.Join(emptyDir, "a.yaml"), nil, 0o600)
+	dup := filepath.Join(specs, "x.json")
+	os.WriteFile(dup, []byte(`{"apiVersion":"swarmrun.dev/v1alpha1","kind":"TestRun","metadata":{"name":"a"},"spec":{"recipe":"r","recipe":"s"}}`), 0o600)
+	tests := []struct {
+		args  []string
+		stdin string
+		msg   string
+	}{
+		{[]string{"-f", empty}, "", empty + ": no objects"},
+		{[]string{"-f", emptyDir}, "", emptyDir + ": no objects"},
+		{[]string{"-f", "-"}, "\n", "<stdin>: no objects"},
+		{[]string{"-f", dup}, "", dup + `:1: spec: duplicate field "recipe"`},
+	}
+	for _, tt := range tests {
+		_, errOut, code := runIn(t, dir, tt.stdin, append([]string{"apply"}, tt.args...)...)
+		if code != 2 || !strings.Contains(errOut, tt.msg) {
+			t.Errorf("apply %s: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.msg)
+		}
+	}
+	if _, errOut, _ := run(t, dir, "get", "testruns"); !strings.Contains(errOut, "No resources found.") {
+		t.Errorf("something was stored:\n%s", errOut)
+	}
+}
+
+// TestGetMasksSecretEnv: get -o yaml|json shows the values of secret-shaped env keys as ***,
+// in TestRuns and Recipes, lists and single objects; other values as they are.
+func TestGetMasksSecretEnv(t *testing.T) {
+	dir := serve(t)
+	in := `apiVersion: swarmrun.dev/v1alpha1
+kind: Recipe
+metadata: {name: demo}
+spec:
+  source: {url: /srv/demo}
+  env: {DB_PASSWORD: hunter2-recipe, DOMAIN: demo.example.org}
+  previous: {version: 0.1.0+1, env: {API_TOKEN: hunter2-previous}}
+  checks:
+    install:
+      - name: login
+        job: {image: "alpine:3", command: [true], env: {SECRET_KEY: hunter2-job}}
+---
+apiVersion: swarmrun.dev/v1alpha1
+kind: TestRun
+metadata: {name: demo-1}
+spec: {recipe: demo, env: {DB_PASSWORD: hunter2-run, LOG_LEVEL: debug}}
+`
+	if _, errOut, code := runIn(t, dir, in, "apply", "-f", "-"); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, args := range [][]string{
+		{"get", "testruns", "-o", "json"}, {"get", "testruns", "-o", "yaml"}, {"get", "testrun", "demo-1", "-o", "json"},
+		{"get", "recipes", "-o", "yaml"}, {"get", "recipe", "demo", "-o", "json"},
+	} {
+		out, errOut, code := run(t, dir, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", args, code, errOut)
+		}
+		if strings.Contains(out, "hunter2") || !strings.Contains(out, "***") {
+			t.Errorf("%s shows a secret, or masks nothing:\n%s", args, out)
+		}
+		if !strings.Contains(out, "debug") && !strings.Contains(out, "demo.example.org") {
+			t.Errorf("%s masks values that are not secrets:\n%s", args, out)
+		}
+	}
+	// The store keeps the real values.
+	var tr v1alpha1.TestRun
+	if err := apiClient(t, dir).Get(t.Context(), "demo-1", &tr); err != nil || tr.Spec.Env["DB_PASSWORD"] != "hunter2-run" {
+		t.Errorf("stored env %v, %v", tr.Spec.Env, err)
 	}
 }

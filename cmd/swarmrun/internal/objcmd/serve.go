@@ -2,11 +2,10 @@ package objcmd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -21,17 +20,29 @@ import (
 // Runner runs beside the API in serve until ctx ends, over the served store.
 type Runner func(ctx context.Context, st *store.Store) error
 
+// listenFlags are serve's flags for the TCP listener.
+type listenFlags struct {
+	addr, tlsCert, tlsKey string
+	insecure              bool
+}
+
 func newServeCommand(g *cli.Globals, o Options) *cobra.Command {
 	var (
-		listen    string
-		tokenFile string
-		grace     time.Duration
+		lf    listenFlags
+		grace time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API (and the controllers) over the store under --data-dir",
 		Long: `Serve the API on the unix socket under --data-dir (mode 0600) and, with --listen, on TCP,
-where every request needs the bearer token (--token, SWARMRUN_TOKEN or --token-file).
+where every request needs the bearer token (--token-file, mode 0600, or SWARMRUN_TOKEN). TCP is
+served over TLS 1.2+ with --tls-cert and --tls-key; plain HTTP needs --insecure, and then the
+token and every object cross the network unencrypted. Clients may create, change and delete
+objects; only the controllers write status.
+
+Each listener holds at most 512 connections, gives a request 5s for its headers and 30s more
+for its body, and closes connections idle for 60s; watches are not cut.
+
 Beside the API run the controllers over the same store: the TestRun controller (which promotes
 green runs of warm recipes), the Recipe controller (which keeps warm-<recipe> at each warm
 recipe's canonical version and removes it, volumes kept, when the recipe stops being warm or
@@ -39,27 +50,22 @@ is deleted) and garbage collection every --gc-interval.
 SIGTERM or SIGINT shuts down gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			token := g.Token
-			if tokenFile != "" {
-				b, err := os.ReadFile(tokenFile)
-				if err != nil {
-					return cli.Invalid(fmt.Errorf("--token-file: %w", err))
-				}
-				token = strings.TrimSpace(string(b))
-			}
-			if listen != "" && token == "" {
-				return cli.Invalid(errors.New("--listen needs a token (--token, SWARMRUN_TOKEN or --token-file): TCP requests are authenticated"))
+			tlsConfig, err := lf.check(g.Token)
+			if err != nil {
+				return cli.Invalid(err)
 			}
 			ctx := cmd.Context()
 			if _, err := logr.FromContext(ctx); err != nil {
 				ctx = logr.NewContext(ctx, g.Logger())
 			}
-			return serve(ctx, g, o, listen, token, grace)
+			return serve(ctx, g, o, lf, tlsConfig, grace)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&listen, "listen", "", "also serve on this TCP address (host:port); needs a token")
-	f.StringVar(&tokenFile, "token-file", "", "read the bearer token from this file")
+	f.StringVar(&lf.addr, "listen", "", "also serve on this TCP address (host:port); needs a token and --tls-cert/--tls-key or --insecure")
+	f.StringVar(&lf.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve --listen over TLS with")
+	f.StringVar(&lf.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	f.BoolVar(&lf.insecure, "insecure", false, "serve --listen as plain HTTP, without TLS: the token and every object cross the network unencrypted")
 	f.DurationVar(&grace, "grace", 10*time.Second, "how long shutdown waits for requests in flight")
 	if o.ServeFlags != nil {
 		o.ServeFlags(f)
@@ -67,7 +73,29 @@ SIGTERM or SIGINT shuts down gracefully.`,
 	return cmd
 }
 
-func serve(ctx context.Context, g *cli.Globals, o Options, listen, token string, grace time.Duration) error {
+// check refuses listener flags that do not go together and loads the TLS certificate. It
+// returns no TLS configuration without --listen, or with --insecure.
+func (lf listenFlags) check(token string) (*tls.Config, error) {
+	switch {
+	case lf.addr == "" && (lf.tlsCert != "" || lf.tlsKey != "" || lf.insecure):
+		return nil, errors.New("--tls-cert, --tls-key and --insecure apply to --listen, which is not set")
+	case lf.addr == "":
+		return nil, nil
+	case token == "":
+		return nil, errors.New("--listen needs a token (--token-file or SWARMRUN_TOKEN): TCP requests are authenticated")
+	case lf.insecure && (lf.tlsCert != "" || lf.tlsKey != ""):
+		return nil, errors.New("--insecure serves without TLS: give it or --tls-cert/--tls-key, not both")
+	case lf.insecure:
+		return nil, nil
+	case lf.tlsCert == "" && lf.tlsKey == "":
+		return nil, fmt.Errorf("--listen %s needs TLS: give --tls-cert and --tls-key, or --insecure to serve plain HTTP, where the token and every object cross the network unencrypted", lf.addr)
+	case lf.tlsCert == "" || lf.tlsKey == "":
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	return server.LoadTLS(lf.tlsCert, lf.tlsKey)
+}
+
+func serve(ctx context.Context, g *cli.Globals, o Options, lf listenFlags, tlsConfig *tls.Config, grace time.Duration) error {
 	log := logr.FromContextOrDiscard(ctx)
 	st, err := store.Open(StorePath(g), store.Options{Now: o.Now})
 	if err != nil {
@@ -79,21 +107,30 @@ func serve(ctx context.Context, g *cli.Globals, o Options, listen, token string,
 		return err
 	}
 	var tcpLn net.Listener
-	if listen != "" {
-		if tcpLn, err = net.Listen("tcp", listen); err != nil {
+	if lf.addr != "" {
+		if tcpLn, err = net.Listen("tcp", lf.addr); err != nil {
 			unixLn.Close()
 			return cli.Invalid(fmt.Errorf("--listen: %w", err))
 		}
+		if tlsConfig == nil {
+			log.Info("WARNING: --insecure: serving the API on TCP without TLS; the token and every object cross the network unencrypted", "listen", tcpLn.Addr().String())
+		}
 	}
+	// The socket and TCP are served apart, each with its own connection bound, so that a flood
+	// on TCP cannot starve the socket.
 	eg, ctx := errgroup.WithContext(ctx)
-	eg.Go(func() error { return server.Serve(ctx, unixLn, server.New(st, server.Options{}), grace) })
+	eg.Go(func() error {
+		return server.ServeWith(ctx, unixLn, server.New(st, server.Options{}), server.ServeOptions{Grace: grace})
+	})
 	if tcpLn != nil {
-		eg.Go(func() error { return server.Serve(ctx, tcpLn, server.New(st, server.Options{Token: token}), grace) })
+		eg.Go(func() error {
+			return server.ServeWith(ctx, tcpLn, server.New(st, server.Options{Token: g.Token}), server.ServeOptions{Grace: grace, TLS: tlsConfig})
+		})
 	}
 	for _, run := range o.Runners {
 		eg.Go(func() error { return run(ctx, st) })
 	}
-	log.Info("swarmrun serving", "dataDir", g.DataDir, "socket", g.SocketPath(), "listen", listen)
+	log.Info("swarmrun serving", "dataDir", g.DataDir, "socket", g.SocketPath(), "listen", lf.addr, "tls", tlsConfig != nil)
 	err = eg.Wait()
 	log.Info("swarmrun stopped")
 	return err

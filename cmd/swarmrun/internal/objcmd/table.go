@@ -9,6 +9,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 )
 
 // columns returns a kind's table header, plain or wide.
@@ -104,9 +105,9 @@ func orDash(s string) string {
 	return s
 }
 
-// oneLine keeps a table cell on one line and short.
+// oneLine keeps a table cell on one line, short, and unable to drive the terminal.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = cli.Printable(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > 60 {
 		return string(r[:59]) + "…"
 	}

@@ -66,7 +66,7 @@ func (w waitFor) check(obj v1alpha1.Object) (bool, error) {
 		return true, nil
 	}
 	if c.Type == v1alpha1.ConditionSucceeded && c.Status != v1alpha1.ConditionUnknown && w.status != v1alpha1.ConditionUnknown {
-		return false, fmt.Errorf("condition %s is %s (%s): %s", c.Type, c.Status, c.Reason, c.Message)
+		return false, fmt.Errorf("condition %s is %s (%s): %s", c.Type, c.Status, cli.Printable(c.Reason), cli.Printable(c.Message))
 	}
 	return false, nil
 }
