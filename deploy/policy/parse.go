@@ -37,7 +37,8 @@ func Load(path string) (Policy, error) {
 func Parse(data []byte) (Policy, error) {
 	j, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		return Policy{}, &InvalidError{Problems: []Problem{{Message: err.Error()}}}
+		// The YAML library's messages span lines ("unmarshal errors:\n  line 2: ...").
+		return Policy{}, &InvalidError{Problems: []Problem{{Message: strings.Join(strings.Fields(err.Error()), " ")}}}
 	}
 	var raw any
 	dec := json.NewDecoder(bytes.NewReader(j))
