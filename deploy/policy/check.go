@@ -132,17 +132,16 @@ func (c *checker) service(name string, spec swarm.ServiceSpec) {
 }
 
 func (c *checker) runtime(name string, tt swarm.TaskSpec) {
-	if tt.Runtime != "" && tt.Runtime != swarm.RuntimeContainer {
-		c.add(name, "runtime", string(tt.Runtime), RuleRuntime,
-			"only container tasks are allowed: a plugin runs with the host's privileges")
-	}
-	if tt.PluginSpec != nil {
+	switch {
+	case tt.PluginSpec != nil:
 		c.add(name, "runtime", "plugin "+tt.PluginSpec.Name, RuleRuntime,
 			"a plugin task installs an engine plugin, which runs with the host's privileges")
-	}
-	if tt.NetworkAttachmentSpec != nil {
+	case tt.NetworkAttachmentSpec != nil:
 		c.add(name, "runtime", "network attachment", RuleRuntime,
 			"network attachment tasks are the engine's own; only container tasks are allowed")
+	case tt.Runtime != "" && tt.Runtime != swarm.RuntimeContainer:
+		c.add(name, "runtime", string(tt.Runtime), RuleRuntime,
+			"only container tasks are allowed: a plugin runs with the host's privileges")
 	}
 }
 
@@ -264,10 +263,16 @@ func (c *checker) privileges(service string, p *swarm.Privileges) {
 			"a credential spec gives the container an identity of the host (a Windows gMSA) and is never allowed")
 	}
 	if se := p.SELinuxContext; se != nil && *se != (swarm.SELinuxContext{}) {
-		subject := fmt.Sprintf("user=%s role=%s type=%s level=%s", se.User, se.Role, se.Type, se.Level)
+		var parts []string
 		if se.Disable {
-			subject = "disable"
+			parts = append(parts, "disable")
 		}
+		for _, kv := range [][2]string{{"user", se.User}, {"role", se.Role}, {"type", se.Type}, {"level", se.Level}} {
+			if kv[1] != "" {
+				parts = append(parts, kv[0]+"="+kv[1])
+			}
+		}
+		subject := strings.Join(parts, " ")
 		c.add(service, "privileges.selinux", subject, RuleSecurityOptions,
 			"an SELinux context other than the engine's default can lift the container's confinement and is never allowed")
 	}
@@ -308,7 +313,11 @@ func (c *checker) mount(service, field string, m mount.Mount) {
 		c.volume(service, field, m)
 	case mount.TypeTmpfs, mount.TypeImage:
 	default:
-		c.add(service, field, string(m.Type)+" "+m.Source, RuleMountType,
+		subject := string(m.Type) + " " + m.Source
+		if m.Type == "" {
+			subject = "no type, source " + m.Source
+		}
+		c.add(service, field, subject, RuleMountType,
 			"only bind, volume, tmpfs and image mounts are allowed: a %q mount reaches the host (a named pipe, a cluster volume plugin) or is unknown to the policy", m.Type)
 	}
 }

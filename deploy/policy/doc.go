@@ -27,8 +27,9 @@
 // # Decisions, field by field
 //
 // Every field of swarm.ServiceSpec (engine API 1.41 as converted by docker/cli's compose
-// converter, and the later fields the SDK carries) has a decision; TestEveryFieldIsDecided
-// fails when the SDK grows one that is not listed here.
+// converter, and the later fields the SDK carries) has a decision, and so has every field
+// of the networks, secrets and configs a stack declares; TestEveryFieldIsDecided fails when
+// the SDK grows a field that is not listed here.
 //
 //	field                                   rule               why
 //	Mounts[].Type bind                      bind-mount         a host path; only under bindMounts (read-only) or writableBindMounts
@@ -41,11 +42,15 @@
 //	Mounts[].Source (volume)                external-volume    a name outside the namespace mounts an existing volume: another stack's data
 //	Mounts[].Type npipe, cluster, other     mount-type         a host named pipe (the Windows engine socket), a CSI plugin's volume
 //	Mounts[].Type tmpfs, image              allowed            memory, or an image's files: nothing of the host
-//	Mounts[].BindOptions, ReadOnly          allowed            propagation needs CAP_SYS_ADMIN to matter; read-only is stricter
+//	Mounts[].BindOptions, ReadOnly,         allowed            propagation needs CAP_SYS_ADMIN to matter; read-only is stricter; the rest
+//	  Consistency, TmpfsOptions,                               shapes a mount the rules above already admitted
+//	  ImageOptions, VolumeOptions.NoCopy,
+//	  VolumeOptions.Labels
 //	Secrets[].SecretName                    external-secret    not the stack's own and not in externalSecrets
 //	Configs[].ConfigName                    external-config    not the stack's own and not in externalConfigs
 //	TaskTemplate.Networks, Networks         external-network   not the stack's own and not in externalNetworks
 //	  (deprecated field too)                host-network       the network named host, or one with driver host: never
+//	Networks[].Aliases, DriverOpts          allowed            names and endpoint options on a network already admitted
 //	CapabilityAdd                           cap-add            anything beyond Docker's default set (ALL included): never
 //	CapabilityDrop                          allowed            stricter
 //	Privileges.Seccomp                      security-options   unconfined or custom: never (default is fine)
@@ -74,10 +79,15 @@
 //	  StopGracePeriod, Healthcheck
 //	Placement, Mode, UpdateConfig,          allowed            scheduling: which nodes, how many, how to roll out
 //	  RollbackConfig, RestartPolicy,
-//	  EndpointSpec.Mode, ForceUpdate
+//	  EndpointSpec.Mode, Ports[].Name,
+//	  ForceUpdate, Annotations
 //	stack networks: Driver, Ingress,        network-driver     only overlay (or unset) networks: host, bridge, macvlan, ipvlan reach the
 //	  ConfigOnly, ConfigFrom                                   host's interfaces; an ingress network replaces the routing mesh
+//	stack networks: Scope, EnableIPv4/6,    allowed            the overlay's own addressing and reach
+//	  IPAM, Internal, Attachable, Options,
+//	  Labels
 //	stack secrets: Driver                   secret-driver      a plugin that fetches the value from outside the swarm
+//	stack secrets/configs: Data, Templating allowed            the stack's own content; a template sees only what the service references
 //	stack secrets/configs/networks          external-*         an own object named outside the namespace, used by no service, would take
 //	                                                           the name of an operator's object
 //
