@@ -198,17 +198,23 @@ func TestParseRoundTrip(t *testing.T) {
 			ExternalNetworks: []string{"n2"}, ExternalVolumes: []string{"v2"}, PublishedPorts: []int{9090},
 		}}},
 	}
-	raw, err := json.Marshal(full)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := Parse(raw)
-	if err != nil {
-		t.Fatalf("Parse(%s): %v", raw, err)
-	}
-	if !reflect.DeepEqual(got, full) {
+	if got := reparse(t, full); !reflect.DeepEqual(got, full) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, full)
 	}
+}
+
+// reparse marshals p to JSON and parses it back.
+func reparse(tb testing.TB, p Policy) Policy {
+	tb.Helper()
+	raw, err := json.Marshal(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	again, err := Parse(raw)
+	if err != nil {
+		tb.Fatalf("Parse(%s) of a marshalled policy: %v", raw, err)
+	}
+	return again
 }
 
 // FuzzParse: Parse never panics, and what it accepts is valid and survives a round trip.
@@ -230,14 +236,7 @@ func FuzzParse(f *testing.F) {
 		if err := p.Validate(); err != nil {
 			t.Fatalf("Parse accepted an invalid policy: %v", err)
 		}
-		raw, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again, err := Parse(raw)
-		if err != nil {
-			t.Fatalf("Parse(%s) of a marshalled policy: %v", raw, err)
-		}
+		again := reparse(t, p)
 		if !reflect.DeepEqual(again.Effective("a", ""), p.Effective("a", "")) || again.TrustPublishedBase != p.TrustPublishedBase {
 			t.Fatalf("round trip changed the policy: %+v then %+v", p, again)
 		}

@@ -117,17 +117,9 @@ func (p Policy) Trusts(d Deploy) bool {
 func (p Policy) Effective(recipe, source string) Allow {
 	sec, ok := p.Recipes[recipe]
 	if !ok || (sec.Source != "" && sec.Source != source) {
-		return p.Allow.normalised()
+		return p.Allow.merge(Allow{})
 	}
-	return Allow{
-		BindMounts:         union(p.BindMounts, sec.BindMounts),
-		WritableBindMounts: union(p.WritableBindMounts, sec.WritableBindMounts),
-		ExternalSecrets:    union(p.ExternalSecrets, sec.ExternalSecrets),
-		ExternalConfigs:    union(p.ExternalConfigs, sec.ExternalConfigs),
-		ExternalNetworks:   union(p.ExternalNetworks, sec.ExternalNetworks),
-		ExternalVolumes:    union(p.ExternalVolumes, sec.ExternalVolumes),
-		PublishedPorts:     union(p.PublishedPorts, sec.PublishedPorts),
-	}
+	return p.Allow.merge(sec.Allow)
 }
 
 // sectionNote explains a recipe section that Effective left out, or is empty.
@@ -139,15 +131,16 @@ func (p Policy) sectionNote(recipe, source string) string {
 	return fmt.Sprintf("policy section recipes.%s not applied: it is for source %s, the Recipe's source is %q", recipe, sec.Source, source)
 }
 
-func (a Allow) normalised() Allow {
+// merge is every entry of a and b, each list sorted and without duplicates.
+func (a Allow) merge(b Allow) Allow {
 	return Allow{
-		BindMounts:         union(a.BindMounts),
-		WritableBindMounts: union(a.WritableBindMounts),
-		ExternalSecrets:    union(a.ExternalSecrets),
-		ExternalConfigs:    union(a.ExternalConfigs),
-		ExternalNetworks:   union(a.ExternalNetworks),
-		ExternalVolumes:    union(a.ExternalVolumes),
-		PublishedPorts:     union(a.PublishedPorts),
+		BindMounts:         union(a.BindMounts, b.BindMounts),
+		WritableBindMounts: union(a.WritableBindMounts, b.WritableBindMounts),
+		ExternalSecrets:    union(a.ExternalSecrets, b.ExternalSecrets),
+		ExternalConfigs:    union(a.ExternalConfigs, b.ExternalConfigs),
+		ExternalNetworks:   union(a.ExternalNetworks, b.ExternalNetworks),
+		ExternalVolumes:    union(a.ExternalVolumes, b.ExternalVolumes),
+		PublishedPorts:     union(a.PublishedPorts, b.PublishedPorts),
 	}
 }
 

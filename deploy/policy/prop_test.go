@@ -221,15 +221,7 @@ func TestAllowingMoreNeverDeniesMore(t *testing.T) {
 		st := drawStack(t)
 		narrow := drawAllow(t)
 		extra := drawAllow(t)
-		wide := Allow{
-			BindMounts:         union(narrow.BindMounts, extra.BindMounts),
-			WritableBindMounts: union(narrow.WritableBindMounts, extra.WritableBindMounts),
-			ExternalSecrets:    union(narrow.ExternalSecrets, extra.ExternalSecrets),
-			ExternalConfigs:    union(narrow.ExternalConfigs, extra.ExternalConfigs),
-			ExternalNetworks:   union(narrow.ExternalNetworks, extra.ExternalNetworks),
-			ExternalVolumes:    union(narrow.ExternalVolumes, extra.ExternalVolumes),
-			PublishedPorts:     union(narrow.PublishedPorts, extra.PublishedPorts),
-		}
+		wide := narrow.merge(extra)
 		denied := keys(violations(st, narrow))
 		for _, k := range keys(violations(st, wide)) {
 			if !slices.Contains(denied, k) {
