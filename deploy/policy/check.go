@@ -25,7 +25,7 @@ import (
 // violation (errors.Is(err, ErrDenied)) when it does not; and another error when p is invalid
 // (errors.Is(err, ErrInvalid)), d has an unknown role, or st is nil.
 func Check(st *render.Stack, p Policy, d Deploy) error {
-	if st == nil {
+	if st == nil || st.Name == "" {
 		return errors.New("deploy policy: no stack to check")
 	}
 	if err := d.validate(); err != nil {
@@ -51,7 +51,8 @@ type checker struct {
 	// prefix is the stack's namespace, "<stack>_": the names of the objects that are its own.
 	prefix string
 	out    []Violation
-	// used are the secrets, configs and networks some service refers to, by full name.
+	// used are the secrets, configs and networks some service refers to, keyed
+	// "<kind>\x00<full name>".
 	used map[string]bool
 }
 
@@ -76,7 +77,9 @@ func (c *checker) add(service, field, subject, rule, format string, args ...any)
 
 // own reports whether name is in the stack's namespace. Only such names are the stack's
 // alone: apply creates an object under any other name only when none exists, and otherwise
-// uses the existing one (deploy/plan.go accepts a secret made by hand unverified).
+// uses the existing one (deploy/plan.go accepts a secret made by hand unverified). The
+// namespaces of two stacks never overlap because swarmrun's stack names are DNS labels,
+// which have no "_".
 func (c *checker) own(name string) bool {
 	return strings.HasPrefix(name, c.prefix) && len(name) > len(c.prefix)
 }

@@ -331,7 +331,7 @@ func TestCheckRenderedStacks(t *testing.T) {
 			switch {
 			case err == nil:
 			case errors.As(err, &pe):
-				got = keys(pe.Violations)
+				got = keys(t, pe.Violations)
 				if !errors.Is(err, ErrDenied) {
 					t.Errorf("errors.Is(err, ErrDenied) = false for %v", err)
 				}

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/swarmrun/swarmrun/deploy/render"
@@ -52,10 +53,14 @@ func composeDir(t *testing.T) string {
 	return dir
 }
 
-// keys are violations as "service|field|subject|rule", the parts a test pins down.
-func keys(vs []Violation) []string {
+// keys are violations as "service|field|subject|rule", the parts a test pins down. A rule
+// that Rules does not list is an error: every ID an operator sees must be documented.
+func keys(r interface{ Errorf(string, ...any) }, vs []Violation) []string {
 	out := make([]string, 0, len(vs))
 	for _, v := range vs {
+		if !slices.Contains(Rules(), v.Rule) {
+			r.Errorf("violation %s has a rule that Rules() does not list", v)
+		}
 		out = append(out, fmt.Sprintf("%s|%s|%s|%s", v.Service, v.Field, v.Subject, v.Rule))
 	}
 	return out

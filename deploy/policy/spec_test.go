@@ -278,7 +278,7 @@ func TestCheckSpecFields(t *testing.T) {
 			var got []string
 			var pe *Error
 			if errors.As(err, &pe) {
-				got = keys(pe.Violations)
+				got = keys(t, pe.Violations)
 			} else if err != nil {
 				t.Fatalf("Check: %v", err)
 			}
