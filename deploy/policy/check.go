@@ -144,7 +144,7 @@ func (c *checker) runtime(name string, tt swarm.TaskSpec) {
 			"network attachment tasks are the engine's own; only container tasks are allowed")
 	case tt.Runtime != "" && tt.Runtime != swarm.RuntimeContainer:
 		c.add(name, "runtime", string(tt.Runtime), RuleRuntime,
-			"only container tasks are allowed: a plugin runs with the host's privileges")
+			"only container tasks are allowed, and runtime %s is not one", tt.Runtime)
 	}
 }
 

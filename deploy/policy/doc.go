@@ -97,7 +97,8 @@
 // Engine API 1.41 to 1.51 have no service field for any of them; a stack reaches the host
 // network only by joining the network named host, which is refused.
 //
-// Not covered: what the engine does with the files a render reads (file-based secrets and
-// configs, env_file) is decided before a stack exists; that belongs to the render. Labels
-// that a shared reverse proxy reads (routing rules on the proxy network) are not judged.
+// Not covered: the host files a render reads (file-based secrets and configs, env_file) are
+// read on the controller's host before a stack exists, and a stack keeps their content, not
+// their paths; confining them belongs to the render. Labels that a shared reverse proxy
+// reads (routing rules on the proxy network) are not judged.
 package policy

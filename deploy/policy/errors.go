@@ -203,10 +203,13 @@ func digitRun(s string) int {
 // Problem is one thing wrong in a policy file, at a field path such as
 // "recipes.traefik.bindMounts[0]".
 type Problem struct {
-	Field   string
+	// Field is the path of the offending value; empty when the document as a whole is wrong.
+	Field string
+	// Message says what is wrong.
 	Message string
 }
 
+// String reads like `bindMounts[0]: "/" would allow every host path`.
 func (p Problem) String() string {
 	if p.Field == "" {
 		return p.Message
