@@ -169,13 +169,15 @@ func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (
 		Overlays:   raw(rc.Spec.Overlays),
 		SecretSeed: tr.UID,
 		Labels:     ownership(tr, rc, role),
+		Recipe:     rc.Name,
+		SourceURL:  rc.Spec.Source.URL,
 	}
 	req.App = stack.AppDeploy{Stack: req.Stack, Recipe: rc.Name, Commit: req.Commit, Chaos: true}
 	if role == roleBase {
 		base := *tr.Status.Base
 		req.Commit, req.App.Commit = base.Commit, base.Commit
 		if base.Kind == v1alpha1.BaseVersion {
-			req.App.Chaos, req.App.Version = false, base.Version
+			req.App.Chaos, req.App.Version, req.Published = false, base.Version, true
 		}
 		if PreviousFor(base, rc.Spec.Previous).Applies {
 			req.Env = append(req.Env, rc.Spec.Previous.Env)

@@ -265,6 +265,10 @@ func (r *RecipeReconciler) prepare(ctx context.Context, rc *v1alpha1.Recipe, src
 		App:        stack.AppDeploy{Stack: name, Recipe: rc.Name, Commit: c.Commit, Version: c.Version},
 		SecretSeed: "warm\x00" + name,
 		Labels:     Ownership(rc),
+		Recipe:     rc.Name,
+		SourceURL:  rc.Spec.Source.URL,
+		// canonicalSource checked that the version is a release tag at this commit.
+		Published: true,
 	}, m)
 }
 

@@ -47,6 +47,9 @@ const (
 	// ReasonInvalidStatus ends a run whose stored status names what swarmrun would never
 	// have written there (a stack that is not the run's own).
 	ReasonInvalidStatus = "InvalidStatus"
+	// ReasonPolicyDenied ends a run whose rendered stack breaks the deploy policy: nothing
+	// of it was applied.
+	ReasonPolicyDenied = "PolicyDenied"
 )
 
 // Reasons of a Recipe's WarmReady condition and of the events about warm stacks and garbage

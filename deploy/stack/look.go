@@ -12,6 +12,7 @@ import (
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/converge"
+	"github.com/swarmrun/swarmrun/deploy/policy"
 	"github.com/swarmrun/swarmrun/deploy/render"
 )
 
@@ -113,6 +114,8 @@ func Reason(err error) (reason string, final bool) {
 		return v1alpha1.ReasonImagePullFailed, true
 	case errors.As(err, &conv):
 		return ConvergeReasonFor(conv.Reason), true
+	case errors.Is(err, policy.ErrDenied):
+		return v1alpha1.ReasonPolicyDenied, true
 	case errors.Is(err, ErrRender), errors.As(err, &rend), errors.As(err, &imm), errors.As(err, &ext),
 		errors.Is(err, deploy.ErrNoRender):
 		return v1alpha1.ReasonRenderFailed, true

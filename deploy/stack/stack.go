@@ -15,6 +15,7 @@ import (
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/inventory"
+	"github.com/swarmrun/swarmrun/deploy/policy"
 	"github.com/swarmrun/swarmrun/deploy/recipe"
 	"github.com/swarmrun/swarmrun/deploy/render"
 	"github.com/swarmrun/swarmrun/internal/mask"
@@ -44,6 +45,9 @@ type Options struct {
 	// negative Stable judges a service converged as soon as its tasks run.
 	Stable      time.Duration
 	MaxFailures int
+	// Policy is the deploy policy every prepared stack must pass before it can be applied;
+	// the zero value is the safe default (policy.Default).
+	Policy policy.Policy
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -64,6 +68,7 @@ type Pipeline struct {
 	maxFailures  int
 	now          func() time.Time
 	health       *HealthLog
+	policy       policy.Policy
 }
 
 // New returns a Pipeline with the defaults filled in. It reads (or creates once) the data
@@ -91,9 +96,12 @@ func New(o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack pipeline: %w", err)
 	}
+	if err := o.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("stack pipeline: %w", err)
+	}
 	return &Pipeline{engine: o.Engine, deployer: o.Deployer, recipes: o.Recipes, secret: key,
 		appService: o.AppService, domainSuffix: o.DomainSuffix, stable: o.Stable, maxFailures: o.MaxFailures,
-		now: o.Now, health: NewHealthLog(0)}, nil
+		now: o.Now, health: NewHealthLog(0), policy: o.Policy}, nil
 }
 
 // AppService is the service that carries the coop-cloud labels.
@@ -125,6 +133,12 @@ type Request struct {
 	SecretSeed string
 	// Labels are the ownership labels every object of the deploy carries.
 	Labels map[string]string
+	// Recipe and SourceURL name the Recipe the deploy is of, for the deploy policy's
+	// per-recipe sections; Published says the commit is a published release tag (a version
+	// base or a warm canonical), which the policy may trust.
+	Recipe    string
+	SourceURL string
+	Published bool
 }
 
 // Prepared is a deploy rendered and ready to apply: swarmrun's own view of the stack it
@@ -160,8 +174,10 @@ func (pr *Prepared) ServiceNames() []string {
 // req.Env, then STACK_NAME and DOMAIN; the compose files of COMPOSE_FILE; req.Overlays; the
 // app service's coop-cloud labels; and the generated external secrets, whose values m learns
 // (with the values of the secret-shaped keys of req.Env) so that no message carries them.
-// Errors a retry cannot help (the recipe's compose, env or secrets are wrong) satisfy
-// errors.Is(err, ErrRender).
+// External secrets the deploy policy allows stay external: the apply checks they exist. The
+// final stack must then pass the deploy policy (policy.Check), or nothing of it is applied.
+// Errors a retry cannot help satisfy errors.Is(err, ErrRender) (the recipe's compose, env or
+// secrets are wrong) or errors.Is(err, policy.ErrDenied).
 func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*Prepared, error) {
 	if err := os.RemoveAll(req.Dir); err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", req.Role, err)
@@ -200,8 +216,10 @@ func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*P
 			return nil, renderError(fmt.Errorf("render %s: app labels: %w", req.Role, labelErr))
 		}
 	}
-	if len(st.ExternalSecrets) > 0 {
-		values, err := generateSecrets(p.secret, req.SecretSeed, req.Stack, env, vars, st.ExternalSecrets)
+	d := policy.Deploy{Recipe: req.Recipe, Source: req.SourceURL, Role: policy.Role(req.Role), Published: req.Published}
+	allow := p.policy.Effective(d.Recipe, d.Source)
+	if generate := slices.DeleteFunc(slices.Clone(st.ExternalSecrets), allow.AllowsSecret); len(generate) > 0 {
+		values, err := generateSecrets(p.secret, req.SecretSeed, req.Stack, env, vars, generate)
 		if err != nil {
 			return nil, renderError(err)
 		}
@@ -211,6 +229,9 @@ func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*P
 		if err := st.ProvideSecrets(values, req.Labels); err != nil {
 			return nil, renderError(err)
 		}
+	}
+	if err := policy.Check(st, p.policy, d); err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", req.Role, err)
 	}
 	return newPrepared(req, files, st), nil
 }

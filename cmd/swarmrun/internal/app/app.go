@@ -26,6 +26,7 @@ import (
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/checks"
 	"github.com/swarmrun/swarmrun/deploy/events"
+	"github.com/swarmrun/swarmrun/deploy/policy"
 	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/internal/mask"
 	"github.com/swarmrun/swarmrun/reconcile"
@@ -49,6 +50,8 @@ type Flags struct {
 	MaxBackoff       time.Duration
 	Resync           time.Duration
 	ReconcileTimeout time.Duration
+	// PolicyFile is the deploy policy every stack must pass (none: the safe default).
+	PolicyFile string
 }
 
 // Bind registers the flags on fs.
@@ -58,6 +61,20 @@ func (f *Flags) Bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.MaxBackoff, "max-backoff", controller.DefaultMaxBackoff, "longest retry delay of a failing reconcile")
 	fs.DurationVar(&f.Resync, "resync", DefaultResync, "how often every object is reconciled again")
 	fs.DurationVar(&f.ReconcileTimeout, "reconcile-timeout", DefaultReconcileTimeout, "bound of one reconcile step")
+	fs.StringVar(&f.PolicyFile, "policy-file", "", "deploy policy (YAML or JSON) that every stack must pass before it is applied; none: only the stack's own objects, no host paths")
+}
+
+// Policy reads the deploy policy the flags name: the safe default without a file. A file
+// that cannot be read or is invalid is bad input (exit 2): nothing starts on it.
+func (f *Flags) Policy() (policy.Policy, error) {
+	if f.PolicyFile == "" {
+		return policy.Default(), nil
+	}
+	p, err := policy.Load(f.PolicyFile)
+	if err != nil {
+		return policy.Policy{}, cli.Invalid(fmt.Errorf("--policy-file: %w", err))
+	}
+	return p, nil
 }
 
 // GCOptions configure serve's periodic garbage collection.
@@ -96,6 +113,8 @@ type Options struct {
 	Progress func(reconcile.Progress)
 	// Metrics receives the controllers' collectors.
 	Metrics prometheus.Registerer
+	// Policy is the deploy policy every stack must pass.
+	Policy policy.Policy
 	// Stable tunes the convergence judge (stack.Options.Stable); tests shorten it.
 	Stable time.Duration
 	// Now is the clock; default time.Now.
@@ -119,7 +138,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.Flags.ReconcileTimeout == 0 {
 		o.Flags.ReconcileTimeout = DefaultReconcileTimeout
 	}
-	pipeline, err := stack.New(stack.Options{Engine: o.Engine, DataDir: o.DataDir, Stable: o.Stable, Now: o.Now})
+	pipeline, err := stack.New(stack.Options{Engine: o.Engine, DataDir: o.DataDir, Stable: o.Stable, Policy: o.Policy, Now: o.Now})
 	if err != nil {
 		return err
 	}
@@ -295,12 +314,16 @@ func Engine(g *cli.Globals) (deploy.Engine, func(), error) {
 // when serve starts, after its flags are parsed.
 func Serve(g *cli.Globals, flags *Flags, gc *GCOptions) func(ctx context.Context, st *store.Store) error {
 	return func(ctx context.Context, st *store.Store) error {
+		p, err := flags.Policy()
+		if err != nil {
+			return err
+		}
 		engine, closeEngine, err := Engine(g)
 		if err != nil {
 			return err
 		}
 		defer closeEngine()
 		return Run(ctx, Options{Store: st, Engine: engine, DataDir: g.DataDir, Flags: *flags, Warm: true,
-			Promotion: true, GC: gc})
+			Promotion: true, GC: gc, Policy: p})
 	}
 }

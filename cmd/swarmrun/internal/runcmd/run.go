@@ -135,6 +135,10 @@ func read(files []string) ([]spec.Document, error) {
 // runOnce stores the documents, runs the controller until the TestRun has its verdict and its
 // teardown is done, and returns the final TestRun.
 func runOnce(ctx context.Context, g *cli.Globals, flags *app.Flags, docs []spec.Document, ephemeral bool, out io.Writer) (*v1alpha1.TestRun, error) {
+	pol, err := flags.Policy()
+	if err != nil {
+		return nil, err
+	}
 	path := objcmd.StorePath(g)
 	if ephemeral {
 		dir, err := os.MkdirTemp("", "swarmrun-run-")
@@ -173,7 +177,7 @@ func runOnce(ctx context.Context, g *cli.Globals, flags *app.Flags, docs []spec.
 	done := make(chan error, 1)
 	go func() {
 		done <- app.Run(ctx, app.Options{Store: st, Engine: engine, DataDir: g.DataDir, Flags: *flags,
-			Promotion: true, Progress: p.progress})
+			Promotion: true, Progress: p.progress, Policy: pol})
 	}()
 
 	if err := replaceFinished(ctx, st, tr.Name, done); err != nil {

@@ -1,0 +1,103 @@
+package stack
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/deploy/fake"
+	"github.com/swarmrun/swarmrun/deploy/policy"
+	"github.com/swarmrun/swarmrun/internal/mask"
+	"github.com/swarmrun/swarmrun/internal/testkit"
+)
+
+// prepare renders compose (with the test recipe's .env.sample) as a head of recipe demo,
+// under pol, with the secret key of dataDir (a new one when empty).
+func prepare(t *testing.T, pol policy.Policy, compose, seed, dataDir string) (*Prepared, *mask.Masker, error) {
+	t.Helper()
+	repo := testkit.NewRepo(t, "main")
+	commit := repo.Commit("head", map[string]string{"compose.yml": compose, ".env.sample": testkit.EnvSample})
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	p, err := New(Options{Engine: fake.New(fake.Options{}), DataDir: dataDir, Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := p.Open(t.Context(), repo.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mask.New()
+	pr, err := p.Prepare(t.Context(), Request{Role: v1alpha1.RoleHead, Stack: "st", Source: src, Commit: commit,
+		Dir: filepath.Join(dataDir, "head"), SecretSeed: seed, Recipe: "demo", SourceURL: repo.Dir,
+		App: AppDeploy{Stack: "st", Recipe: "demo", Commit: commit, Chaos: true}}, m)
+	return pr, m, err
+}
+
+func TestPrepareGeneratesSecretsPerSeed(t *testing.T) {
+	compose := testkit.Compose(testkit.Version{Image: testkit.ProbeV1, Version: "0.1.0+1"})
+	dataDir := t.TempDir()
+	a, ma, err := prepare(t, policy.Default(), compose, "run-a", dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := prepare(t, policy.Default(), compose, "run-a", dataDir)
+	c, _, _ := prepare(t, policy.Default(), compose, "run-b", dataDir)
+	name := "st_db_password_v1"
+	va, vb, vc := a.render.Secrets[name].Data, b.render.Secrets[name].Data, c.render.Secrets[name].Data
+	if len(va) != 24 || string(va) != string(vb) || string(va) == string(vc) {
+		t.Errorf("generated %q: length %d (want 24, the hint), same seed same value %t, other seed other value %t",
+			name, len(va), string(va) == string(vb), string(va) != string(vc))
+	}
+	if got := ma.String("the value is " + string(va)); got == "the value is "+string(va) {
+		t.Errorf("the masker did not learn the generated secret")
+	}
+	if len(a.render.ExternalSecrets) != 0 {
+		t.Errorf("external secrets left: %v", a.render.ExternalSecrets)
+	}
+}
+
+func TestPrepareRefusesWhatThePolicyDenies(t *testing.T) {
+	compose := `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:1
+    volumes: ["/var/run/docker.sock:/var/run/docker.sock"]
+`
+	_, _, err := prepare(t, policy.Default(), compose, "run", "")
+	if !errors.Is(err, policy.ErrDenied) {
+		t.Fatalf("err = %v, want the policy's refusal", err)
+	}
+	if reason, final := Reason(err); reason != v1alpha1.ReasonPolicyDenied || !final {
+		t.Errorf("Reason = %s, %t; want PolicyDenied, final", reason, final)
+	}
+}
+
+func TestPrepareKeepsAllowedExternalSecretsExternal(t *testing.T) {
+	compose := `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:1
+    secrets: [cert]
+secrets:
+  cert:
+    external: true
+    name: proxy_cert
+`
+	if _, _, err := prepare(t, policy.Default(), compose, "run", ""); !errors.Is(err, policy.ErrDenied) {
+		t.Fatalf("without the policy's leave: err = %v, want a refusal", err)
+	}
+	pol, err := policy.Parse([]byte("externalSecrets: [proxy_cert]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, _, err := prepare(t, pol, compose, "run", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.render.ExternalSecrets) != 1 || pr.render.ExternalSecrets[0] != "proxy_cert" {
+		t.Errorf("external secrets %v, want proxy_cert left external (not generated over the operator's)", pr.render.ExternalSecrets)
+	}
+}
