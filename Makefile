@@ -4,7 +4,7 @@ BIN       := bin/swarmrun
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GOTEST_TIMEOUT ?= 25m
 
-.PHONY: all build swarm images vet unit test demo bench fuzz clean
+.PHONY: all build swarm images vet lint unit test demo bench fuzz clean
 
 all: build
 
@@ -21,15 +21,23 @@ images: swarm
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
 
-# Unit tests only: no swarm needed, tests that need one are skipped.
+# staticcheck (pinned in tools/go.mod) over every package, integration tests included. The
+# architecture's import rules (the Docker SDK only under deploy/, zap only under cmd/, ...)
+# are a test: internal/archtest.
+lint:
+	$(GO) tool -modfile=tools/go.mod staticcheck -tags integration ./...
+
+# Unit tests only: no swarm needed, none touched (the real-swarm tests are behind the build
+# tag integration).
 unit:
 	$(GO) test -race -count=1 ./...
 
-# Everything: vet, unit tests with -race, and the integration tests on the real swarm, which
-# fail (never skip) when the swarm is missing.
-test: images vet
-	SWARMRUN_REQUIRE_SWARM=1 $(GO) test -race -count=1 -timeout $(GOTEST_TIMEOUT) ./...
+# Everything: vet, lint, unit tests with -race, and the integration tests on the real swarm,
+# which fail (never skip) when the swarm is missing.
+test: images vet lint
+	$(GO) test -race -count=1 -tags integration -timeout $(GOTEST_TIMEOUT) ./...
 
 demo: build images
 	bash scripts/demo.sh

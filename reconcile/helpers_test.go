@@ -3,7 +3,9 @@ package reconcile
 import (
 	"context"
 	"encoding/json"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,4 +215,29 @@ func condition(tr *v1alpha1.TestRun, typ string) v1alpha1.Condition {
 		return *c
 	}
 	return v1alpha1.Condition{}
+}
+
+// prRepo is a recipe with 0.1.0+1, a target branch tip past it (still probe 1 with
+// sidekiq), and a branch pr off the tip that moves to probe 2 and drops sidekiq.
+func prRepo(t *testing.T, branch string) (string, []string) {
+	t.Helper()
+	dir, commits := recipeRepo(t, branch,
+		repoVersion{Image: probe1, Version: "0.1.0+1", Sidekiq: true, Tag: "0.1.0+1"},
+		repoVersion{Image: probe1, Version: "0.1.1+1", Sidekiq: true},
+		repoVersion{Image: probe2, Version: "0.2.0+2"},
+	)
+	git(t, dir, "checkout", "-q", "-b", "pr")
+	git(t, dir, "branch", "-f", branch, commits[1])
+	return dir, commits
+}
+
+func git(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -2,4 +2,4 @@
 # `make bench`: swarmrun stack deploy vs docker stack deploy on the local swarm, side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go run ./bench/stackbench -swarmrun bin/swarmrun "$@"
+go run ./deploy/internal/stackbench -swarmrun bin/swarmrun "$@"

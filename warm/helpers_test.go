@@ -8,8 +8,6 @@ import (
 
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy"
-	"github.com/swarmrun/swarmrun/deploy/inventory"
 )
 
 const probe = "swarmrun-probe:1"
@@ -68,13 +66,4 @@ func newBenchStore(b *testing.B) *store.Store {
 	}
 	b.Cleanup(func() { _ = st.Close() })
 	return st
-}
-
-func stackObjects(t *testing.T, e deploy.Engine, name string) []inventory.Object {
-	t.Helper()
-	st, err := inventory.ListStack(t.Context(), e, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.Objects()
 }

@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmrun/swarmrun/deploy/converge"
 	"github.com/swarmrun/swarmrun/deploy/fake"
+	"github.com/swarmrun/swarmrun/deploy/swarmtest"
 )
 
 // The tests in this file drive Wait's loop against the in-memory engine: outcomes that need
@@ -214,3 +216,48 @@ func TestWaitRejudgesConvergedServices(t *testing.T) {
 		t.Fatalf("want TaskFailed for %s after it converged, got %v", early.Name, err)
 	}
 }
+
+func probeSpec(stack, name, image string, opts ...specOption) swarm.ServiceSpec {
+	replicas := uint64(1)
+	delay := testRestartDelay
+	spec := swarm.ServiceSpec{
+		Annotations: swarm.Annotations{Name: stack + "_" + name, Labels: map[string]string{swarmtest.NamespaceLabel: stack}},
+		TaskTemplate: swarm.TaskSpec{
+			ContainerSpec: &swarm.ContainerSpec{Image: image, Labels: map[string]string{swarmtest.NamespaceLabel: stack}},
+			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: &delay},
+		},
+		Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &replicas}},
+		UpdateConfig: &swarm.UpdateConfig{
+			Order: swarm.UpdateOrderStartFirst, Monitor: testMonitor, FailureAction: swarm.UpdateFailureActionPause,
+		},
+	}
+	for _, o := range opts {
+		o(&spec)
+	}
+	return spec
+}
+
+type specOption func(*swarm.ServiceSpec)
+
+func withReplicas(n uint64) specOption {
+	return func(s *swarm.ServiceSpec) { s.Mode.Replicated.Replicas = &n }
+}
+
+func withFailureAction(action string) specOption {
+	return func(s *swarm.ServiceSpec) { s.UpdateConfig.FailureAction = action }
+}
+
+func withHealthcheck(interval time.Duration, retries int) specOption {
+	return func(s *swarm.ServiceSpec) {
+		s.TaskTemplate.ContainerSpec.Healthcheck = &container.HealthConfig{
+			Test: []string{"CMD", "/probe", "-health"}, Interval: interval, Timeout: 3 * time.Second, Retries: retries,
+		}
+	}
+}
+
+// fast settings keep integration tests in seconds: start-first updates, a 1 s monitor and
+// short restart delays, unless a test is about them.
+const (
+	testMonitor      = time.Second
+	testRestartDelay = 200 * time.Millisecond
+)

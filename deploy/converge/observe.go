@@ -9,7 +9,6 @@ import (
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -94,7 +93,7 @@ func observeOnce(ctx context.Context, e Engine, ids []string) (map[string]Observ
 		return nil
 	})
 	if err := g.Wait(); err != nil {
-		if client.IsErrNotFound(err) {
+		if cerrdefs.IsNotFound(err) {
 			// A service went away between the listings: look again.
 			return nil, false, nil
 		}

@@ -82,7 +82,8 @@ func (f *Fake) emit(typ events.Type, action events.Action, id string, attrs map[
 		Time: now.Unix(), TimeNano: now.UnixNano(),
 	}
 	if typ == events.ContainerEventType {
-		m.Status, m.ID, m.From = string(action), id, attrs["image"] //nolint:staticcheck // legacy fields the engine still fills
+		//lint:ignore SA1019 the engine still fills these legacy fields of container events
+		m.Status, m.ID, m.From = string(action), id, attrs["image"]
 	}
 	for sub := range f.subs {
 		if !eventMatches(sub.filters, m) {

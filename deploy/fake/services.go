@@ -337,7 +337,8 @@ func (f *Fake) normalise(in swarm.ServiceSpec) (swarm.ServiceSpec, error) {
 	if spec.EndpointSpec != nil && spec.EndpointSpec.Mode == "" {
 		spec.EndpointSpec.Mode = swarm.ResolutionModeVIP
 	}
-	for _, nets := range [][]swarm.NetworkAttachmentConfig{tt.Networks, spec.Networks} { //nolint:staticcheck // the deprecated field is still accepted by the engine
+	//lint:ignore SA1019 the deprecated field is still accepted by the engine
+	for _, nets := range [][]swarm.NetworkAttachmentConfig{tt.Networks, spec.Networks} {
 		for i := range nets {
 			n := f.findNetwork(nets[i].Target)
 			if n == nil {

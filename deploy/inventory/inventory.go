@@ -178,7 +178,7 @@ func collectUsers(svcs []swarm.Service) *users {
 		for _, n := range s.Spec.TaskTemplate.Networks {
 			u.add(u.networks, n.Target, name)
 		}
-		//nolint:staticcheck // Spec.Networks is deprecated but still filled by old clients.
+		//lint:ignore SA1019 Spec.Networks is deprecated but still filled by old clients.
 		for _, n := range s.Spec.Networks {
 			u.add(u.networks, n.Target, name)
 		}

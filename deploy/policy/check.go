@@ -90,7 +90,7 @@ func (c *checker) service(name string, spec swarm.ServiceSpec) {
 	for _, n := range tt.Networks {
 		c.network(name, n.Target)
 	}
-	//nolint:staticcheck // SA1019: the deprecated field still attaches networks on the engine.
+	//lint:ignore SA1019 the deprecated field still attaches networks on the engine.
 	for _, n := range spec.Networks {
 		c.network(name, n.Target)
 	}

@@ -10,7 +10,8 @@ import (
 
 // How a test case provides the stack's external secrets before the check.
 const (
-	// provideNone checks the stack as rendered.
+	// provideNone checks the stack as rendered (the zero value, named for the reader).
+	//lint:ignore U1000 the zero value of a case, named for the reader
 	provideNone = iota
 	// provideAll generates every external secret, as reconcile/stacks.go does today.
 	provideAll

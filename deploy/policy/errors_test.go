@@ -14,7 +14,7 @@ func TestRulesAreDocumented(t *testing.T) {
 	if !slices.IsSorted(rules) || len(slices.Compact(slices.Clone(rules))) != len(rules) {
 		t.Errorf("Rules() = %v, want sorted and without duplicates", rules)
 	}
-	for _, file := range []string{"doc.go", "README-section.md"} {
+	for _, file := range []string{"doc.go", "../../README.md"} {
 		raw, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

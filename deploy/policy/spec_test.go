@@ -127,7 +127,8 @@ func TestCheckSpecFields(t *testing.T) {
 		{
 			name: "host network through the deprecated field",
 			edit: func(_ *render.Stack, app *swarm.ServiceSpec) {
-				app.Networks = []swarm.NetworkAttachmentConfig{{Target: "host"}} //nolint:staticcheck // the field under test
+				//lint:ignore SA1019 the field under test
+				app.Networks = []swarm.NetworkAttachmentConfig{{Target: "host"}}
 			},
 			want: []string{"app|networks|host|host-network"},
 		},

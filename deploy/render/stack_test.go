@@ -44,7 +44,8 @@ func TestStackHidesSecretData(t *testing.T) {
 		"%v":              fmt.Sprintf("%v", st),
 		"%+v":             fmt.Sprintf("%+v", *st),
 		"%#v":             fmt.Sprintf("%#v", *st),
-		"%s":              fmt.Sprintf("%s", st),
+		//lint:ignore S1025 the test is of each formatting verb
+		"%s": fmt.Sprintf("%s", st),
 	}
 	for name, out := range outputs {
 		if strings.Contains(out, secretData) {

@@ -1,8 +1,10 @@
 // Package swarmtest is the test harness for tests that run against the real Docker Swarm.
 //
-// A test calls RequireSwarm first. Without a reachable swarm manager the test is skipped on a
-// developer's machine, but fails when SWARMRUN_REQUIRE_SWARM=1 or CI=true: in CI a missing
-// swarm is a failure, never a silent skip. Stack names come from StackName, which makes them
+// The tests that use it live in files behind the build tag integration (`//go:build
+// integration`, files named *_integration_test.go), so that `go test ./...` never touches a
+// swarm; `make test` passes -tags integration. A test calls RequireSwarm first, which fails
+// the test, never skips it, when no swarm manager answers: asking for the integration tests
+// is asking for a swarm. Stack names come from StackName, which makes them
 // unique per test and registers a cleanup that removes exactly that stack's objects (services,
 // then networks, secrets, configs and volumes carrying its namespace label), nothing else.
 package swarmtest
@@ -12,7 +14,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -35,22 +36,13 @@ const (
 	ProbeV2 = "swarmrun-probe:2"
 )
 
-// Required reports whether a missing swarm must fail the test instead of skipping it.
-func Required() bool {
-	return os.Getenv("SWARMRUN_REQUIRE_SWARM") == "1" || os.Getenv("CI") == "true"
-}
-
-// RequireSwarm returns a client for the local swarm manager, or skips (fails when Required)
-// the test when there is none.
+// RequireSwarm returns a client for the local swarm manager, or fails the test when there is
+// none.
 func RequireSwarm(t testing.TB) *client.Client {
 	t.Helper()
 	miss := func(format string, args ...any) {
 		t.Helper()
-		msg := fmt.Sprintf(format, args...) + " (run `make swarm` or scripts/swarm-up.sh)"
-		if Required() {
-			t.Fatal("real swarm required: " + msg)
-		}
-		t.Skip("no real swarm: " + msg)
+		t.Fatal("real swarm required: " + fmt.Sprintf(format, args...) + " (run `make swarm` or scripts/swarm-up.sh)")
 	}
 	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
@@ -108,7 +100,7 @@ func RemoveStack(ctx context.Context, c *client.Client, stack string, volumes bo
 	}
 	var errs []string
 	for _, s := range svcs {
-		if err := c.ServiceRemove(ctx, s.ID); err != nil && !client.IsErrNotFound(err) {
+		if err := c.ServiceRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, err.Error())
 		}
 	}
@@ -208,7 +200,7 @@ func waitNoContainers(ctx context.Context, c *client.Client, stack string) error
 func retryRemove(ctx context.Context, remove func() error) error {
 	for {
 		err := remove()
-		if err == nil || client.IsErrNotFound(err) {
+		if err == nil || cerrdefs.IsNotFound(err) {
 			return nil
 		}
 		select {

@@ -1,10 +1,11 @@
+//go:build integration
+
 package reconcile
 
 import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -236,31 +237,6 @@ func TestSwarmBranchTipBase(t *testing.T) {
 			}
 		})
 	}
-}
-
-// prRepo is a recipe with 0.1.0+1, a target branch tip past it (still probe 1 with
-// sidekiq), and a branch pr off the tip that moves to probe 2 and drops sidekiq.
-func prRepo(t *testing.T, branch string) (string, []string) {
-	t.Helper()
-	dir, commits := recipeRepo(t, branch,
-		repoVersion{Image: probe1, Version: "0.1.0+1", Sidekiq: true, Tag: "0.1.0+1"},
-		repoVersion{Image: probe1, Version: "0.1.1+1", Sidekiq: true},
-		repoVersion{Image: probe2, Version: "0.2.0+2"},
-	)
-	git(t, dir, "checkout", "-q", "-b", "pr")
-	git(t, dir, "branch", "-f", branch, commits[1])
-	return dir, commits
-}
-
-func git(t testing.TB, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // Acceptance 3: without the upgrade stage, or with upgrade declared not applicable, there is

@@ -1,3 +1,5 @@
+//go:build integration
+
 package checks_test
 
 import (
@@ -5,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/swarmrun/swarmrun/internal/testkit"
 
@@ -131,7 +135,7 @@ func assertNoCheckLeftovers(ctx context.Context, t *testing.T, c *client.Client,
 		}
 		for _, tk := range tasks {
 			if strings.HasPrefix(tk.Spec.ContainerSpec.Labels[swarmtest.NamespaceLabel], stack) && tk.ServiceID != "" {
-				if _, _, err := c.ServiceInspectWithRaw(ctx, tk.ServiceID, swarm.ServiceInspectOptions{}); client.IsErrNotFound(err) {
+				if _, _, err := c.ServiceInspectWithRaw(ctx, tk.ServiceID, swarm.ServiceInspectOptions{}); cerrdefs.IsNotFound(err) {
 					return false // a task of a removed (check) service is still in the store
 				}
 			}

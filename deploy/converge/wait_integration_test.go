@@ -1,3 +1,5 @@
+//go:build integration
+
 package converge_test
 
 import (
@@ -12,7 +14,6 @@ import (
 
 	"github.com/swarmrun/swarmrun/internal/testkit"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
@@ -21,57 +22,12 @@ import (
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
 )
 
-// fast settings keep integration tests in seconds: start-first updates, a 1 s monitor and
-// short restart delays, unless a test is about them.
-const (
-	testMonitor      = time.Second
-	testRestartDelay = 200 * time.Millisecond
-)
-
-type specOption func(*swarm.ServiceSpec)
-
-func probeSpec(stack, name, image string, opts ...specOption) swarm.ServiceSpec {
-	replicas := uint64(1)
-	delay := testRestartDelay
-	spec := swarm.ServiceSpec{
-		Annotations: swarm.Annotations{Name: stack + "_" + name, Labels: map[string]string{swarmtest.NamespaceLabel: stack}},
-		TaskTemplate: swarm.TaskSpec{
-			ContainerSpec: &swarm.ContainerSpec{Image: image, Labels: map[string]string{swarmtest.NamespaceLabel: stack}},
-			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: &delay},
-		},
-		Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &replicas}},
-		UpdateConfig: &swarm.UpdateConfig{
-			Order: swarm.UpdateOrderStartFirst, Monitor: testMonitor, FailureAction: swarm.UpdateFailureActionPause,
-		},
-	}
-	for _, o := range opts {
-		o(&spec)
-	}
-	return spec
-}
-
 func withArgs(args ...string) specOption {
 	return func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Args = args }
 }
 
 func withEnv(env ...string) specOption {
 	return func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Env = env }
-}
-
-func withReplicas(n uint64) specOption {
-	return func(s *swarm.ServiceSpec) { s.Mode.Replicated.Replicas = &n }
-}
-
-func withHealthcheck(interval time.Duration, retries int) specOption {
-	return func(s *swarm.ServiceSpec) {
-		s.TaskTemplate.ContainerSpec.Healthcheck = &container.HealthConfig{
-			Test: []string{"CMD", "/probe", "-health"}, Interval: interval, Timeout: 3 * time.Second, Retries: retries,
-		}
-	}
-}
-
-func withFailureAction(action string) specOption {
-	return func(s *swarm.ServiceSpec) { s.UpdateConfig.FailureAction = action }
 }
 
 func create(t *testing.T, c *client.Client, spec swarm.ServiceSpec) converge.Target {

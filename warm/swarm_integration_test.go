@@ -1,3 +1,5 @@
+//go:build integration
+
 package warm_test
 
 import (
