@@ -6,11 +6,11 @@ import (
 	"sort"
 	"time"
 
+	"github.com/swarmrun/swarmrun/deploy/internal/servicemode"
+
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
-
-	"github.com/swarmrun/swarmrun/deploy/converge"
 )
 
 // StackState is the live state of one stack, as the engine reports it now.
@@ -100,7 +100,7 @@ func (d *Deployer) Observe(ctx context.Context, stack string) (*StackState, erro
 			Version:      s.Version.Index,
 			Image:        serviceImage(s.Spec),
 			ComposeImage: s.Spec.Labels[LabelImage],
-			Mode:         converge.ModeName(s.Spec.Mode),
+			Mode:         servicemode.Name(s.Spec.Mode),
 			Desired:      wanted[s.ID],
 			Running:      running[s.ID],
 			SpecDigest:   s.Spec.Labels[LabelSpecDigest],

@@ -2,9 +2,6 @@ package reconcile
 
 import "github.com/swarmrun/swarmrun/api/v1alpha1"
 
-// MaxLevel is the top of the level ladder: install, upgrade, backup + restore, custom, lint.
-const MaxLevel = 5
-
 // rungs is the level ladder, bottom first. A rung of several tiers needs all of them.
 func rungs() [][]string {
 	return [][]string{
@@ -19,7 +16,7 @@ func rungs() [][]string {
 // Level counts the rungs, from the bottom, whose tiers all passed or were declared not
 // applicable; the first other rung stops the climb. A skipped or missing tier counts as not
 // passed. Lint is the top rung: it never fails a run, but a run with failing lint stops one
-// short of MaxLevel.
+// short of v1alpha1.MaxLevel.
 func Level(tiers map[string]v1alpha1.TierResult) int {
 	level := 0
 	for _, rung := range rungs() {

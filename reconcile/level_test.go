@@ -29,7 +29,7 @@ func TestLevel(t *testing.T) {
 		{"install failed", tiers("install", fail, "upgrade", pass), 0},
 		{"install passed, upgrade failed", tiers("install", pass, "upgrade", fail, "backup", pass, "restore", pass, "custom", pass, "lint", pass), 1},
 		{"all green but lint", tiers("install", pass, "upgrade", pass, "backup", pass, "restore", pass, "custom", pass, "lint", fail), 4},
-		{"all green", tiers("install", pass, "upgrade", pass, "backup", pass, "restore", pass, "custom", pass, "lint", pass), MaxLevel},
+		{"all green", tiers("install", pass, "upgrade", pass, "backup", pass, "restore", pass, "custom", pass, "lint", pass), v1alpha1.MaxLevel},
 		{"not applicable counts", tiers("install", pass, "upgrade", na, "backup", na, "restore", na, "custom", pass, "lint", pass), 5},
 		{"skipped does not count", tiers("install", pass, "upgrade", skip, "backup", pass, "restore", pass, "custom", pass, "lint", pass), 1},
 		{"missing tier does not count", tiers("install", pass, "backup", pass, "restore", pass), 1},

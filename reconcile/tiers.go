@@ -169,7 +169,7 @@ func (r *TestRunReconciler) conclude(ctx context.Context, rn *run, status metav1
 	tr.Status.Level = Level(tr.Status.Tiers)
 	now := v1alpha1.Time{Time: r.now()}
 	tr.Status.CompletedAt = &now
-	r.setCondition(tr, v1alpha1.ConditionSucceeded, status, reason, fmt.Sprintf("%s (level %d/%d)", msg, tr.Status.Level, MaxLevel))
+	r.setCondition(tr, v1alpha1.ConditionSucceeded, status, reason, fmt.Sprintf("%s (level %d/%d)", msg, tr.Status.Level, v1alpha1.MaxLevel))
 	if err := r.promote(ctx, rn); err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (r *TestRunReconciler) conclude(ctx context.Context, rn *run, status metav1
 	if status != v1alpha1.ConditionTrue {
 		typ = v1alpha1.EventWarning
 	}
-	r.event(ctx, rn, typ, reason, "level %d/%d: %s", tr.Status.Level, MaxLevel, msg)
+	r.event(ctx, rn, typ, reason, "level %d/%d: %s", tr.Status.Level, v1alpha1.MaxLevel, msg)
 	return nil
 }
 

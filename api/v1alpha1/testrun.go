@@ -32,6 +32,10 @@ func (s Stage) Known() bool {
 // TierLint is the lint rung: it never blocks a run but caps its level.
 const TierLint = "lint"
 
+// MaxLevel is the top of a run's level ladder, one rung each: install, upgrade,
+// backup + restore, custom, lint.
+const MaxLevel = 5
+
 // TeardownPolicy says when a run's stack is removed.
 type TeardownPolicy string
 

@@ -2,6 +2,8 @@ package converge
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -45,7 +47,7 @@ func (j judging) judgeJob(v *Verdict, groups map[string][]swarm.Task, cur []swar
 	}
 	v.Running = completed
 	var waiting []string
-	for _, key := range sortedKeys(groups) {
+	for _, key := range slices.Sorted(maps.Keys(groups)) {
 		tasks := groups[key]
 		newest := tasks[0]
 		if newest.Status.State == swarm.TaskStateComplete {

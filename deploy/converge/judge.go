@@ -2,8 +2,12 @@ package converge
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/swarmrun/swarmrun/deploy/internal/servicemode"
 
 	"github.com/docker/docker/api/types/swarm"
 )
@@ -88,7 +92,7 @@ type Verdict struct {
 // converged when the current iteration's tasks completed.
 func Judge(o Observation, t Target, p Policy, now time.Time) Verdict {
 	svc := o.Service
-	v := Verdict{Mode: ModeName(svc.Spec.Mode)}
+	v := Verdict{Mode: servicemode.Name(svc.Spec.Mode)}
 	if svc.UpdateStatus != nil {
 		v.UpdateState = string(svc.UpdateStatus.State)
 	}
@@ -308,7 +312,7 @@ func (j judging) failOrWait(v *Verdict, tasks []swarm.Task, job bool) (waiting s
 func (j judging) judgeGroups(v *Verdict, groups map[string][]swarm.Task, missing []string, now time.Time) {
 	var latest time.Time
 	var waiting, restarted []string
-	for _, key := range sortedKeys(groups) {
+	for _, key := range slices.Sorted(maps.Keys(groups)) {
 		tasks := groups[key]
 		newest := tasks[0]
 		if newest.DesiredState == swarm.TaskStateRunning && newest.Status.State == swarm.TaskStateRunning && j.usable[newest.NodeID] {

@@ -37,21 +37,6 @@ func placeOf(tk swarm.Task) string {
 	return "node " + shortID(tk.NodeID)
 }
 
-// ModeName names a service mode as swarmrun shows it: replicated (also when unset, as the
-// engine defaults it), global, replicated-job or global-job.
-func ModeName(m swarm.ServiceMode) string {
-	switch {
-	case m.Global != nil:
-		return "global"
-	case m.ReplicatedJob != nil:
-		return "replicated-job"
-	case m.GlobalJob != nil:
-		return "global-job"
-	default:
-		return "replicated"
-	}
-}
-
 // usableNodes are nodes whose tasks count: not down and not drained (a drained node's tasks
 // are being moved away).
 func usableNodes(nodes []swarm.Node) map[string]bool {
@@ -87,15 +72,6 @@ func sortNewestFirst(tasks []swarm.Task) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-}
-
-func sortedKeys(m map[string][]swarm.Task) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func preRunning(s swarm.TaskState) bool {

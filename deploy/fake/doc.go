@@ -23,5 +23,6 @@
 // call; Since and Until are ignored), follow mode of ServiceLogs.
 //
 // The fake is safe for concurrent use. It must not import anything of swarmrun but deploy's
-// Engine contract, and it never talks to a real engine.
+// Engine contract (and deploy/internal/servicemode's mode names), and it never talks to a
+// real engine.
 package fake

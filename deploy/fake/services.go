@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swarmrun/swarmrun/deploy/internal/servicemode"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/filters"
@@ -187,7 +189,7 @@ func (f *Fake) ServiceUpdate(ctx context.Context, serviceID string, version swar
 	if norm.Name != s.s.Spec.Name {
 		return swarm.ServiceUpdateResponse{}, &engineError{msg: "rpc error: code = Unimplemented desc = renaming services is not supported", class: cerrdefs.ErrNotImplemented}
 	}
-	if modeName(norm.Mode) != modeName(s.s.Spec.Mode) {
+	if servicemode.Name(norm.Mode) != servicemode.Name(s.s.Spec.Mode) {
 		return swarm.ServiceUpdateResponse{}, &engineError{msg: "rpc error: code = Unimplemented desc = service mode change is not allowed", class: cerrdefs.ErrNotImplemented}
 	}
 	now := f.clock()
@@ -419,24 +421,11 @@ func taskSpec(spec swarm.ServiceSpec) swarm.TaskSpec {
 
 func isJob(m swarm.ServiceMode) bool { return m.ReplicatedJob != nil || m.GlobalJob != nil }
 
-func modeName(m swarm.ServiceMode) string {
-	switch {
-	case m.Global != nil:
-		return "global"
-	case m.ReplicatedJob != nil:
-		return "replicated-job"
-	case m.GlobalJob != nil:
-		return "global-job"
-	default:
-		return "replicated"
-	}
-}
-
 func matchMode(args filters.Args, m swarm.ServiceMode) bool {
 	if !args.Contains("mode") {
 		return true
 	}
-	return args.ExactMatch("mode", modeName(m))
+	return args.ExactMatch("mode", servicemode.Name(m))
 }
 
 // matchPrefix is swarmkit's prefix matching of id and name filters: any value may match.

@@ -219,7 +219,7 @@ func sortedUnique(names []string) []string {
 // nameLister stands in for the engine client that convert.Services wants. The converter asks
 // the engine only for the IDs of the secrets and configs a service references (and for the
 // client's API version); a render has no engine, so the lister answers with every object the
-// stack declares, with an empty ID that Stack.ResolveIDs fills in at apply time. A name the
+// stack declares, with an empty ID that the apply step fills in from the live objects. A name the
 // stack does not declare is not found, exactly as on an engine without it.
 //
 // The embedded interface is nil: a converter that starts calling anything else panics in

@@ -16,7 +16,7 @@ const digestPrefix = "sha256:"
 // deploy can store it as a label on the service and skip an update when the label of the
 // running service equals the digest of the rendered spec.
 //
-// It covers the spec as given: computed after Stack.ResolveIDs it also changes when a
+// It covers the spec as given: computed on specs whose IDs are filled in, it also changes when a
 // referenced secret or config was re-created under the same name (a new ID).
 func ServiceDigest(spec swarm.ServiceSpec) string {
 	return digestOf(spec)

@@ -10,7 +10,7 @@
 //
 // render reads files but talks to no engine. The converter wants an engine only to look up
 // the IDs of referenced secrets and configs; render answers from the stack's own
-// declarations and leaves the IDs empty for the apply step (Stack.ResolveIDs). External
+// declarations and leaves the IDs empty for the apply step to fill in. External
 // networks, secrets and configs are listed for the apply step to check.
 //
 // Bad input gives an *Error that names the file ("overlay[i]" for overlays) and, where the

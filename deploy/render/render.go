@@ -19,7 +19,7 @@ import (
 // path and line. Secret data never appears in errors.
 //
 // Two differences from docker, both because a render has no engine: secret and config
-// references carry empty IDs (see Stack.ResolveIDs), and external secrets, configs and
+// references carry empty IDs (the apply step fills them in), and external secrets, configs and
 // networks are listed in the Stack instead of being looked up.
 func Render(ctx context.Context, opts Options) (*Stack, error) {
 	if err := ctx.Err(); err != nil {

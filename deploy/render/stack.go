@@ -3,8 +3,6 @@ package render
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
@@ -76,54 +74,6 @@ func (s Stack) String() string {
 
 // GoString keeps %#v from printing secret data.
 func (s Stack) GoString() string { return "render.Stack{" + s.String() + "}" }
-
-// ResolveIDs fills in the ID of every secret and config reference of every service from
-// name→ID maps (the secrets and configs as created or found on the engine), which the
-// engine requires and a render cannot know. It fails, changing nothing, if a referenced
-// name has no ID, naming the service and the object.
-//
-// Stack.Digest is unaffected: it describes the render, whose references have no IDs.
-func (s *Stack) ResolveIDs(secretIDs, configIDs map[string]string) error {
-	for _, name := range slices.Sorted(maps.Keys(s.Services)) {
-		c := s.Services[name].TaskTemplate.ContainerSpec
-		if c == nil {
-			continue
-		}
-		for _, ref := range c.Secrets {
-			if secretIDs[ref.SecretName] == "" {
-				return fmt.Errorf("service %s: no ID for secret %s", name, ref.SecretName)
-			}
-		}
-		for _, ref := range c.Configs {
-			if configIDs[ref.ConfigName] == "" {
-				return fmt.Errorf("service %s: no ID for config %s", name, ref.ConfigName)
-			}
-		}
-	}
-	for name, spec := range s.Services {
-		c := spec.TaskTemplate.ContainerSpec
-		if c == nil {
-			continue
-		}
-		// The spec may share its reference pointers with copies the caller holds.
-		cc := *c
-		cc.Secrets = make([]*swarm.SecretReference, len(c.Secrets))
-		for i, ref := range c.Secrets {
-			r := *ref
-			r.SecretID = secretIDs[r.SecretName]
-			cc.Secrets[i] = &r
-		}
-		cc.Configs = make([]*swarm.ConfigReference, len(c.Configs))
-		for i, ref := range c.Configs {
-			r := *ref
-			r.ConfigID = configIDs[r.ConfigName]
-			cc.Configs[i] = &r
-		}
-		spec.TaskTemplate.ContainerSpec = &cc
-		s.Services[name] = spec
-	}
-	return nil
-}
 
 // ExternalNetworksToCheck are the external networks that must exist, swarm-scoped, before
 // a deploy: like `docker stack deploy`, it leaves out docker's built-in networks (host,

@@ -66,61 +66,6 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-func TestResolveIDs(t *testing.T) {
-	tests := []struct {
-		name    string
-		secrets map[string]string
-		configs map[string]string
-		wantErr string
-	}{
-		{"all known", map[string]string{"test_token": "s1", "ext": "s2"}, map[string]string{"test_conf": "c1"}, ""},
-		{"external secret unknown", map[string]string{"test_token": "s1"}, map[string]string{"test_conf": "c1"}, "service test_app: no ID for secret ext"},
-		{"config unknown", map[string]string{"test_token": "s1", "ext": "s2"}, nil, "service test_app: no ID for config test_conf"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st := renderString(t, idsCompose, map[string]string{"token.txt": "x", "app.conf": "y"}, nil)
-			before := st.Services["test_app"].TaskTemplate.ContainerSpec.Secrets[0]
-			digest := st.Digest
-			err := st.ResolveIDs(tt.secrets, tt.configs)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				for name, spec := range st.Services {
-					for _, ref := range spec.TaskTemplate.ContainerSpec.Secrets {
-						if ref.SecretID != "" {
-							t.Errorf("%s: secret %s got ID %q after a failed ResolveIDs", name, ref.SecretName, ref.SecretID)
-						}
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name, spec := range st.Services {
-				for _, ref := range spec.TaskTemplate.ContainerSpec.Secrets {
-					if ref.SecretID != tt.secrets[ref.SecretName] {
-						t.Errorf("%s: secret %s ID = %q, want %q", name, ref.SecretName, ref.SecretID, tt.secrets[ref.SecretName])
-					}
-				}
-				for _, ref := range spec.TaskTemplate.ContainerSpec.Configs {
-					if ref.ConfigID != tt.configs[ref.ConfigName] {
-						t.Errorf("%s: config %s ID = %q, want %q", name, ref.ConfigName, ref.ConfigID, tt.configs[ref.ConfigName])
-					}
-				}
-			}
-			if before.SecretID != "" {
-				t.Errorf("ResolveIDs changed a reference the caller held: ID %q", before.SecretID)
-			}
-			if st.Digest != digest {
-				t.Errorf("ResolveIDs changed Digest")
-			}
-		})
-	}
-}
-
 func TestExternalNetworksToCheck(t *testing.T) {
 	compose := `version: "3.8"
 services:

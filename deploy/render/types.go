@@ -53,7 +53,7 @@ type Stack struct {
 	// ExternalVolumes are named volumes declared external that services mount (sorted).
 	ExternalVolumes []string
 	// Services keyed by their full name ("<stack>_<service>"). Their secret and config
-	// references carry names but empty IDs until ResolveIDs fills them in.
+	// references carry names but empty IDs until the apply step fills them in.
 	Services map[string]swarm.ServiceSpec
 	// Images maps each service's full name to the image string as written in compose
 	// (after interpolation), the value of the com.docker.stack.image label.

@@ -14,10 +14,6 @@ import (
 	"github.com/swarmrun/swarmrun/internal/mask"
 )
 
-// MaxLevel is the number of rungs a run can climb: install, upgrade, backup+restore, custom,
-// lint.
-const MaxLevel = 5
-
 // Artifact file names.
 const (
 	JSONFile    = "results.json"
@@ -73,7 +69,7 @@ func Build(tr *v1alpha1.TestRun, m *mask.Masker) Result {
 		Env:        m.Env(tr.Spec.Env),
 		Succeeded:  string(v1alpha1.ConditionUnknown),
 		Level:      st.Level,
-		MaxLevel:   MaxLevel,
+		MaxLevel:   v1alpha1.MaxLevel,
 		Base:       st.Base,
 		Head:       st.Head,
 		Deploys:    st.Deploys,

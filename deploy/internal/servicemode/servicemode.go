@@ -1,0 +1,20 @@
+// Package servicemode names a swarm service's mode, one way for every package of the deploy
+// tree: the names the engine's "mode" service filter takes, which swarmrun also shows.
+package servicemode
+
+import "github.com/docker/docker/api/types/swarm"
+
+// Name is replicated (also when the mode is unset, as the engine defaults it), global,
+// replicated-job or global-job.
+func Name(m swarm.ServiceMode) string {
+	switch {
+	case m.Global != nil:
+		return "global"
+	case m.ReplicatedJob != nil:
+		return "replicated-job"
+	case m.GlobalJob != nil:
+		return "global-job"
+	default:
+		return "replicated"
+	}
+}
