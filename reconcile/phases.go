@@ -30,7 +30,7 @@ const (
 func (r *TestRunReconciler) basePhase(ctx context.Context, rn *run) (next, error) {
 	tr := rn.tr
 	if !hasBase(tr) {
-		r.setCondition(tr, v1alpha1.ConditionBaseReady, v1alpha1.ConditionTrue, "NoBase", tr.Status.Base.Reason)
+		r.setCondition(tr, v1alpha1.ConditionBaseReady, v1alpha1.ConditionTrue, v1alpha1.ReasonNoBase, tr.Status.Base.Reason)
 		return again, r.save(ctx, rn)
 	}
 	tier := string(v1alpha1.StageInstall)
@@ -57,12 +57,12 @@ func (r *TestRunReconciler) basePhase(ctx context.Context, rn *run) (next, error
 				err: &checkFailure{msg: "upgrade.before checks failed: " + failed}}
 		}
 	}
-	r.setCondition(tr, v1alpha1.ConditionBaseReady, v1alpha1.ConditionTrue, "Converged",
+	r.setCondition(tr, v1alpha1.ConditionBaseReady, v1alpha1.ConditionTrue, v1alpha1.ReasonConverged,
 		fmt.Sprintf("base %s converged", describeBase(*tr.Status.Base)))
 	if err := r.save(ctx, rn); err != nil {
 		return next{}, err
 	}
-	r.event(ctx, rn, v1alpha1.EventNormal, "BaseReady", "base %s converged", describeBase(*tr.Status.Base))
+	r.event(ctx, rn, v1alpha1.EventNormal, v1alpha1.ConditionBaseReady, "base %s converged", describeBase(*tr.Status.Base))
 	return again, nil
 }
 
@@ -87,11 +87,11 @@ func (r *TestRunReconciler) headPhase(ctx context.Context, rn *run) (next, error
 		setTier(tr, string(v1alpha1.StageUpgrade), t)
 	}
 	msg := fmt.Sprintf("head %s at %s converged", tr.Status.Head.Ref, shortSHA(tr.Status.Head.Commit))
-	r.setCondition(tr, v1alpha1.ConditionHeadReady, v1alpha1.ConditionTrue, "Converged", msg)
+	r.setCondition(tr, v1alpha1.ConditionHeadReady, v1alpha1.ConditionTrue, v1alpha1.ReasonConverged, msg)
 	if err := r.save(ctx, rn); err != nil {
 		return next{}, err
 	}
-	r.event(ctx, rn, v1alpha1.EventNormal, "HeadReady", "%s", msg)
+	r.event(ctx, rn, v1alpha1.EventNormal, v1alpha1.ConditionHeadReady, "%s", msg)
 	return again, nil
 }
 
@@ -241,7 +241,7 @@ func (r *TestRunReconciler) apply(ctx context.Context, rn *run, role string) err
 	if err := r.save(ctx, rn); err != nil {
 		return err
 	}
-	r.event(ctx, rn, v1alpha1.EventNormal, "Applied", "%s applied: %d created, %d updated, %d unchanged",
+	r.event(ctx, rn, v1alpha1.EventNormal, v1alpha1.ReasonApplied, "%s applied: %d created, %d updated, %d unchanged",
 		role, len(created), len(updated), len(unchanged))
 	return nil
 }
@@ -342,7 +342,7 @@ func (r *TestRunReconciler) collectChecks(ctx context.Context, rn *run, batch st
 			res := r.o.Checks.Run(ctx, tr.Status.Stack, c, labels, m)
 			res.Message, res.Output = m.String(res.Message), m.String(res.Output)
 			out = append(out, res)
-			r.eventOn(ctx, tr, m, eventType(res.Result), "Check",
+			r.eventOn(ctx, tr, m, eventType(res.Result), v1alpha1.ReasonCheck,
 				fmt.Sprintf("check %s %s in %s", res.Name, res.Result, res.Duration.Duration.Round(1e6)))
 		}
 		return out

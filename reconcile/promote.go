@@ -13,11 +13,6 @@ import (
 	"github.com/swarmrun/swarmrun/warm"
 )
 
-// ConditionPromoted is set on a finished TestRun of a warm recipe, with its verdict: True
-// (reason Promoted) when the run's head became the recipe's canonical, False (NotPromoted)
-// with the reason it did not.
-const ConditionPromoted = "Promoted"
-
 // Promoter decides and records promotions; *warm.Promoter is one.
 type Promoter interface {
 	Promote(ctx context.Context, run *v1alpha1.TestRun, published []stack.Version) (warm.Decision, error)
@@ -51,7 +46,7 @@ func (r *TestRunReconciler) promote(ctx context.Context, rn *run) error {
 		return nil
 	}
 	if c := rc.Status.Canonical; c != nil && c.Run == tr.Name && c.Commit == tr.Status.Head.Commit {
-		r.setCondition(tr, ConditionPromoted, v1alpha1.ConditionTrue, v1alpha1.ReasonPromoted,
+		r.setCondition(tr, v1alpha1.ConditionPromoted, v1alpha1.ConditionTrue, v1alpha1.ReasonPromoted,
 			fmt.Sprintf("%s at %s is the canonical of %s", c.Version, shortSHA(c.Commit), rc.Name))
 		return nil
 	}
@@ -75,6 +70,6 @@ func (r *TestRunReconciler) promote(ctx context.Context, rn *run) error {
 	if d.Promote {
 		status = v1alpha1.ConditionTrue
 	}
-	r.setCondition(tr, ConditionPromoted, status, d.EventReason(), d.Reason)
+	r.setCondition(tr, v1alpha1.ConditionPromoted, status, d.EventReason(), d.Reason)
 	return nil
 }

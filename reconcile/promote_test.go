@@ -72,7 +72,7 @@ func TestPromotion(t *testing.T) {
 			e.apply(rc, tr)
 			got := e.reconcileDone(e.rec, tr.Name, steps)
 
-			c := condition(got, ConditionPromoted)
+			c := condition(got, v1alpha1.ConditionPromoted)
 			canonical := e.recipe(rc.Name).Status.Canonical
 			if tc.notWarm {
 				if c.Type != "" || canonical != nil {
@@ -140,7 +140,7 @@ func TestPromotionOnce(t *testing.T) {
 	if !spy.failed {
 		t.Fatal("the verdict's write never failed: the test proves nothing")
 	}
-	if c := condition(got, ConditionPromoted); c.Status != v1alpha1.ConditionTrue {
+	if c := condition(got, v1alpha1.ConditionPromoted); c.Status != v1alpha1.ConditionTrue {
 		t.Errorf("Promoted = %+v after the failed write", c)
 	}
 	first := e.recipe(rc.Name).Status.Canonical

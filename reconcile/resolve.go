@@ -93,11 +93,11 @@ func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
 		r.setCondition(tr, v1alpha1.ConditionPreviousStale, v1alpha1.ConditionTrue, v1alpha1.ReasonPreviousStale, prev.Message)
 	}
 	msg := fmt.Sprintf("head %s at %s; base %s", head.Ref, shortSHA(head.Hash), describeBase(plan))
-	r.setCondition(tr, v1alpha1.ConditionResolved, v1alpha1.ConditionTrue, "Resolved", msg)
+	r.setCondition(tr, v1alpha1.ConditionResolved, v1alpha1.ConditionTrue, v1alpha1.ReasonResolved, msg)
 	if err := r.save(ctx, rn); err != nil {
 		return err
 	}
-	r.event(ctx, rn, v1alpha1.EventNormal, "Resolved", "%s", msg)
+	r.event(ctx, rn, v1alpha1.EventNormal, v1alpha1.ConditionResolved, "%s", msg)
 	if prev.Stale {
 		r.event(ctx, rn, v1alpha1.EventWarning, v1alpha1.ReasonPreviousStale, "%s", prev.Message)
 	}

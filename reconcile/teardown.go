@@ -77,7 +77,7 @@ func (r *TestRunReconciler) removeStack(ctx context.Context, tr *v1alpha1.TestRu
 			why = "owned by " + ownerName(own)
 		}
 		msg := fmt.Sprintf("stack %s not removed: it is not this run's (%s); teardown counted as done", name, why)
-		_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventWarning, "NotOwned", msg)
+		_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventWarning, v1alpha1.ReasonNotOwned, msg)
 		return next{}, nil
 	}
 	removed, done, err := r.stacks.RemoveStep(ctx, name, true)
@@ -89,7 +89,7 @@ func (r *TestRunReconciler) removeStack(ctx context.Context, tr *v1alpha1.TestRu
 	}
 	msg := fmt.Sprintf("stack %s removed (last step: %d networks, %d secrets, %d configs, %d volumes)", name,
 		len(removed.Networks), len(removed.Secrets), len(removed.Configs), len(removed.Volumes))
-	_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventNormal, "TornDown", msg)
+	_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventNormal, v1alpha1.ReasonTornDown, msg)
 	return next{}, nil
 }
 

@@ -30,11 +30,11 @@ func (r *TestRunReconciler) prune(ctx context.Context, rn *run) error {
 	if len(tr.Status.Pruned) > 0 {
 		msg = "removed " + strings.Join(tr.Status.Pruned, ", ")
 	}
-	r.setCondition(tr, v1alpha1.ConditionPruned, v1alpha1.ConditionTrue, "Pruned", msg)
+	r.setCondition(tr, v1alpha1.ConditionPruned, v1alpha1.ConditionTrue, v1alpha1.ReasonPruned, msg)
 	if err := r.save(ctx, rn); err != nil {
 		return err
 	}
-	r.event(ctx, rn, v1alpha1.EventNormal, "Pruned", "%s", msg)
+	r.event(ctx, rn, v1alpha1.EventNormal, v1alpha1.ConditionPruned, "%s", msg)
 	return nil
 }
 
@@ -110,11 +110,11 @@ func (r *TestRunReconciler) verify(ctx context.Context, rn *run) (next, error) {
 		}
 		return next{}, &failure{reason: reason, tier: tier, err: &verifyFailure{msg: "verify failed: " + failed}}
 	}
-	r.setCondition(tr, v1alpha1.ConditionVerified, v1alpha1.ConditionTrue, "Verified", "the stack runs the head")
+	r.setCondition(tr, v1alpha1.ConditionVerified, v1alpha1.ConditionTrue, v1alpha1.ReasonVerified, "the stack runs the head")
 	if err := r.save(ctx, rn); err != nil {
 		return next{}, err
 	}
-	r.event(ctx, rn, v1alpha1.EventNormal, "Verified", "the stack runs the head %s", shortSHA(tr.Status.Head.Commit))
+	r.event(ctx, rn, v1alpha1.EventNormal, v1alpha1.ConditionVerified, "the stack runs the head %s", shortSHA(tr.Status.Head.Commit))
 	return again, nil
 }
 

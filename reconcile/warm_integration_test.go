@@ -125,7 +125,7 @@ func TestSwarmWarmPromotion(t *testing.T) {
 	verdicts := time.Now()
 
 	requireSucceeded(t, got[0])
-	if c := condition(got[0], ConditionPromoted); c.Status != v1alpha1.ConditionTrue {
+	if c := condition(got[0], v1alpha1.ConditionPromoted); c.Status != v1alpha1.ConditionTrue {
 		t.Errorf("green run of the newest tag: Promoted = %s %s: %s", c.Status, c.Reason, c.Message)
 	}
 	if l := labels(); l[v1alpha1.LabelTestRun] != green.Name || l[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue {
@@ -213,7 +213,7 @@ func TestSwarmWarmPromotion(t *testing.T) {
 // and in a NotPromoted event on it.
 func requireNotPromoted(t *testing.T, e *swarmEnv, tr *v1alpha1.TestRun, why string) {
 	t.Helper()
-	if c := condition(tr, ConditionPromoted); c.Status != v1alpha1.ConditionFalse || !strings.Contains(c.Message, why) {
+	if c := condition(tr, v1alpha1.ConditionPromoted); c.Status != v1alpha1.ConditionFalse || !strings.Contains(c.Message, why) {
 		t.Errorf("%s: Promoted = %s %s %q, want False saying %q", tr.Name, c.Status, c.Reason, c.Message, why)
 	}
 	evs, err := e.store.Events(t.Context(), v1alpha1.KindTestRun, tr.Name)

@@ -1,6 +1,6 @@
 package v1alpha1
 
-// Condition types of a TestRun.
+// Condition types of a TestRun, in the order a run sets them True.
 const (
 	ConditionResolved  = "Resolved"
 	ConditionBaseReady = "BaseReady"
@@ -9,55 +9,79 @@ const (
 	ConditionVerified  = "Verified"
 	// ConditionSucceeded is terminal: Unknown while running, True or False at the end.
 	ConditionSucceeded = "Succeeded"
-	// ConditionStalled is True only when no retry can help.
-	ConditionStalled = "Stalled"
 	// ConditionPreviousStale warns that a base-only repair was skipped.
 	ConditionPreviousStale = "PreviousStale"
+	// ConditionPromoted is set on a finished run of a warm recipe, with its verdict: True
+	// when the run's head became the recipe's canonical, False with the reason it did not.
+	ConditionPromoted = "Promoted"
 )
 
 // Condition types of a Recipe.
 const (
+	// ConditionWarmReady says whether the recipe's warm stack runs its canonical version.
 	ConditionWarmReady = "WarmReady"
 )
 
-// Condition reasons (PascalCase).
+// Reasons of a run's step conditions when the step went well.
 const (
-	ReasonSucceeded          = "Succeeded"
-	ReasonProgressing        = "Progressing"
-	ReasonImagePullFailed    = "ImagePullFailed"
-	ReasonConvergenceTimeout = "ConvergenceTimeout"
-	ReasonRolledBack         = "RolledBack"
-	ReasonTaskFailed         = "TaskFailed"
-	ReasonUnhealthy          = "Unhealthy"
-	ReasonCheckFailed        = "CheckFailed"
-	ReasonVerifyFailed       = "VerifyFailed"
-	ReasonInvalidSpec        = "InvalidSpec"
-	ReasonRecipeNotFound     = "RecipeNotFound"
-	ReasonSourceFailed       = "SourceFailed"
-	ReasonRenderFailed       = "RenderFailed"
-	ReasonEngineError        = "EngineError"
-	ReasonCancelled          = "Cancelled"
-	ReasonTimeout            = "Timeout"
-	ReasonPreviousStale      = "PreviousStale"
-	ReasonPromoted           = "Promoted"
-	ReasonNotPromoted        = "NotPromoted"
-	// ReasonSpecChanged ends a run whose TestRun or Recipe spec changed after it resolved:
-	// a run tests the specs it started with.
-	ReasonSpecChanged = "SpecChanged"
-	// ReasonInvalidStatus ends a run whose stored status names what swarmrun would never
-	// have written there (a stack that is not the run's own).
-	ReasonInvalidStatus = "InvalidStatus"
-	// ReasonPolicyDenied ends a run whose rendered stack breaks the deploy policy: nothing
-	// of it was applied.
-	ReasonPolicyDenied = "PolicyDenied"
+	ReasonResolved = "Resolved"
+	// ReasonConverged: the deploy converged (BaseReady, HeadReady); also a warm stack that
+	// runs its canonical version (WarmReady).
+	ReasonConverged = "Converged"
+	// ReasonNoBase: the run has no upgrade base (BaseReady True, with the plan's reason).
+	ReasonNoBase   = "NoBase"
+	ReasonPruned   = "Pruned"
+	ReasonVerified = "Verified"
 )
 
-// Reasons of a Recipe's WarmReady condition and of the events about warm stacks and garbage
-// collection.
+// Reasons of a run's Succeeded condition (and of the step that failed), PascalCase. Each
+// failure is final: the run ends red with it (see reconcile's reasonFor, the one mapping
+// from errors to these).
 const (
-	// ReasonConverged: the warm stack runs the canonical version (also a run's BaseReady and
-	// HeadReady reason).
-	ReasonConverged = "Converged"
+	ReasonSucceeded   = "Succeeded"
+	ReasonProgressing = "Progressing"
+	// ReasonImagePullFailed: an image is neither present nor pullable.
+	ReasonImagePullFailed = "ImagePullFailed"
+	// ReasonConvergenceTimeout: a deploy had not converged when its bound passed.
+	ReasonConvergenceTimeout = "ConvergenceTimeout"
+	// ReasonRolledBack: the engine rolled an update back, or paused it.
+	ReasonRolledBack = "RolledBack"
+	// ReasonTaskFailed: tasks of the new spec keep failing.
+	ReasonTaskFailed = "TaskFailed"
+	// ReasonUnhealthy: tasks of the new spec keep failing their healthcheck.
+	ReasonUnhealthy   = "Unhealthy"
+	ReasonCheckFailed = "CheckFailed"
+	// ReasonVerifyFailed: a built-in verification of the head did not hold.
+	ReasonVerifyFailed   = "VerifyFailed"
+	ReasonRecipeNotFound = "RecipeNotFound"
+	// ReasonSourceFailed: the recipe's source does not exist, refuses us, or has no such ref.
+	ReasonSourceFailed = "SourceFailed"
+	// ReasonRenderFailed: the recipe's compose, env, overlays or files cannot make a stack,
+	// or a file it names lies outside its checkout.
+	ReasonRenderFailed = "RenderFailed"
+	// ReasonPolicyDenied: the rendered stack breaks the deploy policy; nothing of it was
+	// applied.
+	ReasonPolicyDenied = "PolicyDenied"
+	// ReasonEngineError is what a transient error is called where one is shown; it never ends
+	// a run (the controller retries).
+	ReasonEngineError = "EngineError"
+	// ReasonTimeout: the run exceeded spec.timeout.
+	ReasonTimeout = "Timeout"
+	// ReasonSpecChanged: the TestRun's or its Recipe's spec changed after the run resolved; a
+	// run tests the specs it started with.
+	ReasonSpecChanged = "SpecChanged"
+	// ReasonInvalidStatus: the stored status names what swarmrun would never have written
+	// there (a stack that is not the run's own).
+	ReasonInvalidStatus = "InvalidStatus"
+	// ReasonPreviousStale: a base-only repair was skipped (PreviousStale).
+	ReasonPreviousStale = "PreviousStale"
+	// ReasonPromoted and ReasonNotPromoted: the Promoted condition, and its events.
+	ReasonPromoted    = "Promoted"
+	ReasonNotPromoted = "NotPromoted"
+)
+
+// Reasons of a Recipe's WarmReady condition besides Converged.
+const (
 	// ReasonNotEnrolled: the recipe is not warm, so it has no warm stack.
 	ReasonNotEnrolled = "NotEnrolled"
 	// ReasonNoCanonical: the recipe is warm but no run has promoted a version yet.
@@ -69,6 +93,19 @@ const (
 	ReasonDeployFailed = "DeployFailed"
 	// ReasonStackNotOwned: a stack of the warm stack's name exists without swarmrun's labels.
 	ReasonStackNotOwned = "StackNotOwned"
+)
+
+// Reasons of events only.
+const (
+	// ReasonApplied: a deploy of a run was applied (how many services it created, updated,
+	// left unchanged).
+	ReasonApplied = "Applied"
+	// ReasonCheck: a check ran (its result in the message).
+	ReasonCheck = "Check"
+	// ReasonTornDown: a run's stack was removed.
+	ReasonTornDown = "TornDown"
+	// ReasonNotOwned: a stack of the run's name is not the run's, and was left alone.
+	ReasonNotOwned = "NotOwned"
 	// ReasonWarmStackRemoved: the warm stack was removed because the recipe is no longer warm.
 	ReasonWarmStackRemoved = "WarmStackRemoved"
 	// ReasonGarbageCollected: an object of a run or recipe was removed as stale.

@@ -26,7 +26,6 @@ import (
 	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
 	"github.com/swarmrun/swarmrun/internal/mask"
-	"github.com/swarmrun/swarmrun/reconcile"
 	"github.com/swarmrun/swarmrun/warm"
 )
 
@@ -73,7 +72,7 @@ func TestRunPromotesWarmRecipe(t *testing.T) {
 			t.Errorf("remove stack %s: %v", tr.Status.Stack, err)
 		}
 	})
-	c := apimeta.FindStatusCondition(tr.Status.Conditions, reconcile.ConditionPromoted)
+	c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionPromoted)
 	if c == nil || c.Status != v1alpha1.ConditionTrue {
 		t.Errorf("Promoted = %+v in the final TestRun", c)
 	}
