@@ -64,6 +64,11 @@ func ValidateUpdate(old, new v1alpha1.Object) []Problem {
 		problems = append(problems, Problem{Object: name, Field: "metadata.name",
 			Message: fmt.Sprintf("cannot change from %q to %q", o, n)})
 	}
+	if of, nf := ownFinalizers(old), ownFinalizers(new); !slices.Equal(of, nf) {
+		problems = append(problems, Problem{Object: name, Field: "metadata.finalizers",
+			Message: fmt.Sprintf("swarmrun's finalizers (%s) are its controllers' to add and remove: keep %v",
+				v1alpha1.FinalizerTeardown, of)})
+	}
 	o, ok1 := old.(*v1alpha1.TestRun)
 	n, ok2 := new.(*v1alpha1.TestRun)
 	if ok1 && ok2 && o != nil && n != nil && o.Spec.Recipe != n.Spec.Recipe {
@@ -72,6 +77,19 @@ func ValidateUpdate(old, new v1alpha1.Object) []Problem {
 				o.Spec.Recipe, n.Spec.Recipe)})
 	}
 	return problems
+}
+
+// ownFinalizers are obj's finalizers of swarmrun's own domain, sorted: a client that drops
+// one would let an object go without its teardown.
+func ownFinalizers(obj v1alpha1.Object) []string {
+	var out []string
+	for _, f := range obj.GetObjectMeta().Finalizers {
+		if strings.HasPrefix(f, "swarmrun.dev/") {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // known reports whether obj is a Recipe or a TestRun that is not nil.

@@ -156,6 +156,15 @@ func TestValidateUpdate(t *testing.T) {
 		assertProblems(t, ValidateUpdate(validTestRun(), (*v1alpha1.TestRun)(nil)), []string{
 			"no object: a nil *v1alpha1.TestRun"})
 	})
+	t.Run("swarmrun's finalizers are the controllers'", func(t *testing.T) {
+		old, new := validTestRun(), validTestRun()
+		old.Finalizers = []string{v1alpha1.FinalizerTeardown, "example.org/hold"}
+		new.Finalizers = []string{"example.org/hold"}
+		assertProblems(t, ValidateUpdate(old, new), []string{
+			"testrun/demo-pr1: metadata.finalizers: swarmrun's finalizers (swarmrun.dev/teardown) are its controllers' to add and remove: keep [swarmrun.dev/teardown]"})
+		new.Finalizers = []string{v1alpha1.FinalizerTeardown}
+		assertProblems(t, ValidateUpdate(old, new), nil)
+	})
 	t.Run("kind may not", func(t *testing.T) {
 		assertProblems(t, ValidateUpdate(validTestRun(), validRecipe()), []string{
 			"recipe/demo: kind: cannot change from TestRun to Recipe"})

@@ -24,7 +24,7 @@ type CollectorOptions struct {
 	// Deployer removes stacks (default: deploy.New over Engine).
 	Deployer *deploy.Deployer
 	// Objects reads Recipes and TestRuns and records events. Required.
-	Objects Objects
+	Objects Reader
 	Policy  Policy
 	// MaxDeletions caps removals per pass (default DefaultMaxDeletions); the rest wait for the
 	// next pass.

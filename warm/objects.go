@@ -23,8 +23,15 @@ type Objects interface {
 
 var _ Objects = (*store.Store)(nil)
 
+// Reader is the part of the API the garbage collector uses: it lists objects and records
+// events, and writes nothing else. The API client satisfies it over the network.
+type Reader interface {
+	List(ctx context.Context, kind string) ([]v1alpha1.Object, string, error)
+	RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) error
+}
+
 // listRecipes and listTestRuns read the objects Classify looks at.
-func listRecipes(ctx context.Context, o Objects) ([]*v1alpha1.Recipe, error) {
+func listRecipes(ctx context.Context, o Reader) ([]*v1alpha1.Recipe, error) {
 	objs, _, err := o.List(ctx, v1alpha1.KindRecipe)
 	if err != nil {
 		return nil, fmt.Errorf("list recipes: %w", err)
@@ -38,7 +45,7 @@ func listRecipes(ctx context.Context, o Objects) ([]*v1alpha1.Recipe, error) {
 	return out, nil
 }
 
-func listTestRuns(ctx context.Context, o Objects) ([]*v1alpha1.TestRun, error) {
+func listTestRuns(ctx context.Context, o Reader) ([]*v1alpha1.TestRun, error) {
 	objs, _, err := o.List(ctx, v1alpha1.KindTestRun)
 	if err != nil {
 		return nil, fmt.Errorf("list testruns: %w", err)
@@ -55,7 +62,7 @@ func listTestRuns(ctx context.Context, o Objects) ([]*v1alpha1.TestRun, error) {
 // event records an event on ref. An event is a report, not a step the outcome depends on: an
 // object that is gone has nowhere to keep it, and a failure to record it is logged, not
 // returned, so that it cannot undo or repeat what was done.
-func event(ctx context.Context, o Objects, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) {
+func event(ctx context.Context, o Reader, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) {
 	if ref.Name == "" {
 		return
 	}

@@ -192,18 +192,6 @@ func (c *Client) Update(ctx context.Context, obj v1alpha1.Object) error {
 	return c.do(ctx, http.MethodPut, server.Path(kind, obj.GetObjectMeta().Name, ""), "", obj, obj, nil)
 }
 
-// UpdateStatus asks to replace obj's status. The server refuses it to every client (a
-// *StatusError with code 403, reason Forbidden): status is written by swarmrun's controllers,
-// in process on the store. The method is here so that a *Client satisfies the interfaces the
-// store also satisfies (warm.Objects) for code that only reads and records events through it.
-func (c *Client) UpdateStatus(ctx context.Context, obj v1alpha1.Object) error {
-	kind, err := store.KindOf(obj)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, http.MethodPut, server.Path(kind, obj.GetObjectMeta().Name, "status"), "", obj, obj, nil)
-}
-
 // Apply creates obj or replaces its spec, labels and annotations, server-side, and says which.
 func (c *Client) Apply(ctx context.Context, obj v1alpha1.Object) (store.ApplyResult, error) {
 	kind, err := store.KindOf(obj)

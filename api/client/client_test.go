@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,13 +18,13 @@ import (
 )
 
 // objects is the method set the store and the client share, so that code written against it
-// runs in-process or remotely.
+// runs in-process or remotely. Status writes are the store's alone: the controllers write
+// status in process, and clients never can.
 type objects interface {
 	Create(ctx context.Context, obj v1alpha1.Object) error
 	Get(ctx context.Context, name string, into v1alpha1.Object) error
 	List(ctx context.Context, kind string) ([]v1alpha1.Object, string, error)
 	Update(ctx context.Context, obj v1alpha1.Object) error
-	UpdateStatus(ctx context.Context, obj v1alpha1.Object) error
 	Apply(ctx context.Context, obj v1alpha1.Object) (store.ApplyResult, error)
 	Delete(ctx context.Context, kind, name string) (v1alpha1.Object, error)
 	Watch(ctx context.Context, kind, since string) (<-chan store.WatchEvent, error)
@@ -187,10 +188,10 @@ func TestStatusAndSpecWritesKeepEachOther(t *testing.T) {
 }
 
 func TestDeleteWithFinalizerThroughAPI(t *testing.T) {
-	c, _ := start(t)
+	c, s := start(t)
 	ctx := t.Context()
 	tr := testRun("a", "r")
-	tr.Finalizers = []string{v1alpha1.FinalizerTeardown}
+	tr.Finalizers = []string{v1alpha1.FinalizerTeardown, "example.org/hold"}
 	if err := c.Create(ctx, tr); err != nil {
 		t.Fatal(err)
 	}
@@ -198,9 +199,23 @@ func TestDeleteWithFinalizerThroughAPI(t *testing.T) {
 	if err != nil || obj.GetObjectMeta().DeletionTimestamp == nil {
 		t.Fatalf("delete = %+v, %v; want marked", obj, err)
 	}
+	// A client may not drop swarmrun's teardown finalizer: the object would go without its
+	// stack's teardown. Its own finalizers are its own.
 	got := obj.(*v1alpha1.TestRun)
 	got.Finalizers = nil
+	if err := c.Update(ctx, got); !errors.Is(err, store.ErrInvalid) && !strings.Contains(fmt.Sprint(err), "metadata.finalizers") {
+		t.Fatalf("dropping swarmrun's finalizer: %v, want a refusal naming metadata.finalizers", err)
+	}
+	if err := c.Get(ctx, "a", got); err != nil {
+		t.Fatal(err)
+	}
+	got.Finalizers = []string{v1alpha1.FinalizerTeardown}
 	if err := c.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	// The controller (in process, on the store) drops its own.
+	got.Finalizers = nil
+	if err := s.Update(ctx, got); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Get(ctx, "a", &v1alpha1.TestRun{}); !errors.Is(err, store.ErrNotFound) {

@@ -139,13 +139,13 @@ func run(ctx context.Context, g *cli.Globals, o Options, out, errOut io.Writer, 
 
 // objects returns the API client when a server answers, else the store under --data-dir.
 // An explicit --server must answer.
-func objects(ctx context.Context, g *cli.Globals) (warm.Objects, string, func(), error) {
+func objects(ctx context.Context, g *cli.Globals) (warm.Reader, string, func(), error) {
 	addr := g.Server
 	if addr == "" {
 		addr = g.SocketPath()
 	}
 	if g.Server != "" || exists(addr) {
-		c, err := client.New(addr, g.Token)
+		c, err := client.NewWithOptions(addr, client.Options{Token: g.Token, CAFile: g.CAFile})
 		if err == nil {
 			hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 			err = c.Healthz(hctx)
@@ -194,7 +194,7 @@ func table(out io.Writer, r *warm.Report) error {
 				why += " (volumes kept)"
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", it.Kind, it.Name, stack, action, strings.ReplaceAll(why, "\n", " "))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", it.Kind, cli.Printable(it.Name), cli.Printable(stack), action, cli.Printable(why))
 	}
 	if r.DryRun {
 		for _, it := range r.Plan.Stale {

@@ -41,10 +41,14 @@ func newPrinter(out io.Writer, name string) *printer {
 		events: map[string]int32{}, service: map[string]string{}}
 }
 
+// printf prints one progress line. What it prints comes from the objects and the engine
+// (condition messages, events, task errors): control characters are escaped, so that no
+// message can drive the terminal.
 func (p *printer) printf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.out, "  [%6.1fs] "+format+"\n", append([]any{time.Since(p.start).Seconds()}, args...)...)
+	line := cli.Printable(fmt.Sprintf(format, args...))
+	fmt.Fprintf(p.out, "  [%6.1fs] %s\n", time.Since(p.start).Seconds(), line)
 }
 
 // progress is the reconciler's convergence callback.
