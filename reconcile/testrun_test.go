@@ -93,22 +93,27 @@ func TestCrashResumesWithoutSecondRollout(t *testing.T) {
 		at   func(*fakeEnv, *v1alpha1.TestRun, fake.Call, int) bool
 		// decided: the crash comes after the verdict, during the teardown.
 		decided bool
-		// refused counts the ServiceCreate call the crash made fail.
-		refused int
+		// refused and refusedUpdates count the ServiceCreate and ServiceUpdate calls the crash
+		// made fail.
+		refused, refusedUpdates int
 	}{
 		{"base apply", func(_ *fakeEnv, tr *v1alpha1.TestRun, c fake.Call, nth int) bool {
 			// in the middle of the base's apply: one service created, the other refused
 			return c.Method == "ServiceCreate" && !recorded(roleBase)(tr) && nth == 2
-		}, false, 1},
-		{"base wait", on(func(tr *v1alpha1.TestRun) bool {
-			return recorded(roleBase)(tr) && !conditionTrue(v1alpha1.ConditionBaseReady)(tr)
-		}), false, 0},
-		{"base ready", on(conditionTrue(v1alpha1.ConditionBaseReady)), false, 0},
-		{"head wait", on(func(tr *v1alpha1.TestRun) bool {
-			return recorded(roleHead)(tr) && !conditionTrue(v1alpha1.ConditionHeadReady)(tr)
-		}), false, 0},
-		{"pruned", on(conditionTrue(v1alpha1.ConditionPruned)), false, 0},
-		{"teardown", on(finished), true, 0},
+		}, false, 1, 0},
+		// The crash comes at the first engine call once the record is stored: the first look.
+		{"base applied, before its first look", on(func(tr *v1alpha1.TestRun) bool {
+			return recorded(roleBase)(tr) && deployRecord(tr, roleBase).Convergence == nil
+		}), false, 0, 0},
+		{"base ready", on(conditionTrue(v1alpha1.ConditionBaseReady)), false, 0, 0},
+		{"head apply", func(_ *fakeEnv, tr *v1alpha1.TestRun, c fake.Call, _ int) bool {
+			return c.Method == "ServiceUpdate" && conditionTrue(v1alpha1.ConditionBaseReady)(tr) && !recorded(roleHead)(tr)
+		}, false, 0, 1},
+		{"head applied, before its first look", on(func(tr *v1alpha1.TestRun) bool {
+			return recorded(roleHead)(tr) && deployRecord(tr, roleHead).Convergence == nil
+		}), false, 0, 0},
+		{"pruned", on(conditionTrue(v1alpha1.ConditionPruned)), false, 0, 0},
+		{"teardown", on(finished), true, 0, 0},
 	}
 	for _, p := range points {
 		t.Run(p.name, func(t *testing.T) {
@@ -142,8 +147,8 @@ func TestCrashResumesWithoutSecondRollout(t *testing.T) {
 			if n := e.engine.Calls("ServiceCreate"); n != 2+p.refused {
 				t.Errorf("ServiceCreate called %d times, want %d", n, 2+p.refused)
 			}
-			if n := e.engine.Calls("ServiceUpdate"); n != 1 {
-				t.Errorf("ServiceUpdate called %d times, want 1", n)
+			if n := e.engine.Calls("ServiceUpdate"); n != 1+p.refusedUpdates {
+				t.Errorf("ServiceUpdate called %d times, want %d", n, 1+p.refusedUpdates)
 			}
 			base, head := deployRecord(got, roleBase), deployRecord(got, roleHead)
 			// The records say what the first apply did, even when it crashed before storing it.

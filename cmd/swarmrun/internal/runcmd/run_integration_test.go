@@ -63,11 +63,14 @@ func TestRunKilledAndRestarted(t *testing.T) {
 	docker := swarmtest.RequireSwarm(t)
 	swarmtest.RequireImages(t, docker, swarmtest.ProbeV1, swarmtest.ProbeV2)
 	points := []struct{ name, marker string }{
-		{"base wait", "event Normal Applied: base applied"},
+		// The event follows the storing of the base's deploy record, right before its first
+		// look: the kill lands between the apply and its observation (or in the first looks).
+		{"base applied", "event Normal Applied: base applied"},
 		{"base ready", "BaseReady True"},
 		// deploy logs this right after the engine took the head's update, before the run
 		// stores its DeployRecord: the kill lands inside the head's apply.
 		{"head apply", "service updated"},
+		{"head applied", "event Normal Applied: head applied"},
 		{"after prune", "Pruned True"},
 	}
 	for i, p := range points {
