@@ -43,7 +43,7 @@ func BenchmarkThroughput(b *testing.B) {
 		start := time.Now()
 		go func() {
 			done <- testController{Store: st, Engine: engine, DataDir: dataDir,
-				Workers: 32, Stable: -1, Metrics: reg, NoEvents: true}.run(ctx)
+				Workers: 32, MaxRuns: 32, Stable: -1, Metrics: reg, NoEvents: true}.run(ctx)
 		}()
 		for i := range runs {
 			tr := newTestRun(fmt.Sprintf("run-%04d", i), "demo", "")

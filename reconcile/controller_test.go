@@ -40,6 +40,8 @@ type testController struct {
 	Promotion bool
 	// Warm runs the Recipe controller too, which keeps warm stacks.
 	Warm bool
+	// MaxRuns bounds the runs in flight (Options.MaxRuns).
+	MaxRuns int
 }
 
 func (o testController) run(ctx context.Context) error {
@@ -57,7 +59,7 @@ func (o testController) run(ctx context.Context) error {
 	}
 	var c *controller.Controller
 	rec, err := NewTestRunReconciler(Options{Store: o.Store, Stacks: pipeline, Checks: o.Checks, DataDir: o.DataDir,
-		Progress: o.Progress, Promoter: promoter, Wake: func(r controller.Request) { c.Enqueue(r) }})
+		Progress: o.Progress, Promoter: promoter, Wake: func(r controller.Request) { c.Enqueue(r) }, MaxRuns: o.MaxRuns})
 	if err != nil {
 		return err
 	}

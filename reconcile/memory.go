@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
@@ -16,6 +17,10 @@ import (
 type memory struct {
 	mu   sync.Mutex
 	runs map[string]*runMemory
+	// admitted are the runs in flight, by name: started and not finished.
+	admitted map[string]bool
+	// waiting are the runs that asked for a place in turn, first come first.
+	waiting []string
 }
 
 // runMemory is one run's part of memory, keyed by the TestRun's UID so that a TestRun
@@ -28,7 +33,42 @@ type runMemory struct {
 	prepared map[string]*stack.Prepared
 }
 
-func newMemory() *memory { return &memory{runs: map[string]*runMemory{}} }
+func newMemory() *memory { return &memory{runs: map[string]*runMemory{}, admitted: map[string]bool{}} }
+
+// admit reports whether the run named name may start: it is in flight already, or fewer than
+// limit runs are. A run that may not waits its turn. A run found started (after a restart)
+// is counted in flight without asking.
+func (m *memory) admit(name string, started bool, limit int) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.admitted[name] || started || limit <= 0 {
+		m.admitted[name] = true
+		m.waiting = slices.DeleteFunc(m.waiting, func(w string) bool { return w == name })
+		return true
+	}
+	if len(m.admitted) < limit && (len(m.waiting) == 0 || m.waiting[0] == name) {
+		m.admitted[name] = true
+		m.waiting = slices.DeleteFunc(m.waiting, func(w string) bool { return w == name })
+		return true
+	}
+	if !slices.Contains(m.waiting, name) {
+		m.waiting = append(m.waiting, name)
+	}
+	return false
+}
+
+// release ends the run named name's place in flight, and returns the run waiting first, if
+// any, to be woken.
+func (m *memory) release(name string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.admitted, name)
+	m.waiting = slices.DeleteFunc(m.waiting, func(w string) bool { return w == name })
+	if len(m.waiting) > 0 {
+		return m.waiting[0]
+	}
+	return ""
+}
 
 // of returns tr's memory, new when tr is not remembered or is another object of its name.
 func (m *memory) of(tr *v1alpha1.TestRun) *runMemory {

@@ -75,7 +75,18 @@ type Options struct {
 	CheckWorkers int
 	// CheckPoll is how often a step looks at running checks; default DefaultCheckPoll.
 	CheckPoll time.Duration
+	// MaxRuns bounds the runs in flight (started, not finished) in this process; a run over
+	// the bound waits its turn, first come first, with the Succeeded condition Unknown
+	// (Queued). Zero means DefaultMaxRuns; negative, no bound.
+	MaxRuns int
 }
+
+// DefaultMaxRuns is how many runs are in flight at once by default: each deploys stacks,
+// and the small machines swarmrun runs on hold a few at a time.
+const DefaultMaxRuns = 4
+
+// queuedPoll is how often a run waiting its turn asks again, when no finishing run wakes it.
+const queuedPoll = 5 * time.Second
 
 // TestRunReconciler drives TestRuns through the run lifecycle, one step per call (see the
 // package doc).
@@ -102,6 +113,9 @@ func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
 	}
 	if o.CheckPoll <= 0 {
 		o.CheckPoll = DefaultCheckPoll
+	}
+	if o.MaxRuns == 0 {
+		o.MaxRuns = DefaultMaxRuns
 	}
 	r := &TestRunReconciler{o: o, now: o.Now, stacks: o.Stacks, memory: newMemory()}
 	r.checks = newCheckBatches(o.CheckWorkers, func(name string) {
@@ -169,6 +183,9 @@ func (r *TestRunReconciler) Reconcile(ctx context.Context, req controller.Reques
 		return r.teardown(ctx, tr)
 	}
 
+	if !r.memory.admit(tr.Name, tr.Status.StartedAt != nil, r.o.MaxRuns) {
+		return r.queue(ctx, tr)
+	}
 	rn := &run{tr: tr, mem: r.memory.of(tr)}
 	if tr.Status.StartedAt == nil {
 		now := v1alpha1.Time{Time: r.now()}
@@ -338,10 +355,27 @@ func (r *TestRunReconciler) setCondition(tr *v1alpha1.TestRun, typ string, statu
 	})
 }
 
-// forget drops what this process remembers of a TestRun that is gone, and stops its checks.
+// forget drops what this process remembers of a TestRun that is gone or finished, stops its
+// checks, and gives its place in flight to the run waiting first.
 func (r *TestRunReconciler) forget(name string) {
 	r.checks.cancel(name)
 	r.memory.drop(name)
+	if next := r.memory.release(name); next != "" && r.o.Wake != nil {
+		r.o.Wake(controller.Request{Kind: v1alpha1.KindTestRun, Name: next})
+	}
+}
+
+// queue says, once, that a run waits for a place in flight, and asks again later; a
+// finishing run wakes it sooner.
+func (r *TestRunReconciler) queue(ctx context.Context, tr *v1alpha1.TestRun) (next, error) {
+	if c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionSucceeded); c == nil {
+		r.setCondition(tr, v1alpha1.ConditionSucceeded, v1alpha1.ConditionUnknown, v1alpha1.ReasonQueued,
+			fmt.Sprintf("waiting for one of the %d runs in flight to finish", r.o.MaxRuns))
+		if err := r.o.Store.UpdateStatus(ctx, tr); err != nil {
+			return next{}, fmt.Errorf("update status: %w", err)
+		}
+	}
+	return after(queuedPoll), nil
 }
 
 func conditionTrue(typ string) func(*v1alpha1.TestRun) bool {

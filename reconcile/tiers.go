@@ -181,7 +181,7 @@ func (r *TestRunReconciler) conclude(ctx context.Context, rn *run, status metav1
 		return err
 	}
 	r.dropDeployDirs(ctx, tr)
-	r.memory.drop(tr.Name)
+	r.forget(tr.Name)
 	typ := v1alpha1.EventNormal
 	if status != v1alpha1.ConditionTrue {
 		typ = v1alpha1.EventWarning

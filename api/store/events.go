@@ -37,19 +37,19 @@ func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, t
 	}
 	reason, message = truncate(reason, MaxEventReasonBytes), truncate(message, MaxEventMessageBytes)
 	now := s.o.Now().UTC().Truncate(time.Second)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(ctx, func(tx *bolt.Tx) (*change, error) {
 		cur := tx.Bucket([]byte(ref.Kind)).Get([]byte(ref.Name))
 		if cur == nil {
-			return ErrNotFound
+			return nil, ErrNotFound
 		}
 		if ref.UID == "" {
 			f, err := splitRaw(cur)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			m, err := f.meta()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			ref.UID = m.UID
 		}
@@ -57,7 +57,7 @@ func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, t
 		key := eventsKey(ref.Kind, ref.Name)
 		events, err := decodeEvents(b.Get(key))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		events = addEvent(events, v1alpha1.Event{
 			Object: ref, Type: typ, Reason: reason, Message: message,
@@ -65,9 +65,9 @@ func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, t
 		}, s.o.EventsPerObject)
 		raw, err := json.Marshal(events)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return b.Put(key, raw)
+		return nil, b.Put(key, raw)
 	})
 	if err != nil {
 		return fmt.Errorf("record event on %s %q: %w", ref.Kind, ref.Name, err)

@@ -412,25 +412,84 @@ func keyOf(obj v1alpha1.Object) (kind, name string, err error) {
 }
 
 // write runs fn in a write transaction and, once it has committed, publishes its change to the
-// watchers. Holding mu across both keeps publication in resourceVersion order.
+// watchers, in resourceVersion order.
+//
+// Writes made at the same time commit together (group commit): the writer that finds no
+// commit under way runs every queued write in one transaction, with one sync to disk, then
+// the writes queued meanwhile, and so on. A write is acknowledged only once its transaction
+// has committed. When one write of a batch fails, the batch is rolled back and each write
+// runs again in a transaction of its own, so that one write's failure is never another's.
 func (s *Store) write(ctx context.Context, fn func(tx *bolt.Tx) (*change, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var c *change
+	w := &pendingWrite{fn: fn, done: make(chan struct{})}
+	s.qmu.Lock()
+	s.queue = append(s.queue, w)
+	lead := !s.committing
+	s.committing = true
+	s.qmu.Unlock()
+	if lead {
+		s.commitQueued()
+	}
+	<-w.done
+	return w.err
+}
+
+// pendingWrite is one write waiting for its commit.
+type pendingWrite struct {
+	fn   func(tx *bolt.Tx) (*change, error)
+	err  error
+	done chan struct{}
+}
+
+// commitQueued commits the queued writes, batch after batch, until none is left.
+func (s *Store) commitQueued() {
+	for {
+		s.qmu.Lock()
+		batch := s.queue
+		s.queue = nil
+		if len(batch) == 0 {
+			s.committing = false
+			s.qmu.Unlock()
+			return
+		}
+		s.qmu.Unlock()
+		s.mu.Lock()
+		if err := s.commitBatch(batch); err != nil {
+			for _, w := range batch {
+				s.commitBatch([]*pendingWrite{w})
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// commitBatch runs the writes in one transaction. It reports the first write's error, and
+// then leaves the writes unanswered, for a batch of several (the caller runs each alone);
+// otherwise it answers every write and publishes their changes. The caller holds mu.
+func (s *Store) commitBatch(batch []*pendingWrite) error {
+	changes := make([]*change, len(batch))
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		c, err = fn(tx)
-		return err
+		for i, w := range batch {
+			c, err := w.fn(tx)
+			if err != nil {
+				return err
+			}
+			changes[i] = c
+		}
+		return nil
 	})
-	if err != nil {
+	if err != nil && len(batch) > 1 {
 		return err
 	}
-	if c != nil {
-		s.rv = c.rv
-		s.publishLocked(*c)
+	for i, w := range batch {
+		w.err = err
+		if c := changes[i]; err == nil && c != nil {
+			s.rv = c.rv
+			s.publishLocked(*c)
+		}
+		close(w.done)
 	}
 	return nil
 }

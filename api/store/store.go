@@ -73,6 +73,12 @@ type Store struct {
 	rv      uint64 // last committed resourceVersion
 	history []change
 	subs    map[*subscriber]struct{}
+
+	// qmu guards the writes waiting for a commit, and whether a writer is committing them
+	// (see write).
+	qmu        sync.Mutex
+	queue      []*pendingWrite
+	committing bool
 }
 
 // Open opens (creating if needed) the store file at path, mode 0600. If another process holds

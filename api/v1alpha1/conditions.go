@@ -40,6 +40,8 @@ const (
 const (
 	ReasonSucceeded   = "Succeeded"
 	ReasonProgressing = "Progressing"
+	// ReasonQueued: the run waits for a place among the runs in flight (Succeeded Unknown).
+	ReasonQueued = "Queued"
 	// ReasonImagePullFailed: an image is neither present nor pullable.
 	ReasonImagePullFailed = "ImagePullFailed"
 	// ReasonConvergenceTimeout: a deploy had not converged when its bound passed.

@@ -52,6 +52,8 @@ type Flags struct {
 	ReconcileTimeout time.Duration
 	// PolicyFile is the deploy policy every stack must pass (none: the safe default).
 	PolicyFile string
+	// MaxRuns bounds the TestRuns in flight at once (reconcile.Options.MaxRuns).
+	MaxRuns int
 }
 
 // Bind registers the flags on fs.
@@ -61,6 +63,7 @@ func (f *Flags) Bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.MaxBackoff, "max-backoff", controller.DefaultMaxBackoff, "longest retry delay of a failing reconcile")
 	fs.DurationVar(&f.Resync, "resync", DefaultResync, "how often every object is reconciled again")
 	fs.DurationVar(&f.ReconcileTimeout, "reconcile-timeout", DefaultReconcileTimeout, "bound of one reconcile step")
+	fs.IntVar(&f.MaxRuns, "max-runs", reconcile.DefaultMaxRuns, "TestRuns in flight at once (deploying, converging, checking); more wait their turn (-1: no bound)")
 	fs.StringVar(&f.PolicyFile, "policy-file", "", "deploy policy (YAML or JSON) that every stack must pass before it is applied; none: only the stack's own objects, no host paths")
 }
 
@@ -158,6 +161,7 @@ func Run(ctx context.Context, o Options) error {
 		Progress: o.Progress,
 		Promoter: promoter,
 		Wake:     func(req controller.Request) { runs.Enqueue(req) },
+		MaxRuns:  o.Flags.MaxRuns,
 	})
 	if err != nil {
 		return err
