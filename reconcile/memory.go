@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy/stack"
@@ -31,6 +32,9 @@ type runMemory struct {
 	masker   *mask.Masker
 	src      *stack.Source
 	prepared map[string]*stack.Prepared
+	// applied is when each role's apply started, to the nanosecond (the record keeps
+	// seconds), for the convergence time reported as progress.
+	applied map[string]time.Time
 }
 
 func newMemory() *memory { return &memory{runs: map[string]*runMemory{}, admitted: map[string]bool{}} }
@@ -77,7 +81,7 @@ func (m *memory) of(tr *v1alpha1.TestRun) *runMemory {
 	if rm := m.runs[tr.Name]; rm != nil && rm.uid == tr.UID {
 		return rm
 	}
-	rm := &runMemory{uid: tr.UID, masker: mask.New(), prepared: map[string]*stack.Prepared{}}
+	rm := &runMemory{uid: tr.UID, masker: mask.New(), prepared: map[string]*stack.Prepared{}, applied: map[string]time.Time{}}
 	m.runs[tr.Name] = rm
 	return rm
 }

@@ -223,6 +223,7 @@ func (r *TestRunReconciler) apply(ctx context.Context, rn *run, role string) err
 	if err != nil {
 		return err
 	}
+	rn.mem.applied[role] = a.StartedAt
 	created, updated, unchanged := a.Created, a.Updated, a.Unchanged
 	if len(unchanged) > 0 {
 		created, updated, unchanged = r.resumedApply(ctx, tr, role, created, updated, unchanged)
@@ -272,7 +273,11 @@ func (r *TestRunReconciler) look(ctx context.Context, rn *run, role string) (nex
 	if !l.Done {
 		return after(l.Again), nil
 	}
-	took := rec.ConvergedAt.Sub(rec.StartedAt.Time)
+	start, ok := rn.mem.applied[role]
+	if !ok {
+		start = rec.StartedAt.Time
+	}
+	took := rec.ConvergedAt.Sub(start)
 	if r.o.Progress != nil {
 		r.o.Progress(Progress{TestRun: tr.Name, Role: role, Converged: took})
 	}
