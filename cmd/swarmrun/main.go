@@ -1,5 +1,3 @@
-// Command swarmrun is a reconciling controller for Docker Swarm stacks: it deploys recipe
-// stacks, upgrades them, prunes what the head dropped, verifies and records results.
 package main
 
 import (

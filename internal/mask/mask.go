@@ -1,6 +1,3 @@
-// Package mask keeps secrets out of everything swarmrun shows: logs, status, events, check
-// output and results. A Masker replaces every known secret value, and the value of every
-// secret-shaped key (PASSWORD, TOKEN, SECRET, KEY, ...), with "***".
 package mask
 
 import (

@@ -1,5 +1,3 @@
-// Package servicemode names a swarm service's mode, one way for every package of the deploy
-// tree: the names the engine's "mode" service filter takes, which swarmrun also shows.
 package servicemode
 
 import "github.com/docker/docker/api/types/swarm"

@@ -1,5 +1,3 @@
-// Package runcmd is `swarmrun run`: one Recipe and TestRun from a file, run to a verdict by a
-// controller inside the command (wired by package app, as serve's), with live progress.
 package runcmd
 
 import (
