@@ -18,6 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/swarmrun/swarmrun/deploy/confine"
 )
 
 // Errors callers branch on.
@@ -30,6 +32,13 @@ var (
 	ErrNoTargetBranch = errors.New("no target branch")
 	// ErrCommitNotFound: a commit is not in the source (a mirror may need a Fetch).
 	ErrCommitNotFound = errors.New("commit not found")
+	// ErrUnsafe: the recipe tried to reach outside its checkout (an absolute or ".." path, a
+	// symlink leading out), or holds a tree that cannot be written safely or is over a
+	// limit. It is final: the same commit is refused again. It is confine.ErrUnsafe, which
+	// deploy/render's refusals match too.
+	ErrUnsafe = confine.ErrUnsafe
+	// ErrTooLarge: a tree over Options.MaxBytes or Options.MaxFiles. It matches ErrUnsafe too.
+	ErrTooLarge = confine.ErrTooLarge
 )
 
 // Options configure a Cache.
