@@ -48,6 +48,12 @@ type Options struct {
 	Dir string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// MaxBytes caps the bytes of files one Materialise or MaterialiseWorkingTree writes
+	// (default DefaultMaxBytes, 256 MiB), and MaxFiles its files, symlinks and directories
+	// (default DefaultMaxFiles, 20,000). Both are checked from the tree's metadata before
+	// anything is written; a tree over either is refused with ErrTooLarge.
+	MaxBytes int64
+	MaxFiles int
 }
 
 // Cache opens recipe sources: local paths in place, remote URLs through a bare mirror per
@@ -55,16 +61,24 @@ type Options struct {
 // mirror is guarded by a lock file, exclusive while it is cloned or fetched and shared while
 // it is read.
 type Cache struct {
-	dir string
-	now func() time.Time
+	dir      string
+	now      func() time.Time
+	maxBytes int64
+	maxFiles int
 }
 
-// NewCache returns a Cache over opts.Dir.
+// NewCache returns a Cache over opts.Dir, with the defaults filled in.
 func NewCache(opts Options) *Cache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Cache{dir: opts.Dir, now: opts.Now}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.MaxFiles <= 0 {
+		opts.MaxFiles = DefaultMaxFiles
+	}
+	return &Cache{dir: opts.Dir, now: opts.Now, maxBytes: opts.MaxBytes, maxFiles: opts.MaxFiles}
 }
 
 // Source is one opened recipe repository. Every read takes the mirror's shared lock and opens
@@ -75,6 +89,9 @@ type Source struct {
 	local bool
 	lock  string // the mirror's lock file; empty for a local source
 	now   func() time.Time
+	// maxBytes and maxFiles limit a materialised checkout.
+	maxBytes int64
+	maxFiles int
 
 	mu        sync.Mutex
 	fetchedAt time.Time
@@ -103,7 +120,7 @@ func (c *Cache) openLocal(p string) (*Source, error) {
 	if _, err := openRepo(abs); err != nil {
 		return nil, fmt.Errorf("open recipe source %s: %w", abs, err)
 	}
-	return &Source{url: p, path: abs, local: true, now: c.now}, nil
+	return &Source{url: p, path: abs, local: true, now: c.now, maxBytes: c.maxBytes, maxFiles: c.maxFiles}, nil
 }
 
 func (c *Cache) openMirror(ctx context.Context, rawURL string) (*Source, error) {
@@ -120,6 +137,9 @@ func (c *Cache) openMirror(ctx context.Context, rawURL string) (*Source, error) 
 		path: filepath.Join(c.dir, name+".git"),
 		lock: filepath.Join(c.dir, name+".lock"),
 		now:  c.now,
+
+		maxBytes: c.maxBytes,
+		maxFiles: c.maxFiles,
 	}
 	unlock, err := lockFile(ctx, s.lock, true)
 	if err != nil {
