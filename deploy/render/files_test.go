@@ -8,27 +8,22 @@ import (
 	"testing"
 
 	"github.com/swarmrun/swarmrun/deploy/confine"
+	"github.com/swarmrun/swarmrun/deploy/recipe/recipetest"
 )
 
-const canary = "CANARY-must-never-be-read"
+const canary = recipetest.Canary
 
-// hostileLayout makes <top>/canary.txt and <top>/data/secret.key (both holding canary) and
-// the checkout <top>/data/runs/run1/head, three levels below the data dir as a deploy's
-// directory is, with files and symlinks. It returns the checkout and top.
+// hostileLayout plants recipetest's canaries and writes the checkout, three levels below the
+// data dir as a deploy's directory is, with files and symlinks. It returns the checkout and
+// the test's top directory.
 func hostileLayout(t *testing.T, files, links map[string]string) (string, string) {
 	t.Helper()
-	top := t.TempDir()
-	dir := filepath.Join(top, "data", "runs", "run1", "head")
-	for name, content := range map[string]string{"canary.txt": canary, "data/secret.key": canary} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(top, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(top, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	l := recipetest.NewLayout(t)
+	if err := os.MkdirAll(l.Checkout, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for name, content := range files {
-		p := filepath.Join(dir, name)
+		p := filepath.Join(l.Checkout, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -36,15 +31,12 @@ func hostileLayout(t *testing.T, files, links map[string]string) (string, string
 			t.Fatal(err)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for name, target := range links {
-		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+		if err := os.Symlink(target, filepath.Join(l.Checkout, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return dir, top
+	return l.Checkout, l.Top
 }
 
 // chain are symlinks each of which looks harmless, b<N> landing N directories above the
