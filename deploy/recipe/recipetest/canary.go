@@ -47,7 +47,7 @@ func NewLayout(t testing.TB) Layout {
 }
 
 // Snapshot is what is under a directory, but for the paths it skips: each path with its
-// mode, modification time and content.
+// mode, and for files and symlinks their modification time and (files) content.
 type Snapshot struct {
 	dir   string
 	skip  []string
@@ -74,13 +74,19 @@ func Snap(t testing.TB, dir string, skip ...string) Snapshot {
 		if err != nil {
 			return err
 		}
-		var content []byte
+		// A directory's time moves when the checkout is made in it; its entries are compared.
+		state := info.Mode().String()
+		if !info.IsDir() {
+			state += " " + info.ModTime().Format(time.RFC3339Nano)
+		}
 		if info.Mode().IsRegular() {
-			if content, err = os.ReadFile(p); err != nil {
+			content, err := os.ReadFile(p)
+			if err != nil {
 				return err
 			}
+			state += " " + string(content)
 		}
-		s.files[p] = info.Mode().String() + " " + info.ModTime().Format(time.RFC3339Nano) + " " + string(content)
+		s.files[p] = state
 		return nil
 	})
 	if err != nil {
