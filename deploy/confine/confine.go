@@ -101,27 +101,23 @@ func (d *Dir) Close() error { return d.root.Close() }
 // Stat returns the file info of name (following symlinks that stay inside). A name that is
 // absolute or lands outside is refused.
 func (d *Dir) Stat(name string) (fs.FileInfo, error) {
-	clean, err := Local(name)
-	if err != nil {
-		return nil, err
-	}
-	info, err := d.root.Stat(clean)
-	if err != nil {
-		return nil, d.pathError(name, err)
-	}
-	return info, nil
+	var info fs.FileInfo
+	err := d.in(name, func(clean string) (err error) {
+		info, err = d.root.Stat(clean)
+		return err
+	})
+	return info, err
 }
 
 // Open opens the regular file name for reading. A name that is absolute or lands outside is
 // refused, and so is anything but a regular file (a device or a pipe could block or never end).
 func (d *Dir) Open(name string) (*os.File, error) {
-	clean, err := Local(name)
-	if err != nil {
+	var f *os.File
+	if err := d.in(name, func(clean string) (err error) {
+		f, err = d.root.Open(clean)
+		return err
+	}); err != nil {
 		return nil, err
-	}
-	f, err := d.root.Open(clean)
-	if err != nil {
-		return nil, d.pathError(name, err)
 	}
 	info, err := f.Stat()
 	if err != nil {
@@ -136,6 +132,19 @@ func (d *Dir) Open(name string) (*os.File, error) {
 		return nil, Unsafe("%q is not a regular file", name)
 	}
 	return f, nil
+}
+
+// in runs op on name cleaned, refusing a name that is absolute or climbs out before, and one
+// that leads out through a symlink after.
+func (d *Dir) in(name string, op func(clean string) error) error {
+	clean, err := Local(name)
+	if err != nil {
+		return err
+	}
+	if err := op(clean); err != nil {
+		return d.pathError(name, err)
+	}
+	return nil
 }
 
 // ReadFile reads the regular file name, refused as Open refuses it, and with ErrTooLarge when

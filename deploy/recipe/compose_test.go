@@ -101,19 +101,7 @@ func TestComposeFilesRefusesSymlinksOutside(t *testing.T) {
 			[][2]string{{"a0", "."}, {"b1", "a0/.."}, {"canary.yml", "b1/outside.yml"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			top := t.TempDir()
-			if err := os.WriteFile(filepath.Join(top, "outside.yml"), []byte("services: {}\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			dir := filepath.Join(top, "checkout")
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range tt.links {
-				if err := os.Symlink(l[1], filepath.Join(dir, l[0])); err != nil {
-					t.Fatal(err)
-				}
-			}
+			dir := linkedCheckout(t, map[string]string{"outside.yml": "services: {}\n"}, tt.links)
 			got, err := ComposeFiles(tt.env, dir)
 			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "outside the recipe checkout (through a symlink)") {
 				t.Errorf("ComposeFiles = %v, %v; want an ErrUnsafe refusal", got, err)

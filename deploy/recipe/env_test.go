@@ -214,19 +214,7 @@ func TestLoadEnvRefusesSymlinksOutside(t *testing.T) {
 		{EnvSampleFile, [][2]string{{"a0", "."}, {"b1", "a0/.."}, {EnvSampleFile, "b1/canary.env"}}},
 	} {
 		t.Run(tt.file+" -> "+tt.links[len(tt.links)-1][1], func(t *testing.T) {
-			top := t.TempDir()
-			if err := os.WriteFile(filepath.Join(top, "canary.env"), []byte("CANARY=leaked\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			dir := filepath.Join(top, "checkout")
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range tt.links {
-				if err := os.Symlink(l[1], filepath.Join(dir, l[0])); err != nil {
-					t.Fatal(err)
-				}
-			}
+			dir := linkedCheckout(t, map[string]string{"canary.env": "CANARY=leaked\n"}, tt.links)
 			env, err := LoadEnv(dir)
 			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tt.file+": ") || strings.Contains(err.Error(), "leaked") {
 				t.Errorf("LoadEnv = %+v, %v; want an ErrUnsafe refusal naming %s", env, err, tt.file)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/inventory/invtest"
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
 )
@@ -64,13 +63,9 @@ func TestGCAdoptWarmOnTheRealSwarm(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	inv, err := inventory.List(t.Context(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var live []string
-	for _, name := range inv.StackNames() {
-		if strings.HasPrefix(name, prefix) && len(inv.Stacks[name].Services) > 0 {
+	for name := range strings.SplitSeq(invtest.Live(t, c), ",") {
+		if strings.HasPrefix(name, prefix) {
 			live = append(live, name)
 		}
 	}
