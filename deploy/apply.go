@@ -87,6 +87,10 @@ type ApplyOptions struct {
 	// ForceUpdate bumps TaskTemplate.ForceUpdate on every existing service, so that tasks are
 	// replaced even when the spec is the same (an image rebuilt under the same tag).
 	ForceUpdate bool
+	// Owner, when set, makes Apply refuse (*NotOwnedError, before anything is changed) a
+	// stack whose live services, or whose own secrets, configs and networks that the render
+	// would reuse, do not carry the owner's labels. The zero Owner checks nothing.
+	Owner Owner
 }
 
 // Apply converges the swarm to the render, in the order docker stack deploy uses, after
@@ -96,7 +100,9 @@ type ApplyOptions struct {
 //  2. every image is present locally or pullable (*ImageError);
 //  3. every external network, secret and config exists (*MissingExternalError);
 //  4. no secret or config exists under a rendered name with different content
-//     (*ImmutableError, one per object, joined).
+//     (*ImmutableError, one per object, joined);
+//  5. with an Owner, every live object Apply would update or reuse is the owner's
+//     (*NotOwnedError naming each other one and the label it lacks).
 //
 // Then it creates missing networks (existing ones are never updated), secrets and configs,
 // and creates or updates services, Parallelism at a time.
@@ -119,7 +125,7 @@ func (d *Deployer) Apply(ctx context.Context, st *render.Stack, o ApplyOptions) 
 	log := logr.FromContextOrDiscard(ctx).WithValues("stack", st.Name)
 	ctx = logr.NewContext(ctx, log)
 	cs := &ChangeSet{Stack: st.Name, StartedAt: d.now()}
-	live, plan, err := d.check(ctx, st, cs)
+	live, plan, err := d.check(ctx, st, o.Owner, cs)
 	if err != nil {
 		return nil, fmt.Errorf("apply stack %s: %w", st.Name, err)
 	}
@@ -133,7 +139,7 @@ func (d *Deployer) Apply(ctx context.Context, st *render.Stack, o ApplyOptions) 
 
 // check runs the checks that must pass before Apply touches anything, and returns what it
 // learnt of the swarm on the way.
-func (d *Deployer) check(ctx context.Context, st *render.Stack, cs *ChangeSet) (*liveObjects, *objectPlan, error) {
+func (d *Deployer) check(ctx context.Context, st *render.Stack, owner Owner, cs *ChangeSet) (*liveObjects, *objectPlan, error) {
 	if err := d.checkManager(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -144,6 +150,9 @@ func (d *Deployer) check(ctx context.Context, st *render.Stack, cs *ChangeSet) (
 	cs.Images = images
 	live, err := d.listLive(ctx, st.Name)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := owner.checkOwned(st, live); err != nil {
 		return nil, nil, err
 	}
 	if err := checkExternal(st, live); err != nil {

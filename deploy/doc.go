@@ -15,6 +15,14 @@
 // listing that is never silently empty. Stack membership is the com.docker.stack.namespace
 // label and nothing else.
 //
+// Membership is not ownership: anyone can put the namespace label on anything, and a stack
+// name can be forged. Apply, Prune and Remove take an Owner, the labels that name the caller
+// (a TestRun, a warm stack), and then touch only the live objects that carry them: Apply
+// refuses, before changing anything, a stack holding an object it would update or reuse
+// that is not the owner's; Prune and Remove leave such objects alone. Either way they say so
+// with a *NotOwnedError, never with a deletion. The zero Owner keeps docker's rule, for an
+// operator's own stacks and for callers that checked ownership themselves.
+//
 // deploy decides no policy: which version to deploy, when to prune or tear down, and what a
 // failure means for a run belong to the reconcilers. It does not retry (the controller does),
 // log errors it returns, or keep state between calls: each call re-reads the swarm.

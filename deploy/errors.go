@@ -72,3 +72,54 @@ func (e *MissingExternalError) Error() string {
 func (e *MissingExternalError) empty() bool {
 	return len(e.Networks)+len(e.Secrets)+len(e.Configs) == 0
 }
+
+// NotOwnedError names the live objects of a stack that Apply, Prune or Remove did not touch
+// because they do not carry the Owner's labels. Apply returns it before changing anything;
+// Prune and Remove return it after handling what is the owner's. It is final for the
+// caller: the objects are someone else's, and trying again changes nothing.
+type NotOwnedError struct {
+	Stack   string
+	Objects []NotOwned
+}
+
+// NotOwned is one object that is not the Owner's, and the first owner label that says so.
+type NotOwned struct {
+	// Kind is KindService, KindNetwork, KindSecret, KindConfig or "volume".
+	Kind string
+	Name string
+	// Label is the owner label the object lacks (Missing) or has with value Got instead of
+	// Want.
+	Label   string
+	Want    string
+	Got     string
+	Missing bool
+}
+
+func (n NotOwned) String() string {
+	if n.Missing {
+		return fmt.Sprintf("%s %s lacks label %s=%s", n.Kind, n.Name, n.Label, n.Want)
+	}
+	return fmt.Sprintf("%s %s has label %s=%s, not %s", n.Kind, n.Name, n.Label, n.Got, n.Want)
+}
+
+func (e *NotOwnedError) Error() string {
+	parts := make([]string, 0, len(e.Objects))
+	for _, o := range e.Objects {
+		parts = append(parts, o.String())
+	}
+	return fmt.Sprintf("stack %s holds objects that are not this owner's, left alone: %s", e.Stack, strings.Join(parts, "; "))
+}
+
+func (e *NotOwnedError) add(n *NotOwned) {
+	if n != nil {
+		e.Objects = append(e.Objects, *n)
+	}
+}
+
+// orNil returns e when it names objects, and nil (not a typed nil) otherwise.
+func (e *NotOwnedError) orNil() error {
+	if len(e.Objects) == 0 {
+		return nil
+	}
+	return e
+}

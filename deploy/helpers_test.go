@@ -17,13 +17,14 @@ import (
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
 )
 
-// renderStack renders compose files of a testdata directory for stack.
+// renderStack renders compose files of a testdata directory for stack. The tests' own files
+// may name files anywhere (a secret in a temporary directory), as an operator's may.
 func renderStack(t *testing.T, stack, dir string, env map[string]string, files ...string) *render.Stack {
 	t.Helper()
 	if len(files) == 0 {
 		files = []string{"compose.yml"}
 	}
-	st, err := render.Render(t.Context(), render.Options{Stack: stack, Dir: dir, Files: files, Env: maps.Clone(env)})
+	st, err := render.Render(t.Context(), render.Options{Stack: stack, Dir: dir, Files: files, Env: maps.Clone(env), HostPaths: true})
 	if err != nil {
 		t.Fatalf("render %s: %v", dir, err)
 	}
@@ -110,6 +111,6 @@ func runningTaskIDs(t *testing.T, c *client.Client, stack string) map[string]boo
 func renderWithOverlay(t *testing.T, stack, dir string, env map[string]string, overlay []byte) (*render.Stack, error) {
 	t.Helper()
 	return render.Render(t.Context(), render.Options{
-		Stack: stack, Dir: dir, Files: []string{"compose.yml"}, Overlays: [][]byte{overlay}, Env: maps.Clone(env),
+		Stack: stack, Dir: dir, Files: []string{"compose.yml"}, Overlays: [][]byte{overlay}, Env: maps.Clone(env), HostPaths: true,
 	})
 }

@@ -17,12 +17,20 @@ import (
 // Prune removes the services of the stack that st does not declare, and returns their names,
 // sorted. Call it after the new render was applied, so that nothing the render still needs
 // is ever missing. Only services labelled with the stack's namespace are candidates: a
-// service whose name merely looks like the stack's is never touched.
+// service whose name merely looks like the stack's is never touched. Prune is PruneOwned
+// with the zero Owner: every such service is a candidate.
 //
 // When the render could not be produced (renderErr set, or st nil) Prune removes nothing
 // and returns an error wrapping ErrNoRender and renderErr. A listing error is an error, never
 // an empty list. Networks, secrets, configs and volumes are never pruned.
 func (d *Deployer) Prune(ctx context.Context, stack string, st *render.Stack, renderErr error) ([]string, error) {
+	return d.PruneOwned(ctx, stack, st, renderErr, Owner{})
+}
+
+// PruneOwned is Prune limited to the services that carry owner's labels: the others it would
+// have removed are left, and returned as a *NotOwnedError (joined with any removal error)
+// along with the names of those it did remove.
+func (d *Deployer) PruneOwned(ctx context.Context, stack string, st *render.Stack, renderErr error, owner Owner) ([]string, error) {
 	if renderErr != nil {
 		return nil, fmt.Errorf("prune stack %s: %w: %w", stack, ErrNoRender, renderErr)
 	}
@@ -38,11 +46,17 @@ func (d *Deployer) Prune(ctx context.Context, stack string, st *render.Stack, re
 		return nil, fmt.Errorf("prune stack %s: %w", stack, err)
 	}
 	var (
-		removed []string
-		errs    []error
+		removed  []string
+		errs     []error
+		notOwned = &NotOwnedError{Stack: stack}
 	)
 	for _, s := range svcs {
 		if _, declared := st.Services[s.Spec.Name]; declared {
+			continue
+		}
+		if n := owner.check(KindService, s.Spec.Name, s.Spec.Labels); n != nil {
+			log.Info("service not pruned: not the owner's", "service", s.Spec.Name, "label", n.Label)
+			notOwned.add(n)
 			continue
 		}
 		if err := d.engine.ServiceRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
@@ -53,6 +67,9 @@ func (d *Deployer) Prune(ctx context.Context, stack string, st *render.Stack, re
 		removed = append(removed, s.Spec.Name)
 	}
 	sort.Strings(removed)
+	if err := notOwned.orNil(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return removed, fmt.Errorf("prune stack %s: %w", stack, errors.Join(errs...))
 	}

@@ -88,16 +88,7 @@ func TestPrune(t *testing.T) {
 			if !slices.Equal(removed, tc.removed) {
 				t.Errorf("removed %v, want %v", removed, tc.removed)
 			}
-			svcs, err := f.ServiceList(ctx, swarm.ServiceListOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var names []string
-			for _, s := range svcs {
-				names = append(names, s.Spec.Name)
-			}
-			slices.Sort(names)
-			if !slices.Equal(names, tc.remaining) {
+			if names := serviceNames(t, f); !slices.Equal(names, tc.remaining) {
 				t.Errorf("services left %v, want %v", names, tc.remaining)
 			}
 		})

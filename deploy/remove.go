@@ -24,6 +24,12 @@ type RemoveOptions struct {
 	Volumes bool
 	// Timeout bounds the whole removal, including the wait for tasks to go (default 2m).
 	Timeout time.Duration
+	// Owner, when set, limits the removal to the objects that carry the owner's labels; the
+	// others are left and reported (*NotOwnedError). Volumes carry only the namespace label
+	// (the engine makes them from the services' mounts), so they are removed only when
+	// nothing else of the stack is someone else's. The zero Owner removes every object of
+	// the stack: for an operator's own stack, or a caller that checked ownership first.
+	Owner Owner
 }
 
 // Removal lists what Remove removed, by name, each list sorted.
@@ -77,17 +83,25 @@ func (e *RefusedError) Unwrap() error { return e.Err }
 // removes the secrets, configs and networks (and volumes when asked). done is true when
 // nothing of the stack is left to remove. A removal the engine refuses (an object still in
 // use while endpoints are released) is returned as the error with done false, for the next
-// step to try again (a *RefusedError); a listing error is returned as it is. Objects are the stack's by their namespace
-// label only.
+// step to try again (a *RefusedError); a listing error is returned as it is. Objects are the
+// stack's by their namespace label; with an Owner, only the owner's are removed, and the
+// step that finds the rest done returns them as a *NotOwnedError.
 func (d *Deployer) RemoveStep(ctx context.Context, stack string, o RemoveOptions) (*Removal, bool, error) {
 	log := logr.FromContextOrDiscard(ctx).WithValues("stack", stack)
 	r := &Removal{}
+	notOwned := &NotOwnedError{Stack: stack}
 	svcs, err := d.stackServices(ctx, stack)
 	if err != nil {
 		return r, false, fmt.Errorf("remove stack %s: %w", stack, err)
 	}
 	var errs []error
+	foreign := map[string]bool{} // services left alone, whose tasks stay
 	for _, s := range svcs {
+		if n := o.Owner.check(KindService, s.Spec.Name, s.Spec.Labels); n != nil {
+			notOwned.add(n)
+			foreign[s.ID] = true
+			continue
+		}
 		if err := d.engine.ServiceRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove service %s: %w", s.Spec.Name, err))
 			continue
@@ -97,17 +111,37 @@ func (d *Deployer) RemoveStep(ctx context.Context, stack string, o RemoveOptions
 	if len(errs) > 0 {
 		return r, false, fmt.Errorf("remove stack %s: %w", stack, errors.Join(errs...))
 	}
-	if left, err := d.tasksAlive(ctx, stack); err != nil || left > 0 {
+	if left, err := d.tasksAlive(ctx, stack, foreign); err != nil || left > 0 {
 		if err != nil {
 			return r, false, fmt.Errorf("remove stack %s: %w", stack, err)
 		}
 		log.V(1).Info("waiting for tasks of removed services", "tasks", left)
 		return r, false, nil
 	}
+
+	f := stackFilter(stack)
+	secs, err := d.engine.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+	if err != nil {
+		return r, false, fmt.Errorf("remove stack %s: list secrets: %w", stack, err)
+	}
+	cfgs, err := d.engine.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+	if err != nil {
+		return r, false, fmt.Errorf("remove stack %s: list configs: %w", stack, err)
+	}
+	nets, err := d.engine.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return r, false, fmt.Errorf("remove stack %s: list networks: %w", stack, err)
+	}
+	secs = owned(o.Owner, stack, KindSecret, secs, notOwned, func(s swarm.Secret) (string, map[string]string) { return s.Spec.Name, s.Spec.Labels })
+	cfgs = owned(o.Owner, stack, KindConfig, cfgs, notOwned, func(c swarm.Config) (string, map[string]string) { return c.Spec.Name, c.Spec.Labels })
+	nets = owned(o.Owner, stack, KindNetwork, nets, notOwned, func(n network.Summary) (string, map[string]string) { return n.Name, n.Labels })
+	// Whose a volume is, only the rest of its stack can tell.
+	volumes := o.Volumes && len(notOwned.Objects) == 0
+
 	// A task's container outlives it by a moment, and holds the stack's volumes and network
 	// endpoints until it is removed.
-	if o.Volumes {
-		cs, err := d.engine.ContainerList(ctx, container.ListOptions{All: true, Filters: stackFilter(stack)})
+	if volumes {
+		cs, err := d.engine.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 		if err != nil {
 			return r, false, fmt.Errorf("remove stack %s: list containers: %w", stack, err)
 		}
@@ -116,12 +150,10 @@ func (d *Deployer) RemoveStep(ctx context.Context, stack string, o RemoveOptions
 			return r, false, nil
 		}
 	}
-
-	f := stackFilter(stack)
 	// Volumes go first: a volume the engine still refuses is tried again at the next step,
 	// and the stack's labelled networks, secrets and configs, kept until then, still say
 	// whose it is.
-	if o.Volumes {
+	if volumes {
 		vols, err := d.engine.VolumeList(ctx, volume.ListOptions{Filters: f})
 		if err != nil {
 			return r, false, fmt.Errorf("remove stack %s: list volumes: %w", stack, err)
@@ -137,42 +169,21 @@ func (d *Deployer) RemoveStep(ctx context.Context, stack string, o RemoveOptions
 			r.Volumes = append(r.Volumes, v.Name)
 		}
 	}
-	secs, err := d.engine.SecretList(ctx, swarm.SecretListOptions{Filters: f})
-	if err != nil {
-		return r, false, fmt.Errorf("remove stack %s: list secrets: %w", stack, err)
-	}
 	for _, s := range secs {
-		if s.Spec.Labels[LabelNamespace] != stack {
-			continue
-		}
 		if err := d.engine.SecretRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove secret %s: %w", s.Spec.Name, err))
 			continue
 		}
 		r.Secrets = append(r.Secrets, s.Spec.Name)
 	}
-	cfgs, err := d.engine.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
-	if err != nil {
-		return r, false, fmt.Errorf("remove stack %s: list configs: %w", stack, err)
-	}
 	for _, c := range cfgs {
-		if c.Spec.Labels[LabelNamespace] != stack {
-			continue
-		}
 		if err := d.engine.ConfigRemove(ctx, c.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove config %s: %w", c.Spec.Name, err))
 			continue
 		}
 		r.Configs = append(r.Configs, c.Spec.Name)
 	}
-	nets, err := d.engine.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		return r, false, fmt.Errorf("remove stack %s: list networks: %w", stack, err)
-	}
 	for _, n := range nets {
-		if n.Labels[LabelNamespace] != stack {
-			continue
-		}
 		if err := d.engine.NetworkRemove(ctx, n.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 			continue
@@ -184,6 +195,10 @@ func (d *Deployer) RemoveStep(ctx context.Context, stack string, o RemoveOptions
 	}
 	if len(errs) > 0 {
 		return r, false, &RefusedError{Err: fmt.Errorf("remove stack %s: %w", stack, errors.Join(errs...))}
+	}
+	if err := notOwned.orNil(); err != nil {
+		log.Info("stack objects not removed: not the owner's", "objects", len(notOwned.Objects))
+		return r, true, fmt.Errorf("remove stack %s: %w", stack, err)
 	}
 	log.Info("stack removed", "networks", len(r.Networks), "secrets", len(r.Secrets), "configs", len(r.Configs), "volumes", len(r.Volumes))
 	return r, true, nil
@@ -204,19 +219,20 @@ func (r *Removal) add(o *Removal) {
 	}
 }
 
-// tasksAlive counts the stack's tasks that still have a container running. A task of a
-// removed service normally disappears once its container is shut down; a job's finished
-// tasks stay in the store for good (moby#44312), so a task in a final state counts as gone.
-// A container may outlive its task by a moment: the removals that follow are tried again
-// while the engine says the network or volume is in use.
-func (d *Deployer) tasksAlive(ctx context.Context, stack string) (int, error) {
+// tasksAlive counts the stack's tasks that still have a container running, but for those of
+// the services in skip (left alone, so never going). A task of a removed service normally
+// disappears once its container is shut down; a job's finished tasks stay in the store for
+// good (moby#44312), so a task in a final state counts as gone. A container may outlive its
+// task by a moment: the removals that follow are tried again while the engine says the
+// network or volume is in use.
+func (d *Deployer) tasksAlive(ctx context.Context, stack string, skip map[string]bool) (int, error) {
 	tasks, err := d.engine.TaskList(ctx, swarm.TaskListOptions{Filters: stackFilter(stack)})
 	if err != nil {
 		return 0, fmt.Errorf("list tasks: %w", err)
 	}
 	left := 0
 	for _, t := range tasks {
-		if !finalState(t.Status.State) {
+		if !finalState(t.Status.State) && !skip[t.ServiceID] {
 			left++
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -23,8 +24,9 @@ const KindStack = "stack"
 type Policy struct {
 	// Grace before a run's leftovers are stale (see DefaultGrace; zero means the default).
 	Grace time.Duration
-	// AdoptWarm lets garbage collection remove unlabelled stacks named warm-<recipe> whose
-	// recipe has no canonical record (stacks of an older tool).
+	// AdoptWarm lets garbage collection remove unlabelled stacks named warm-<recipe> (or
+	// warm-<recipe>_<domain>, abra's naming) whose Recipe exists and has no canonical record
+	// (stacks of an older tool). A stack naming no existing Recipe is never adopted.
 	AdoptWarm bool
 	// WarmVolumes removes the volumes of stale warm stacks too. They are kept by default:
 	// they hold a long-lived app's data.
@@ -105,9 +107,10 @@ type ClassifyInput struct {
 //
 // A loose managed secret, config or network is stale when no service outside the stacks
 // being removed uses it and its owner is gone as above (one naming no owner: after the grace
-// period). A stack with no swarmrun label is left alone, except one named warm-<recipe>:
-// reported, and removed (keeping volumes) only under Policy.AdoptWarm when the recipe has no
-// canonical record. A stack whose labels are mixed is reported and never removed.
+// period). A stack with no swarmrun label is left alone, except one named warm-<recipe> or,
+// as abra names apps, warm-<recipe>_<domain>: reported, and removed (keeping volumes) only
+// under Policy.AdoptWarm when the Recipe exists and has no canonical record. A stack whose
+// labels are mixed is reported and never removed.
 func Classify(in ClassifyInput) Plan {
 	c := classifier{in: in, grace: in.Policy.grace(),
 		recipes: map[string]*v1alpha1.Recipe{}, runs: map[string]*v1alpha1.TestRun{}}
@@ -208,26 +211,45 @@ func (c *classifier) stack(st *inventory.Stack) (Item, bool) {
 	return it, true
 }
 
-// unlabelled applies the adoption rule to a stack without swarmrun's labels.
+// unlabelled applies the adoption rule to a stack without swarmrun's labels: only a
+// warm-looking stack can be adopted, only for a Recipe that exists, and only when that
+// Recipe has no canonical record (one that has keeps whatever stack carries its name).
 func (c *classifier) unlabelled(st *inventory.Stack, it Item) (Item, bool) {
-	name, ok := WarmLooking(st.Name)
+	name, ok := warmRecipe(st.Name)
 	if !ok {
 		return Item{}, false
 	}
-	it.Owner = v1alpha1.ObjectReference{Kind: v1alpha1.KindRecipe, Name: name}
 	rc := c.recipes[name]
+	it.Action = ActionReport
 	switch {
-	case rc != nil && rc.Status.Canonical != nil:
-		it.Action = ActionReport
+	case rc == nil:
+		it.Why = fmt.Sprintf("unlabelled warm-looking stack; no Recipe %s exists, so it is not adopted", name)
+		return it, true
+	case rc.Status.Canonical != nil:
 		it.Why = fmt.Sprintf("unlabelled warm-looking stack; recipe %s has canonical %s, so it is not adopted", name, rc.Status.Canonical.Version)
 	case !c.in.Policy.AdoptWarm:
-		it.Action = ActionReport
 		it.Why = fmt.Sprintf("unlabelled warm-looking stack; recipe %s has no canonical record (adopt with --adopt-warm)", name)
 	default:
 		it.Action, it.Adopted = ActionRemove, true
 		it.Why = fmt.Sprintf("unlabelled warm-looking stack adopted; recipe %s has no canonical record", name)
 	}
+	it.Owner = v1alpha1.ObjectReference{Kind: v1alpha1.KindRecipe, Name: name}
 	return it, true
+}
+
+// warmRecipe returns the recipe a warm-looking stack name stands for: warm-<recipe>, or the
+// name abra gives an app, <recipe>_<domain with dots as underscores>, after warm- (the
+// warm stack of recipe keycloak on example.org is warm-keycloak_example_org). A Recipe's
+// name is a DNS label, so it never holds an underscore.
+func warmRecipe(stack string) (string, bool) {
+	name, ok := WarmLooking(stack)
+	if !ok {
+		return "", false
+	}
+	if recipe, _, abra := strings.Cut(name, "_"); abra {
+		return recipe, recipe != ""
+	}
+	return name, true
 }
 
 // loose classifies an object outside any stack; ok is false for one that is not swarmrun's

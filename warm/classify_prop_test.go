@@ -18,7 +18,8 @@ import (
 var (
 	poolRecipes = []string{"keycloak", "discourse", "kc"}
 	poolRuns    = []string{"r1", "r2", "r3"}
-	poolStacks  = []string{"warm-keycloak", "warm-discourse", "warm-x", "warm-", "demo", "r1-abc", "r2-def", "kc", "warmkc"}
+	poolStacks  = []string{"warm-keycloak", "warm-discourse", "warm-x", "warm-", "demo", "r1-abc", "r2-def", "kc", "warmkc",
+		"warm-kc_example_org", "warm-x_example_org", "warm-_example_org"}
 )
 
 // genLabels draws labels that are swarmrun's, another tool's, half-swarmrun's or none.
@@ -205,8 +206,10 @@ func TestClassifyNeverSelectsUnownedObjects(t *testing.T) {
 			}
 			if it.Adopted {
 				recipe, ok := strings.CutPrefix(st.Name, "warm-")
-				if !policy.AdoptWarm || !ok || recipe == "" || canonical[recipe] {
-					t.Fatalf("adopted %s outside the rule (adopt %v, canonical %v)", st.Name, policy.AdoptWarm, canonical[recipe])
+				recipe, _, _ = strings.Cut(recipe, "_") // abra's <recipe>_<domain>
+				hasCanonical, exists := canonical[recipe]
+				if !policy.AdoptWarm || !ok || recipe == "" || !exists || hasCanonical || it.Owner.Name != recipe {
+					t.Fatalf("adopted %s outside the rule (adopt %v, recipe %q exists %v, canonical %v)", st.Name, policy.AdoptWarm, recipe, exists, hasCanonical)
 				}
 				for _, o := range objs {
 					if inventory.IsManaged(o.Labels) {
@@ -253,7 +256,8 @@ func TestClassifyNeverSelectsUnownedObjects(t *testing.T) {
 			if listed[warm.KindStack+"/"+name] {
 				continue
 			}
-			if _, ok := warm.WarmLooking(name); ok && len(st.Objects()) > len(st.Volumes) {
+			// An abra-style name with no recipe before its "_" names no recipe at all.
+			if r, ok := warm.WarmLooking(name); ok && !strings.HasPrefix(r, "_") && len(st.Objects()) > len(st.Volumes) {
 				t.Fatalf("warm-looking stack %s is not reported", name)
 			}
 			for _, o := range counted(st) {

@@ -108,11 +108,14 @@ func TestClassify(t *testing.T) {
 			stackOf("warm-gone", warmLabels("gone"), old),
 			stackOf("warm-legacy", nil, old),
 			stackOf("warm-kc2", nil, old),
+			stackOf("warm-up", nil, old),
+			stackOf("warm-kc2_example_org", nil, old),
+			stackOf("warm-nocanon_example_org", nil, old),
 			stackOf("demo", nil, old),
 			stackOf("other-tool", map[string]string{"managed-by": "portainer"}, old),
 			mixed, unowned, withCheck, twoOwners,
 		),
-		Recipes: []*v1alpha1.Recipe{canonicalRecipe("keycloak"), enrolled("nocanon"), notWarm, canonicalRecipe("kc2")},
+		Recipes: []*v1alpha1.Recipe{canonicalRecipe("keycloak"), enrolled("nocanon"), notWarm, canonicalRecipe("kc2"), enrolled("legacy")},
 		TestRuns: []*v1alpha1.TestRun{
 			running, deleting,
 			finished("r-done-old", v1alpha1.ConditionTrue, v1alpha1.TeardownAlways, old),
@@ -140,10 +143,14 @@ func TestClassify(t *testing.T) {
 		"warm-gone":           "stale: Recipe gone no longer exists",
 		"warm-legacy":         "unmanaged: unlabelled warm-looking stack; recipe legacy has no canonical record (adopt with --adopt-warm)",
 		"warm-kc2":            "unmanaged: unlabelled warm-looking stack; recipe kc2 has canonical 0.8.1+3.5.0, so it is not adopted",
-		"mixed":               "unmanaged: ownership unclear: 1 of 2 objects lack swarmrun.dev/managed-by=swarmrun",
-		"unowned":             "unmanaged: ownership unclear: managed but names no owner",
-		"run-with-check":      "stale: TestRun r-gone no longer exists",
-		"two-owners":          "unmanaged: ownership unclear: objects name different owners (testruns r-gone, warm keycloak)",
+		"warm-up":             "unmanaged: unlabelled warm-looking stack; no Recipe up exists, so it is not adopted",
+		// abra names an app <recipe>_<domain>: these are recipe kc2's and nocanon's.
+		"warm-kc2_example_org":     "unmanaged: unlabelled warm-looking stack; recipe kc2 has canonical 0.8.1+3.5.0, so it is not adopted",
+		"warm-nocanon_example_org": "unmanaged: unlabelled warm-looking stack; recipe nocanon has no canonical record (adopt with --adopt-warm)",
+		"mixed":                    "unmanaged: ownership unclear: 1 of 2 objects lack swarmrun.dev/managed-by=swarmrun",
+		"unowned":                  "unmanaged: ownership unclear: managed but names no owner",
+		"run-with-check":           "stale: TestRun r-gone no longer exists",
+		"two-owners":               "unmanaged: ownership unclear: objects name different owners (testruns r-gone, warm keycloak)",
 	}
 	check := func(t *testing.T, p warm.Plan, want map[string]string) {
 		t.Helper()
@@ -177,9 +184,11 @@ func TestClassify(t *testing.T) {
 		p := warm.Classify(in)
 		want := clone(want)
 		want["warm-legacy"] = "stale: unlabelled warm-looking stack adopted; recipe legacy has no canonical record"
+		want["warm-nocanon_example_org"] = "stale: unlabelled warm-looking stack adopted; recipe nocanon has no canonical record"
 		check(t, p, want)
+		adopted := map[string]string{"warm-legacy": "legacy", "warm-nocanon_example_org": "nocanon"}
 		for _, it := range p.Stale {
-			if it.Name == "warm-legacy" && (!it.Adopted || it.Volumes || it.Owner.Name != "legacy") {
+			if recipe, ok := adopted[it.Name]; ok && (!it.Adopted || it.Volumes || it.Owner.Name != recipe) {
 				t.Errorf("adopted item = %+v", it)
 			}
 		}

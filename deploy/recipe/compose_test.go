@@ -86,3 +86,30 @@ func TestComposeFilesMissingIsNotExist(t *testing.T) {
 		t.Errorf("ComposeFiles(missing) = %v, want fs.ErrNotExist", err)
 	}
 }
+
+// TestComposeFilesRefusesSymlinksOutside: a compose file, named by default or by
+// COMPOSE_FILE, that is a symlink leading outside the checkout is refused, not skipped.
+func TestComposeFilesRefusesSymlinksOutside(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		env   map[string]string
+		links [][2]string
+	}{
+		{"default file", nil, [][2]string{{"compose.yml", "../outside.yml"}}},
+		{"legacy file", nil, [][2]string{{"docker-compose.yml", "/etc/passwd"}}},
+		{"COMPOSE_FILE chain", map[string]string{"COMPOSE_FILE": "canary.yml"},
+			[][2]string{{"a0", "."}, {"b1", "a0/.."}, {"canary.yml", "b1/outside.yml"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := linkedCheckout(t, map[string]string{"outside.yml": "services: {}\n"}, tt.links)
+			got, err := ComposeFiles(tt.env, dir)
+			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "outside the recipe checkout (through a symlink)") {
+				t.Errorf("ComposeFiles = %v, %v; want an ErrUnsafe refusal", got, err)
+			}
+		})
+	}
+	_, err := ComposeFiles(map[string]string{"COMPOSE_FILE": "compose.yml:/etc/shadow"}, t.TempDir())
+	if !errors.Is(err, ErrUnsafe) || err.Error() != `compose files: COMPOSE_FILE: "/etc/shadow" is outside the recipe checkout` {
+		t.Errorf("absolute COMPOSE_FILE entry: %v", err)
+	}
+}

@@ -2,15 +2,16 @@ package recipe
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/swarmrun/swarmrun/deploy/confine"
 )
 
 // Files of a recipe that carry its environment.
@@ -38,22 +39,27 @@ type Env struct {
 }
 
 // LoadEnv reads dir/.env.sample and the export lines of dir/abra.sh; either may be missing.
-// abra.sh is read as text and never executed.
+// abra.sh is read as text and never executed. Both are opened inside dir only: a file that is
+// a symlink leading outside dir is refused (ErrUnsafe), as is one over confine.MaxFileSize.
 func LoadEnv(dir string) (Env, error) {
+	root, err := confine.OpenDir(dir)
+	if err != nil {
+		return Env{}, fmt.Errorf("load env: %w", err)
+	}
+	defer root.Close()
 	var env Env
 	for _, f := range []struct {
 		name  string
 		parse func(io.Reader) (Env, error)
 	}{{EnvSampleFile, ParseDotenv}, {AbraShFile, ParseAbraSh}} {
-		file, err := os.Open(filepath.Join(dir, f.name))
+		raw, err := root.ReadFile(f.name, 0)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return Env{}, fmt.Errorf("load env: %w", err)
+			return Env{}, fmt.Errorf("load env: %s: %w", f.name, err)
 		}
-		e, err := f.parse(file)
-		_ = file.Close()
+		e, err := f.parse(bytes.NewReader(raw))
 		if err != nil {
 			return Env{}, fmt.Errorf("load env: %s: %w", f.name, err)
 		}

@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -198,5 +199,26 @@ func TestMerge(t *testing.T) {
 	want := map[string]string{"A": "1", "B": "2", "C": "2"}
 	if !maps.Equal(got, want) {
 		t.Errorf("Merge() = %v, want %v", got, want)
+	}
+}
+
+// TestLoadEnvRefusesSymlinksOutside: .env.sample and abra.sh are read inside the checkout
+// only, also when each link of a chain looks harmless.
+func TestLoadEnvRefusesSymlinksOutside(t *testing.T) {
+	for _, tt := range []struct {
+		file  string
+		links [][2]string
+	}{
+		{EnvSampleFile, [][2]string{{EnvSampleFile, "../canary.env"}}},
+		{AbraShFile, [][2]string{{AbraShFile, "/etc/passwd"}}},
+		{EnvSampleFile, [][2]string{{"a0", "."}, {"b1", "a0/.."}, {EnvSampleFile, "b1/canary.env"}}},
+	} {
+		t.Run(tt.file+" -> "+tt.links[len(tt.links)-1][1], func(t *testing.T) {
+			dir := linkedCheckout(t, map[string]string{"canary.env": "CANARY=leaked\n"}, tt.links)
+			env, err := LoadEnv(dir)
+			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tt.file+": ") || strings.Contains(err.Error(), "leaked") {
+				t.Errorf("LoadEnv = %+v, %v; want an ErrUnsafe refusal naming %s", env, err, tt.file)
+			}
+		})
 	}
 }

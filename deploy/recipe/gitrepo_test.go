@@ -77,3 +77,25 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// linkedCheckout makes <tmp>/checkout holding only the symlinks links (name, target), with
+// the files outside (name → content) beside it in <tmp>, and returns the checkout.
+func linkedCheckout(t *testing.T, outside map[string]string, links [][2]string) string {
+	t.Helper()
+	top := t.TempDir()
+	for name, content := range outside {
+		if err := os.WriteFile(filepath.Join(top, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(top, "checkout")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		if err := os.Symlink(l[1], filepath.Join(dir, l[0])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}

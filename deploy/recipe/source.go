@@ -18,6 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/swarmrun/swarmrun/deploy/confine"
 )
 
 // Errors callers branch on.
@@ -30,6 +32,13 @@ var (
 	ErrNoTargetBranch = errors.New("no target branch")
 	// ErrCommitNotFound: a commit is not in the source (a mirror may need a Fetch).
 	ErrCommitNotFound = errors.New("commit not found")
+	// ErrUnsafe: the recipe tried to reach outside its checkout (an absolute or ".." path, a
+	// symlink leading out), or holds a tree that cannot be written safely or is over a
+	// limit. It is final: the same commit is refused again. It is confine.ErrUnsafe, which
+	// deploy/render's refusals match too.
+	ErrUnsafe = confine.ErrUnsafe
+	// ErrTooLarge: a tree over Options.MaxBytes or Options.MaxFiles. It matches ErrUnsafe too.
+	ErrTooLarge = confine.ErrTooLarge
 )
 
 // Options configure a Cache.
@@ -39,6 +48,12 @@ type Options struct {
 	Dir string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// MaxBytes caps the bytes of files one Materialise or MaterialiseWorkingTree writes
+	// (default DefaultMaxBytes, 256 MiB), and MaxFiles its files, symlinks and directories
+	// (default DefaultMaxFiles, 20,000). Both are checked from the tree's metadata before
+	// anything is written; a tree over either is refused with ErrTooLarge.
+	MaxBytes int64
+	MaxFiles int
 }
 
 // Cache opens recipe sources: local paths in place, remote URLs through a bare mirror per
@@ -46,16 +61,24 @@ type Options struct {
 // mirror is guarded by a lock file, exclusive while it is cloned or fetched and shared while
 // it is read.
 type Cache struct {
-	dir string
-	now func() time.Time
+	dir      string
+	now      func() time.Time
+	maxBytes int64
+	maxFiles int
 }
 
-// NewCache returns a Cache over opts.Dir.
+// NewCache returns a Cache over opts.Dir, with the defaults filled in.
 func NewCache(opts Options) *Cache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Cache{dir: opts.Dir, now: opts.Now}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.MaxFiles <= 0 {
+		opts.MaxFiles = DefaultMaxFiles
+	}
+	return &Cache{dir: opts.Dir, now: opts.Now, maxBytes: opts.MaxBytes, maxFiles: opts.MaxFiles}
 }
 
 // Source is one opened recipe repository. Every read takes the mirror's shared lock and opens
@@ -66,6 +89,9 @@ type Source struct {
 	local bool
 	lock  string // the mirror's lock file; empty for a local source
 	now   func() time.Time
+	// maxBytes and maxFiles limit a materialised checkout.
+	maxBytes int64
+	maxFiles int
 
 	mu        sync.Mutex
 	fetchedAt time.Time
@@ -94,7 +120,7 @@ func (c *Cache) openLocal(p string) (*Source, error) {
 	if _, err := openRepo(abs); err != nil {
 		return nil, fmt.Errorf("open recipe source %s: %w", abs, err)
 	}
-	return &Source{url: p, path: abs, local: true, now: c.now}, nil
+	return &Source{url: p, path: abs, local: true, now: c.now, maxBytes: c.maxBytes, maxFiles: c.maxFiles}, nil
 }
 
 func (c *Cache) openMirror(ctx context.Context, rawURL string) (*Source, error) {
@@ -111,6 +137,9 @@ func (c *Cache) openMirror(ctx context.Context, rawURL string) (*Source, error) 
 		path: filepath.Join(c.dir, name+".git"),
 		lock: filepath.Join(c.dir, name+".lock"),
 		now:  c.now,
+
+		maxBytes: c.maxBytes,
+		maxFiles: c.maxFiles,
 	}
 	unlock, err := lockFile(ctx, s.lock, true)
 	if err != nil {

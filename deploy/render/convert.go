@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -29,7 +30,7 @@ const converterAPIVersion = "1.41"
 
 // convertStack turns a loaded configuration into the stack's swarm objects with docker's
 // converter, the same calls in the same order as `docker stack deploy`.
-func convertStack(ctx context.Context, sources []source, name string, cfg *composetypes.Config) (*Stack, error) {
+func convertStack(ctx context.Context, sources []source, name string, cfg *composetypes.Config, fsys *files) (*Stack, error) {
 	ns := convert.NewNamespace(name)
 	st := &Stack{
 		Name:     name,
@@ -49,42 +50,68 @@ func convertStack(ctx context.Context, sources []source, name string, cfg *compo
 	}
 	st.ExternalNetworks = sortedUnique(externalNetworks)
 
-	// One object at a time, so a file that cannot be read is blamed on its own key.
+	// One object at a time, so a file that cannot be read is blamed on its own key. The
+	// converter would read a file-based object's content from the host path the loader
+	// resolved; Render reads it through fsys instead and gives the converter an empty file.
 	lister := &nameLister{secrets: map[string]bool{}, configs: map[string]bool{}}
 	for _, key := range slices.Sorted(maps.Keys(cfg.Secrets)) {
 		secret := cfg.Secrets[key]
+		path := []string{"secrets", key, "file"}
+		var data []byte
+		if !secret.External.External && secret.Driver == "" && secret.File != "" {
+			var err error
+			if data, err = readObjectFile(fsys, sources, path, secret.File); err != nil {
+				return nil, err
+			}
+			secret.File = os.DevNull
+		}
 		var specs []swarm.SecretSpec
 		err := guard(func() (err error) {
 			specs, err = convert.Secrets(ns, map[string]composetypes.SecretConfig{key: secret})
 			return err
 		})
 		if err != nil {
-			return nil, locate(sources, []string{"secrets", key, "file"}, err)
+			return nil, locate(sources, path, err)
 		}
 		if secret.External.External {
 			st.ExternalSecrets = append(st.ExternalSecrets, secret.Name)
 			lister.secrets[secret.Name] = true
 		}
 		for _, spec := range specs {
+			if data != nil {
+				spec.Data = data
+			}
 			st.Secrets[spec.Name] = spec
 			lister.secrets[spec.Name] = true
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(cfg.Configs)) {
 		config := cfg.Configs[key]
+		path := []string{"configs", key, "file"}
+		var data []byte
+		if !config.External.External && config.File != "" {
+			var err error
+			if data, err = readObjectFile(fsys, sources, path, config.File); err != nil {
+				return nil, err
+			}
+			config.File = os.DevNull
+		}
 		var specs []swarm.ConfigSpec
 		err := guard(func() (err error) {
 			specs, err = convert.Configs(ns, map[string]composetypes.ConfigObjConfig{key: config})
 			return err
 		})
 		if err != nil {
-			return nil, locate(sources, []string{"configs", key, "file"}, err)
+			return nil, locate(sources, path, err)
 		}
 		if config.External.External {
 			st.ExternalConfigs = append(st.ExternalConfigs, config.Name)
 			lister.configs[config.Name] = true
 		}
 		for _, spec := range specs {
+			if data != nil {
+				spec.Data = data
+			}
 			st.Configs[spec.Name] = spec
 			lister.configs[spec.Name] = true
 		}

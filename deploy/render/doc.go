@@ -17,7 +17,18 @@
 // loader's message or the document allows, the key path and line. Secret data never appears
 // in errors, and Stack prints and marshals without it.
 //
+// A render is confined to Options.Dir, the recipe checkout: every file it reads (the compose
+// files, env_file entries, secret and config files) is opened through an os.Root of Dir, so
+// an absolute path, a ".." that climbs out, or a symlink (or chain of them) that leads out
+// is refused with an *Error that matches confine.ErrUnsafe (the same value as
+// recipe.ErrUnsafe), naming the file and the key, and nothing outside is read. docker's
+// converter would read secret and config files from the host path the loader resolved;
+// render reads them itself and hands the converter the content, and it reads env files
+// itself too. Options.HostPaths lifts the confinement for an operator's own compose files
+// (swarmrun stack deploy), never for a recipe.
+//
 // render must not call an engine, log, or read anything but the files its options name and
-// the files those reference (env_file, secret and config files). (docker's loader itself
-// may warn through logrus's standard logger, for example about a deprecated external.name.)
+// the files those reference (env_file, secret and config files), and, unless HostPaths is
+// set, nothing outside Dir. (docker's loader itself may warn through logrus's standard
+// logger, for example about a deprecated external.name.)
 package render

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/docker/cli/cli/compose/template"
 	"github.com/docker/cli/pkg/kvfile"
+
+	"github.com/swarmrun/swarmrun/deploy/confine"
 )
 
 // inlineEnvFiles reads the env_file entries of every service of src and moves their
@@ -21,8 +21,11 @@ import (
 // process environment, which would let the process environment leak into a render. Inlined
 // here, valueless lines are filled from env instead; the result is what docker produces
 // when its process environment is env. Values are escaped so that, as in docker, they are
-// not interpolated. Anything malformed is left alone for the loader to report.
-func inlineEnvFiles(src source, workingDir string, env map[string]string) error {
+// not interpolated. Env files are read through fsys, so a confined render reads them inside
+// its directory only. Anything malformed is left alone for the loader to report: an
+// env_file it cannot interpolate, or a malformed env_file or environment, fails the loader's
+// interpolation or schema check before it reads any env file.
+func inlineEnvFiles(src source, workingDir string, env map[string]string, fsys *files) error {
 	services, ok := src.dict["services"].(map[string]any)
 	if !ok {
 		return nil
@@ -35,6 +38,14 @@ func inlineEnvFiles(src source, workingDir string, env map[string]string) error 
 		svc, ok := services[name].(map[string]any)
 		if !ok {
 			continue
+		}
+		keys := []string{"services", name, "env_file"}
+		fail := func(err error) *Error {
+			e := &Error{File: src.name, Path: strings.Join(keys, "."), Err: err}
+			if line, depth := findLine(src.raw, keys); depth == len(keys) {
+				e.Line = line
+			}
+			return e
 		}
 		files, ok := envFileList(svc["env_file"])
 		if !ok {
@@ -49,14 +60,12 @@ func inlineEnvFiles(src source, workingDir string, env map[string]string) error 
 				files = nil
 				break
 			}
-			lines, err := readEnvFile(resolve(workingDir, path), lookup)
+			lines, err := readEnvFile(fsys, resolve(workingDir, path), path, lookup)
+			if errors.Is(err, confine.ErrUnsafe) {
+				return fail(fmt.Errorf("%s: %w", strings.Join(keys, "."), err))
+			}
 			if err != nil {
-				keys := []string{"services", name, "env_file"}
-				e := &Error{File: src.name, Path: strings.Join(keys, "."), Err: fmt.Errorf("env file %s: %w", path, err)}
-				if line, depth := findLine(src.raw, keys); depth == len(keys) {
-					e.Line = line
-				}
-				return e
+				return fail(fmt.Errorf("env file %s: %w", path, err))
 			}
 			for _, line := range lines {
 				k, v, _ := strings.Cut(line, "=")
@@ -145,15 +154,11 @@ func mergeEnvironment(environment any, vars map[string]string, order []string) (
 	return nil, false
 }
 
-// readEnvFile parses an env file as docker does, filling valueless lines from lookup. Its
-// errors never quote the file's content, which may be secret.
-func readEnvFile(path string, lookup func(string) (string, bool)) ([]string, error) {
-	raw, err := os.ReadFile(path)
+// readEnvFile parses the env file at path (absolute), named shown, as docker does, filling
+// valueless lines from lookup. Its errors never quote the file's content, which may be secret.
+func readEnvFile(fsys *files, path, shown string, lookup func(string) (string, bool)) ([]string, error) {
+	raw, err := fsys.read(path, shown)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, pe.Err
-		}
 		return nil, err
 	}
 	lines, err := kvfile.ParseFromReader(bytes.NewReader(raw), lookup)

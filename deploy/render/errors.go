@@ -107,11 +107,18 @@ func lineOf(msg string) int {
 // equal to it or starting with "it:" (volumes "data:/srv") or a mapping whose source is it
 // (long syntax of secrets, configs and volumes).
 func findLine(raw []byte, path []string) (line, depth int) {
+	_, line, depth = nodeAt(raw, path)
+	return line, depth
+}
+
+// nodeAt follows path in a YAML document as findLine does, and returns the deepest node it
+// reached along with its line and depth; nil when the document does not parse.
+func nodeAt(raw []byte, path []string) (node *yaml.Node, line, depth int) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil || len(doc.Content) == 0 {
-		return 0, 0
+		return nil, 0, 0
 	}
-	node := doc.Content[0]
+	node = doc.Content[0]
 	line = node.Line
 	for _, seg := range path {
 		next, at := child(node, seg)
@@ -121,7 +128,16 @@ func findLine(raw []byte, path []string) (line, depth int) {
 		node, line = next, at
 		depth++
 	}
-	return line, depth
+	return node, line, depth
+}
+
+// scalarAt returns the scalar at path in a YAML document, if there is one.
+func scalarAt(raw []byte, path []string) (string, bool) {
+	node, _, depth := nodeAt(raw, path)
+	if node == nil || depth != len(path) || node.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	return node.Value, true
 }
 
 // child finds seg under node; it returns the node to descend into and the line to report.

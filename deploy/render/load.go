@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -16,6 +13,8 @@ import (
 	"github.com/docker/cli/cli/compose/loader"
 	"github.com/docker/cli/cli/compose/schema"
 	composetypes "github.com/docker/cli/cli/compose/types"
+
+	"github.com/swarmrun/swarmrun/deploy/confine"
 )
 
 // source is one compose document: a file or an inline overlay.
@@ -30,18 +29,17 @@ type source struct {
 const versionKey = "version"
 
 // readSources reads and parses the files, then the overlays, in merge order.
-func readSources(ctx context.Context, opts Options, dir string) ([]source, error) {
+func readSources(ctx context.Context, opts Options, dir string, fsys *files) ([]source, error) {
 	sources := make([]source, 0, len(opts.Files)+len(opts.Overlays))
 	for _, name := range opts.Files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		raw, err := os.ReadFile(resolve(dir, name))
+		raw, err := fsys.read(resolve(dir, name), name)
 		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				// The OS error repeats the absolute path; the file is named already.
-				err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+			if !errors.Is(err, confine.ErrUnsafe) {
+				// The file is named already.
+				err = fmt.Errorf("open: %w", err)
 			}
 			return nil, &Error{File: name, Err: err}
 		}
@@ -72,28 +70,20 @@ func readSources(ctx context.Context, opts Options, dir string) ([]source, error
 	return sources, nil
 }
 
-// resolve makes name absolute against dir.
-func resolve(dir, name string) string {
-	if filepath.IsAbs(name) {
-		return name
-	}
-	return filepath.Join(dir, name)
-}
-
 // load runs docker's compose loader over the sources, as `docker stack deploy` does, and
 // returns the merged configuration and docker's warnings about ignored options.
 //
 // The loader reports problems without naming the file, so each source is first loaded on
 // its own: every check the loader makes per file then points at the right one. Only
 // merge conflicts are found by the final load over all sources.
-func load(sources []source, workingDir string, env map[string]string) (*composetypes.Config, []string, error) {
+func load(sources []source, workingDir string, env map[string]string, fsys *files) (*composetypes.Config, []string, error) {
 	details := composetypes.ConfigDetails{
 		WorkingDir:  workingDir,
 		Version:     schema.Version(sources[0].dict),
 		Environment: env,
 	}
 	for _, src := range sources {
-		if err := inlineEnvFiles(src, workingDir, env); err != nil {
+		if err := inlineEnvFiles(src, workingDir, env, fsys); err != nil {
 			return nil, nil, err
 		}
 		one := details

@@ -18,6 +18,12 @@ import (
 // image, interpolation error) gives an *Error naming the file and, where known, the key
 // path and line. Secret data never appears in errors.
 //
+// Unless opts.HostPaths is set, every file is read inside opts.Dir only (see Options.Dir):
+// a compose file, env_file, or secret or config file that is absolute, climbs out with ".."
+// or leads out through symlinks is refused with an *Error that also matches confine.ErrUnsafe, and
+// nothing outside is read. docker's converter never reads a file itself: Render reads the
+// content of file-based secrets and configs and hands it over.
+//
 // Two differences from docker, both because a render has no engine: secret and config
 // references carry empty IDs (the apply step fills them in), and external secrets, configs and
 // networks are listed in the Stack instead of being looked up.
@@ -37,7 +43,13 @@ func Render(ctx context.Context, opts Options) (*Stack, error) {
 		workingDir = filepath.Dir(resolve(dir, opts.Files[0]))
 	}
 
-	sources, err := readSources(ctx, opts, dir)
+	fsys, err := openFiles(dir, opts.HostPaths)
+	if err != nil {
+		return nil, &Error{Err: fmt.Errorf("directory %s: %w", opts.Dir, err)}
+	}
+	defer fsys.close()
+
+	sources, err := readSources(ctx, opts, dir, fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -46,11 +58,11 @@ func Render(ctx context.Context, opts Options) (*Stack, error) {
 	if env == nil {
 		env = map[string]string{}
 	}
-	cfg, warnings, err := load(sources, workingDir, env)
+	cfg, warnings, err := load(sources, workingDir, env, fsys)
 	if err != nil {
 		return nil, err
 	}
-	st, err := convertStack(ctx, sources, opts.Stack, cfg)
+	st, err := convertStack(ctx, sources, opts.Stack, cfg, fsys)
 	if err != nil {
 		var re *Error
 		if errors.As(err, &re) {

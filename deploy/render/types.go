@@ -14,7 +14,16 @@ type Options struct {
 	// directory. As in `docker stack deploy`, env_file entries, file-based secrets and
 	// configs and bind mounts resolve against the directory of the first file (Dir itself
 	// when there are only overlays), which is Dir for the usual recipe layout.
+	//
+	// Dir also confines what a render reads, unless HostPaths is set: Files, env_file
+	// entries and secret and config files must lie inside Dir once symlinks are resolved on
+	// disk, or the render is refused (confine.ErrUnsafe). Bind mounts are not read by a render; a
+	// deploy policy judges them.
 	Dir string
+	// HostPaths lets a render read files anywhere on the host, as `docker stack deploy`
+	// does: for an operator's own compose files (swarmrun stack deploy). A recipe is never
+	// rendered with it.
+	HostPaths bool
 	// Files are the compose files, merged in order (later overrides earlier), as
 	// `docker stack deploy -c a -c b` and COMPOSE_FILE do. See ComposeFiles.
 	Files []string

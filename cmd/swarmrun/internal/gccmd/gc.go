@@ -68,8 +68,10 @@ no canonical record, and swarmrun's secrets, configs and networks that nothing u
 
 Ownership is by labels only (swarmrun.dev/managed-by, swarmrun.dev/testrun, swarmrun.dev/warm).
 Unlabelled stacks, other tools' stacks and services outside stacks are never touched. The one
-exception is opt-in: with --adopt-warm, an unlabelled stack named warm-<recipe> whose recipe has
-no canonical record is removed (its volumes kept); without it such stacks are only reported.
+exception is opt-in: with --adopt-warm, an unlabelled stack named warm-<recipe>, or
+warm-<recipe>_<domain> as abra names apps (warm-keycloak_example_org is recipe keycloak's), is
+removed (its volumes kept) when that Recipe exists and has no canonical record. A stack that
+names no existing Recipe, or one whose Recipe has a canonical, is only ever reported.
 
 Exit codes, like diff: --dry-run exits 0 when nothing is stale and 1 when something is; a real
 run exits 0 when everything stale was removed and 1 when some is left over --max-deletions;
@@ -91,7 +93,7 @@ run exits 0 when everything stale was removed and 1 when some is left over --max
 	}
 	f := cmd.Flags()
 	f.BoolVar(&dryRun, "dry-run", false, "print what would be removed and why, remove nothing")
-	f.BoolVar(&policy.AdoptWarm, "adopt-warm", false, "remove unlabelled warm-<recipe> stacks whose recipe has no canonical record")
+	f.BoolVar(&policy.AdoptWarm, "adopt-warm", false, "remove unlabelled warm-<recipe> (or warm-<recipe>_<domain>) stacks whose Recipe exists without a canonical record")
 	f.BoolVar(&policy.WarmVolumes, "warm-volumes", false, "remove the volumes of stale warm stacks too (kept by default)")
 	f.DurationVar(&policy.Grace, "grace", warm.DefaultGrace, "how long a finished run's stack, an orphaned run stack or an unused object is left before it is stale")
 	f.IntVar(&max, "max-deletions", warm.DefaultMaxDeletions, "remove at most this many stacks and objects; the rest waits for the next run")

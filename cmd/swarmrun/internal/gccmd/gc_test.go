@@ -56,7 +56,7 @@ func dataDir(t *testing.T, objs ...v1alpha1.Object) string {
 	return dir
 }
 
-func gc(t *testing.T, f *fake.Fake, dir string, args ...string) (string, string, int) {
+func gc(t *testing.T, f deploy.Engine, dir string, args ...string) (string, string, int) {
 	t.Helper()
 	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
 	g := &cli.Globals{}
@@ -85,9 +85,12 @@ func TestGCDryRunThenRemove(t *testing.T) {
 	f := swarm(t,
 		invtest.Stack{Name: "run-gone", Labels: invtest.Owned(v1alpha1.LabelTestRun, "gone")},
 		invtest.Stack{Name: "warm-keycloak"},
+		invtest.Stack{Name: "warm-up"},
 		invtest.Stack{Name: "demo"},
 	)
-	dir := dataDir(t)
+	// Adoption is for a Recipe that exists (keycloak, without a canonical); there is no
+	// Recipe up.
+	dir := dataDir(t, &v1alpha1.Recipe{ObjectMeta: v1alpha1.ObjectMeta{Name: "keycloak"}, Spec: v1alpha1.RecipeSpec{Warm: true}})
 
 	out, errOut, code := gc(t, f, dir, "--dry-run")
 	if code != 1 {
@@ -97,15 +100,16 @@ func TestGCDryRunThenRemove(t *testing.T) {
 		"KIND    NAME            STACK           ACTION         WHY",
 		"stack   run-gone        run-gone        would-remove   TestRun gone no longer exists",
 		"stack   warm-keycloak   warm-keycloak   report         unlabelled warm-looking stack; recipe keycloak has no canonical record (adopt with --adopt-warm)",
+		"stack   warm-up         warm-up         report         unlabelled warm-looking stack; no Recipe up exists, so it is not adopted",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "demo") || !strings.Contains(errOut, "dry run: 1 stale, 1 reported, 0 kept, 1 other stacks ignored") {
+	if strings.Contains(out, "demo") || !strings.Contains(errOut, "dry run: 1 stale, 2 reported, 0 kept, 1 other stacks ignored") {
 		t.Errorf("out:\n%s\nerr:\n%s", out, errOut)
 	}
-	if got := stacks(t, f); got != "demo,run-gone,warm-keycloak" {
+	if got := stacks(t, f); got != "demo,run-gone,warm-keycloak,warm-up" {
 		t.Fatalf("dry run removed something: %s", got)
 	}
 
@@ -119,8 +123,8 @@ func TestGCDryRunThenRemove(t *testing.T) {
 	if out, errOut, code = gc(t, f, dir, "--adopt-warm"); code != 0 || !strings.Contains(out, "warm-keycloak   removed") {
 		t.Fatalf("adopting gc exits %d\n%s%s", code, out, errOut)
 	}
-	if got := stacks(t, f); got != "demo" {
-		t.Errorf("left: %s", got)
+	if got := stacks(t, f); got != "demo,warm-up" {
+		t.Errorf("left: %s, want the stack of no Recipe kept", got)
 	}
 }
 

@@ -87,7 +87,8 @@ func runDeploy(ctx context.Context, g *cli.Globals, f *deployFlags, stack string
 			return cli.Invalid(fmt.Errorf("compose file %s: %w", name, err))
 		}
 	}
-	st, err := render.Render(ctx, render.Options{Stack: stack, Dir: filepath.Dir(files[0]), Files: files, Env: env})
+	// The operator's own files, as with docker stack deploy: they may name files anywhere.
+	st, err := render.Render(ctx, render.Options{Stack: stack, Dir: filepath.Dir(files[0]), Files: files, Env: env, HostPaths: true})
 	if err != nil {
 		return cli.Invalid(err)
 	}
