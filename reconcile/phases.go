@@ -168,7 +168,7 @@ func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (
 		Env:        []map[string]string{rc.Spec.Env},
 		Overlays:   raw(rc.Spec.Overlays),
 		SecretSeed: tr.UID,
-		Labels:     ownership(tr, rc, role),
+		Labels:     ownership(tr, rc.Name, role),
 		Recipe:     rc.Name,
 		SourceURL:  rc.Spec.Source.URL,
 	}
@@ -198,13 +198,13 @@ func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (
 	return pr, nil
 }
 
-// ownership labels every object a run creates.
-func ownership(tr *v1alpha1.TestRun, rc *v1alpha1.Recipe, role string) map[string]string {
+// ownership labels every object a run creates (of recipe, in role).
+func ownership(tr *v1alpha1.TestRun, recipe, role string) map[string]string {
 	return map[string]string{
 		v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue,
 		v1alpha1.LabelTestRun:   tr.Name,
 		v1alpha1.LabelRole:      role,
-		v1alpha1.LabelRecipe:    rc.Name,
+		v1alpha1.LabelRecipe:    recipe,
 	}
 }
 
@@ -340,7 +340,7 @@ func (r *TestRunReconciler) collectChecks(ctx context.Context, rn *run, batch st
 		return nil, false, err
 	}
 	tr, m := rn.tr.DeepCopy(), rn.masker()
-	labels := ownership(tr, rn.rc, v1alpha1.RoleCheck)
+	labels := ownership(tr, rn.rc.Name, v1alpha1.RoleCheck)
 	res, done := r.checks.collect(ctx, tr, batch, func(ctx context.Context) []v1alpha1.CheckResult {
 		var out []v1alpha1.CheckResult
 		for _, c := range list {

@@ -80,7 +80,7 @@ func (r *TestRunReconciler) removeStack(ctx context.Context, tr *v1alpha1.TestRu
 		_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventWarning, v1alpha1.ReasonNotOwned, msg)
 		return next{}, nil
 	}
-	removed, done, err := r.stacks.RemoveStep(ctx, name, true)
+	removed, done, err := r.stacks.RemoveStep(ctx, name, true, ownership(tr, tr.Spec.Recipe, ""))
 	if err != nil {
 		return next{}, fmt.Errorf("teardown: %w", err)
 	}

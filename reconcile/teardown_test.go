@@ -71,3 +71,44 @@ func TestTeardownLeavesStackNotOwned(t *testing.T) {
 		t.Errorf("TestRun held by a stack that is not its own")
 	}
 }
+
+// A stack of the run's own name that someone else made (a service the head lacks, without
+// swarmrun's labels) is never updated or pruned: the run's apply refuses it, and the run
+// ends StackNotOwned with the planted services as they were.
+func TestRunRefusesAStackItDoesNotOwn(t *testing.T) {
+	e := newFakeEnv(t)
+	url, _ := standardRepo(t, "main")
+	e.apply(newRecipe("demo", url))
+	tr := newTestRun("demo-planted", "demo", "")
+	tr.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall}
+	e.apply(tr)
+	stored := e.get("demo-planted")
+	name := StackName(stored)
+	ns := map[string]string{deploy.LabelNamespace: name}
+	for _, svc := range []string{name + "_app", name + "_worker"} {
+		spec := swarm.ServiceSpec{Annotations: swarm.Annotations{Name: svc, Labels: ns},
+			TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: probe1, Labels: ns}}}
+		if _, err := e.engine.ServiceCreate(t.Context(), spec, swarm.ServiceCreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := e.reconcileDone(e.rec, "demo-planted", steps)
+	if c := condition(got, v1alpha1.ConditionSucceeded); c.Status != v1alpha1.ConditionFalse || c.Reason != v1alpha1.ReasonStackNotOwned {
+		t.Fatalf("Succeeded = %s %s: %s; want False StackNotOwned", c.Status, c.Reason, c.Message)
+	}
+	if n := e.engine.Calls("ServiceUpdate"); n != 0 {
+		t.Errorf("ServiceUpdate called %d times on a stack swarmrun does not own", n)
+	}
+	state, err := e.deployer.Observe(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(state.Services) != 2 {
+		t.Errorf("planted services %+v, want both left alone", state.Services)
+	}
+	for _, s := range state.Services {
+		if s.Image != probe1 || s.Labels[v1alpha1.LabelManagedBy] != "" {
+			t.Errorf("planted service %s changed: image %s, labels %v", s.Name, s.Image, s.Labels)
+		}
+	}
+}

@@ -76,7 +76,7 @@ func names(items []warm.Item) []string {
 func TestPassRemovesStaleAndReportsTheRest(t *testing.T) {
 	e := newGCEnv(t)
 	nocanon := enrolled("nocanon")
-	create(t, e.st, canonicalRecipe("keycloak"), nocanon)
+	create(t, e.st, canonicalRecipe("keycloak"), nocanon, enrolled("legacy")) // adoption needs the Recipe
 	e.stack(t, "run-gone", runLabels("r-gone"))
 	e.stack(t, "warm-keycloak", warmLabels("keycloak"))
 	e.stack(t, "warm-nocanon", warmLabels("nocanon"))

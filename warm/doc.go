@@ -22,7 +22,8 @@
 // what is stale, what is swarmrun's and kept, and what looks like swarmrun's but is not
 // labelled. Ownership is decided by labels only (swarmrun.dev/managed-by, swarmrun.dev/testrun,
 // swarmrun.dev/warm), never by a name, with one opt-in exception: an unlabelled stack named
-// warm-<recipe> whose recipe has no canonical record may be adopted and removed. A Collector
+// warm-<recipe> (or warm-<recipe>_<domain>, as abra names an app's stack) of a Recipe that
+// exists and has no canonical record may be adopted and removed. A Collector
 // runs passes: list the swarm (one listing per object type), then the objects, classify,
 // and remove at most a capped number of items in deploy's removal order, re-reading each
 // stack's labels right before removing it; every removal is an event on its owner and a log

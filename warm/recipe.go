@@ -264,7 +264,7 @@ func (r *RecipeReconciler) prepare(ctx context.Context, rc *v1alpha1.Recipe, src
 		Overlays:   raw(rc.Spec.Overlays),
 		App:        stack.AppDeploy{Stack: name, Recipe: rc.Name, Commit: c.Commit, Version: c.Version},
 		SecretSeed: "warm\x00" + name,
-		Labels:     Ownership(rc),
+		Labels:     Ownership(rc.Name),
 		Recipe:     rc.Name,
 		SourceURL:  rc.Spec.Source.URL,
 		// canonicalSource checked that the version is a release tag at this commit.
@@ -356,7 +356,7 @@ func (r *RecipeReconciler) removeOwned(ctx context.Context, recipe string) (bool
 		logr.FromContextOrDiscard(ctx).Info("stack of the warm stack's name is not swarmrun's, left alone")
 		return false, controller.Result{}, nil
 	}
-	_, done, err := r.o.Stacks.RemoveStep(ctx, name, r.o.RemoveVolumes)
+	_, done, err := r.o.Stacks.RemoveStep(ctx, name, r.o.RemoveVolumes, Ownership(recipe))
 	if err != nil {
 		return false, controller.Result{}, fmt.Errorf("reconcile recipe %s: %w", recipe, err)
 	}
@@ -401,13 +401,13 @@ func (r *RecipeReconciler) writeStatus(ctx context.Context, rc *v1alpha1.Recipe)
 	return nil
 }
 
-// Ownership labels every object of a recipe's warm stack.
-func Ownership(rc *v1alpha1.Recipe) map[string]string {
+// Ownership labels every object of the warm stack of recipe.
+func Ownership(recipe string) map[string]string {
 	return map[string]string{
 		v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue,
-		v1alpha1.LabelWarm:      rc.Name,
+		v1alpha1.LabelWarm:      recipe,
 		v1alpha1.LabelRole:      v1alpha1.RoleWarm,
-		v1alpha1.LabelRecipe:    rc.Name,
+		v1alpha1.LabelRecipe:    recipe,
 	}
 }
 

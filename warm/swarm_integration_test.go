@@ -91,7 +91,7 @@ func TestGCOnTheRealSwarm(t *testing.T) {
 	_, _ = rand.Read(b)
 	tag := hex.EncodeToString(b)
 	var (
-		legacy   = "warm-it" + tag // unlabelled, warm-looking: recipe "it<tag>" has no record
+		legacy   = "warm-it" + tag // unlabelled, warm-looking: recipe "it<tag>" exists with no record
 		demo     = "demo-it" + tag // unlabelled, unrelated
 		labelled = "warm-itl" + tag
 		runStack = "it-run-" + tag
@@ -111,7 +111,7 @@ func TestGCOnTheRealSwarm(t *testing.T) {
 		}
 	}
 	st := newStore(t)
-	create(t, st, enrolled(recipe), &v1alpha1.TestRun{ObjectMeta: v1alpha1.ObjectMeta{Name: run}, Spec: v1alpha1.TestRunSpec{Recipe: recipe}})
+	create(t, st, enrolled(recipe), enrolled("it"+tag), &v1alpha1.TestRun{ObjectMeta: v1alpha1.ObjectMeta{Name: run}, Spec: v1alpha1.TestRunSpec{Recipe: recipe}})
 	// Deleted behind the controller's back: no finalizer ran, its stack is left.
 	if _, err := st.Delete(t.Context(), v1alpha1.KindTestRun, run); err != nil {
 		t.Fatal(err)

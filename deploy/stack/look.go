@@ -11,6 +11,7 @@ import (
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy"
+	"github.com/swarmrun/swarmrun/deploy/confine"
 	"github.com/swarmrun/swarmrun/deploy/converge"
 	"github.com/swarmrun/swarmrun/deploy/policy"
 	"github.com/swarmrun/swarmrun/deploy/render"
@@ -103,11 +104,12 @@ func (h *HealthLog) Snapshot() map[string]string {
 // mapping from errors to reasons.
 func Reason(err error) (reason string, final bool) {
 	var (
-		img  *deploy.ImageError
-		conv *converge.Error
-		rend *render.Error
-		imm  *deploy.ImmutableError
-		ext  *deploy.MissingExternalError
+		img   *deploy.ImageError
+		conv  *converge.Error
+		rend  *render.Error
+		imm   *deploy.ImmutableError
+		ext   *deploy.MissingExternalError
+		owned *deploy.NotOwnedError
 	)
 	switch {
 	case errors.As(err, &img):
@@ -116,6 +118,10 @@ func Reason(err error) (reason string, final bool) {
 		return ConvergeReasonFor(conv.Reason), true
 	case errors.Is(err, policy.ErrDenied):
 		return v1alpha1.ReasonPolicyDenied, true
+	case errors.As(err, &owned):
+		return v1alpha1.ReasonStackNotOwned, true
+	case errors.Is(err, confine.ErrUnsafe):
+		return v1alpha1.ReasonRenderFailed, true
 	case errors.Is(err, ErrRender), errors.As(err, &rend), errors.As(err, &imm), errors.As(err, &ext),
 		errors.Is(err, deploy.ErrNoRender):
 		return v1alpha1.ReasonRenderFailed, true

@@ -303,7 +303,7 @@ type Applied struct {
 // carries the deploy's ownership labels. It returns at once; the caller observes the
 // convergence with Look.
 func (p *Pipeline) Apply(ctx context.Context, pr *Prepared) (*Applied, error) {
-	cs, err := p.deployer.Apply(ctx, pr.render, deploy.ApplyOptions{Labels: pr.labels})
+	cs, err := p.deployer.Apply(ctx, pr.render, deploy.ApplyOptions{Labels: pr.labels, Owner: ownerOf(pr.labels)})
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", pr.Role, err)
 	}
@@ -345,14 +345,31 @@ func imageRecords(st *render.Stack, infos []deploy.ImageInfo) []v1alpha1.ImageRe
 }
 
 // Prune removes the services of the stack that the prepared render does not declare, and
-// returns their names. Without a render (renderErr set, or pr nil) it removes nothing and
-// says why (deploy.Deployer.Prune).
+// returns their names. It removes only services that carry the deploy's owner labels: a
+// service of the stack that is someone else's is left, and reported (*deploy.NotOwnedError).
+// Without a render (renderErr set, or pr nil) it removes nothing and says why
+// (deploy.Deployer.PruneOwned).
 func (p *Pipeline) Prune(ctx context.Context, stack string, pr *Prepared, renderErr error) ([]string, error) {
-	var st *render.Stack
+	var (
+		st    *render.Stack
+		owner deploy.Owner
+	)
 	if pr != nil {
-		st = pr.render
+		st, owner = pr.render, ownerOf(pr.labels)
 	}
-	return p.deployer.Prune(ctx, stack, st, renderErr)
+	return p.deployer.PruneOwned(ctx, stack, st, renderErr, owner)
+}
+
+// ownerOf is the owner that ownership labels name: managed-by and the run or warm recipe
+// (not the role, which changes from one deploy of a stack to the next).
+func ownerOf(labels map[string]string) deploy.Owner {
+	o := deploy.Owner{Labels: map[string]string{}}
+	for _, k := range []string{v1alpha1.LabelManagedBy, v1alpha1.LabelTestRun, v1alpha1.LabelWarm} {
+		if v, ok := labels[k]; ok {
+			o.Labels[k] = v
+		}
+	}
+	return o
 }
 
 // Observe reads the live state of a stack (deploy.Deployer.Observe).
@@ -378,7 +395,9 @@ func (p *Pipeline) Owner(ctx context.Context, stack string) (Ownership, bool, er
 }
 
 // RemoveStep takes one step of removing a stack (deploy.Deployer.RemoveStep): done says
-// nothing of it is left. Call it again after RemovePoll until done.
-func (p *Pipeline) RemoveStep(ctx context.Context, stack string, volumes bool) (*Removal, bool, error) {
-	return p.deployer.RemoveStep(ctx, stack, deploy.RemoveOptions{Volumes: volumes})
+// nothing of it is left. Only objects that carry the owner labels go (managed-by and the run
+// or warm recipe of owner); others are left and reported. Call it again after RemovePoll
+// until done.
+func (p *Pipeline) RemoveStep(ctx context.Context, stack string, volumes bool, owner map[string]string) (*Removal, bool, error) {
+	return p.deployer.RemoveStep(ctx, stack, deploy.RemoveOptions{Volumes: volumes, Owner: ownerOf(owner)})
 }

@@ -85,7 +85,7 @@ type GCOptions struct {
 func BindGC(f *pflag.FlagSet, o *GCOptions) {
 	f.DurationVar(&o.Interval, "gc-interval", DefaultGCInterval, "how often to collect stale stacks and objects (0 turns it off)")
 	f.DurationVar(&o.Policy.Grace, "gc-grace", warm.DefaultGrace, "grace period before a finished or orphaned run's stack is stale")
-	f.BoolVar(&o.Policy.AdoptWarm, "gc-adopt-warm", false, "remove unlabelled warm-<recipe> stacks whose recipe has no canonical record")
+	f.BoolVar(&o.Policy.AdoptWarm, "gc-adopt-warm", false, "remove unlabelled warm-<recipe> (and warm-<recipe>_<domain>) stacks of a Recipe that exists and has no canonical record")
 	f.IntVar(&o.MaxDeletions, "gc-max-deletions", warm.DefaultMaxDeletions, "removals per garbage collection pass")
 }
 
