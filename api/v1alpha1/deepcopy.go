@@ -35,6 +35,18 @@ func (r *TestRun) DeepCopy() *TestRun {
 	return &out
 }
 
+// DeepCopy returns a copy of r that shares no memory with it.
+func (r *Repository) DeepCopy() *Repository {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	out.ObjectMeta = r.ObjectMeta.DeepCopy()
+	out.Spec = r.Spec.DeepCopy()
+	out.Status = r.Status.DeepCopy()
+	return &out
+}
+
 // DeepCopy returns a copy of m that shares no memory with it.
 func (m ObjectMeta) DeepCopy() ObjectMeta {
 	m.Labels = maps.Clone(m.Labels)
@@ -132,6 +144,28 @@ func (s TestRunStatus) DeepCopy() TestRunStatus {
 	}
 	s.StartedAt = clonePtr(s.StartedAt)
 	s.CompletedAt = clonePtr(s.CompletedAt)
+	return s
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s RepositorySpec) DeepCopy() RepositorySpec {
+	s.Trigger.Users = slices.Clone(s.Trigger.Users)
+	s.Trigger.Teams = slices.Clone(s.Trigger.Teams)
+	s.PollInterval = clonePtr(s.PollInterval)
+	s.Template.Stages = slices.Clone(s.Template.Stages)
+	s.Template.Env = maps.Clone(s.Template.Env)
+	s.Template.Timeout = clonePtr(s.Template.Timeout)
+	return s
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s RepositoryStatus) DeepCopy() RepositoryStatus {
+	s.Conditions = slices.Clone(s.Conditions)
+	s.Deliveries = slices.Clone(s.Deliveries)
+	s.Pending = slices.Clone(s.Pending)
+	s.PollCursor = clonePtr(s.PollCursor)
+	s.LastPollTime = clonePtr(s.LastPollTime)
+	s.PullRequests = slices.Clone(s.PullRequests)
 	return s
 }
 
