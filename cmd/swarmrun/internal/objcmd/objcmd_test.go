@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,6 +112,12 @@ type served struct {
 // socket answers and, with --listen, the TCP address is known.
 func startServe(t *testing.T, args ...string) served {
 	t.Helper()
+	return startServeHooks(t, nil, args...)
+}
+
+// startServeHooks is startServe with serve's webhook handler (objcmd.Options.Hooks).
+func startServeHooks(t *testing.T, hooks func(*store.Store) (http.Handler, error), args ...string) served {
+	t.Helper()
 	// Unix socket paths are limited to 108 bytes, which t.TempDir() can exceed.
 	dir, err := os.MkdirTemp("", "sr")
 	if err != nil {
@@ -123,7 +130,7 @@ func startServe(t *testing.T, args ...string) served {
 	done := make(chan error, 1)
 	var out, errOut syncBuffer
 	stores := make(chan *store.Store, 1)
-	o := objcmd.Options{Now: now, Runners: []objcmd.Runner{func(ctx context.Context, st *store.Store) error {
+	o := objcmd.Options{Now: now, Hooks: hooks, Runners: []objcmd.Runner{func(ctx context.Context, st *store.Store) error {
 		stores <- st
 		<-ctx.Done()
 		return nil
