@@ -21,36 +21,25 @@ const MaxNameLength = 40
 // stages, teardown and timeout) may be empty. The API server calls it on objects that arrive
 // as JSON; the spec reader calls it after defaulting and adds the file and line.
 func Validate(obj v1alpha1.Object) []Problem {
+	if !known(obj) {
+		switch obj.(type) {
+		case *v1alpha1.Recipe, *v1alpha1.TestRun, *v1alpha1.Repository:
+			return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		}
+		return []Problem{{Message: fmt.Sprintf("unsupported object %T (want a Recipe, a TestRun or a Repository)", obj)}}
+	}
+	v := &validator{object: objectName(obj)}
+	v.typeMeta(*obj.GetTypeMeta(), kindOf(obj))
+	v.meta(*obj.GetObjectMeta())
 	switch o := obj.(type) {
 	case *v1alpha1.Recipe:
-		if o != nil {
-			v := &validator{object: objectName(o)}
-			v.typeMeta(o.TypeMeta, v1alpha1.KindRecipe)
-			v.meta(o.ObjectMeta)
-			v.recipe(&o.Spec)
-			return v.problems
-		}
-		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		v.recipe(&o.Spec)
 	case *v1alpha1.TestRun:
-		if o != nil {
-			v := &validator{object: objectName(o)}
-			v.typeMeta(o.TypeMeta, v1alpha1.KindTestRun)
-			v.meta(o.ObjectMeta)
-			v.testRun(&o.Spec)
-			return v.problems
-		}
-		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		v.testRun(&o.Spec)
 	case *v1alpha1.Repository:
-		if o != nil {
-			v := &validator{object: objectName(o)}
-			v.typeMeta(o.TypeMeta, v1alpha1.KindRepository)
-			v.meta(o.ObjectMeta)
-			v.repository(&o.Spec)
-			return v.problems
-		}
-		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		v.repository(&o.Spec)
 	}
-	return []Problem{{Message: fmt.Sprintf("unsupported object %T (want a Recipe, a TestRun or a Repository)", obj)}}
+	return v.problems
 }
 
 // ValidateUpdate returns the problems of replacing old with new: those of Validate(new), and

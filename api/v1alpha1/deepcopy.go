@@ -17,9 +17,7 @@ func (r *Recipe) DeepCopy() *Recipe {
 		return nil
 	}
 	out := *r
-	out.ObjectMeta = r.ObjectMeta.DeepCopy()
-	out.Spec = r.Spec.DeepCopy()
-	out.Status = r.Status.DeepCopy()
+	out.ObjectMeta, out.Spec, out.Status = copyParts(r.ObjectMeta, r.Spec, r.Status)
 	return &out
 }
 
@@ -29,9 +27,7 @@ func (r *TestRun) DeepCopy() *TestRun {
 		return nil
 	}
 	out := *r
-	out.ObjectMeta = r.ObjectMeta.DeepCopy()
-	out.Spec = r.Spec.DeepCopy()
-	out.Status = r.Status.DeepCopy()
+	out.ObjectMeta, out.Spec, out.Status = copyParts(r.ObjectMeta, r.Spec, r.Status)
 	return &out
 }
 
@@ -41,10 +37,13 @@ func (r *Repository) DeepCopy() *Repository {
 		return nil
 	}
 	out := *r
-	out.ObjectMeta = r.ObjectMeta.DeepCopy()
-	out.Spec = r.Spec.DeepCopy()
-	out.Status = r.Status.DeepCopy()
+	out.ObjectMeta, out.Spec, out.Status = copyParts(r.ObjectMeta, r.Spec, r.Status)
 	return &out
+}
+
+// copyParts deep-copies the three parts of an object.
+func copyParts[S interface{ DeepCopy() S }, T interface{ DeepCopy() T }](m ObjectMeta, spec S, status T) (ObjectMeta, S, T) {
+	return m.DeepCopy(), spec.DeepCopy(), status.DeepCopy()
 }
 
 // DeepCopy returns a copy of m that shares no memory with it.
