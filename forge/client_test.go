@@ -29,14 +29,21 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{clock: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	var mu sync.Mutex
-	f.srv = forgetest.New(t, forgetest.Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); f.clock = f.clock.Add(time.Minute); return f.clock }})
+	f.srv = pullRequestForge(t, forgetest.Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); f.clock = f.clock.Add(time.Minute); return f.clock }})
 	f.token = f.srv.AddUser("swarmrun-bot")
-	f.srv.AddUser("alice")
-	f.srv.AddRepo(repo)
-	f.srv.AddPullRequest(repo, 4, "ae5a8180")
 	f.team = f.srv.AddTeam("recipes", "maintainers", "alice")
 	f.bot = client(t, f.srv.URL(), f.token)
 	return f
+}
+
+// pullRequestForge is a test forge with alice and pull request 4 of recipes/demo.
+func pullRequestForge(t *testing.T, o forgetest.Options) *forgetest.Server {
+	t.Helper()
+	srv := forgetest.New(t, o)
+	srv.AddUser("alice")
+	srv.AddRepo(repo)
+	srv.AddPullRequest(repo, 4, "ae5a8180")
+	return srv
 }
 
 func client(t *testing.T, url, token string) *forge.Client {

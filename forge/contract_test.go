@@ -109,10 +109,8 @@ func (a *answers) RoundTrip(req *http.Request) (*http.Response, error) {
 // fields it names, that the test forge answers with each of those fields, and that no
 // method of the Client is left out of the contract.
 func TestContract(t *testing.T) {
-	srv := forgetest.New(t, forgetest.Options{})
+	srv := pullRequestForge(t, forgetest.Options{})
 	token := srv.AddUser("swarmrun-bot")
-	srv.AddRepo(repo)
-	srv.AddPullRequest(repo, 4, "ae5a8180")
 	srv.AddOrgMember("recipes", "swarmrun-bot", false)
 	teamID = srv.AddTeam("recipes", "maintainers", "alice")
 	comment = srv.Comment(repo, 4, "alice", "!testme")
@@ -170,10 +168,7 @@ func TestContract(t *testing.T) {
 
 // The webhook payloads: the fields swarmrun reads, which the test forge's deliveries carry.
 func TestWebhookContract(t *testing.T) {
-	srv := forgetest.New(t, forgetest.Options{})
-	srv.AddUser("alice")
-	srv.AddRepo(repo)
-	srv.AddPullRequest(repo, 4, "ae5a8180")
+	srv := pullRequestForge(t, forgetest.Options{})
 	c := srv.Comment(repo, 4, "alice", "!testme")
 	tests := []struct {
 		typ     any

@@ -56,10 +56,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestParseEvents(t *testing.T) {
-	srv := forgetest.New(t, forgetest.Options{})
-	srv.AddUser("alice")
-	srv.AddRepo(repo)
-	srv.AddPullRequest(repo, 4, "ae5a8180")
+	srv := pullRequestForge(t, forgetest.Options{})
 	onPR := srv.Comment(repo, 4, "alice", "!testme")
 	onIssue := srv.Comment(repo, 9, "alice", "!testme")
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/controller"
+	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/forge"
 	"github.com/swarmrun/swarmrun/forge/forgetest"
 	"github.com/swarmrun/swarmrun/trigger"
@@ -34,30 +36,13 @@ const (
 
 var ghRepo = forge.Repo{Owner: "recipes", Name: "demo"}
 
-// clock is the one clock of a test: the store, the forge and the reconciler read it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a store, a test forge with the bot, alice (a named user), carol (of the team
 // recipes/maintainers), bob (nobody), pull request 4 at head, the forge secrets, the
 // Repository demo, its reconciler and its webhook served over HTTP.
 type env struct {
-	t       *testing.T
-	clock   *clock
+	t *testing.T
+	// clock is the one clock of the test: the store, the forge and the reconciler read it.
+	clock   *fake.Clock
 	store   *store.Store
 	objects *flakyObjects
 	forge   *forgetest.Server
@@ -77,7 +62,7 @@ type envOptions struct {
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
+	e := &env{t: t, clock: fake.NewClock(time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)), logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 	st, err := store.Open(filepath.Join(t.TempDir(), "swarmrun.db"), store.Options{Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +111,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err := st.Create(t.Context(), repo); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	e.newReconciler()
 
 	h, err := trigger.Webhook(trigger.WebhookOptions{Objects: st, SecretsDir: e.secrets})
@@ -186,14 +171,17 @@ func (e *env) mustSettle() controller.Result {
 	return res
 }
 
-// comment posts a comment on pull request 4 as user and delivers its webhook, returning the
-// comment and the delivery's answer.
-func (e *env) comment(user, body string) (forge.Comment, int, string) {
+// comment posts a comment on pull request 4 as user and delivers its webhook, which must
+// accept it (202), and returns the comment.
+func (e *env) comment(user, body string) forge.Comment {
 	e.t.Helper()
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	c := e.forge.Comment(ghRepo, 4, user, body)
 	code, answer := e.deliver(forge.EventIssueComment, "delivery-"+strings.ToLower(user)+"-"+itoa(c.ID), e.forge.IssueCommentPayload(ghRepo, c, "created"), webhookSecret)
-	return c, code, answer
+	if code != http.StatusAccepted {
+		e.t.Fatalf("delivery of %s's comment: %d %s, want 202", user, code, answer)
+	}
+	return c
 }
 
 func (e *env) deliver(event, id string, body []byte, secret string) (int, string) {

@@ -443,6 +443,13 @@ func (s *Server) pathRepo(r *http.Request) (*repo, bool) {
 	return rp, rp != nil
 }
 
+// pathIssue finds the repository and the issue (or pull request) number a request names.
+func (s *Server) pathIssue(r *http.Request) (*repo, int64, bool) {
+	rp, ok := s.pathRepo(r)
+	n, okN := pathInt(r, "index")
+	return rp, n, ok && okN
+}
+
 var notFound = map[string]string{"message": "The target couldn't be found."}
 
 func pathInt(r *http.Request, name string) (int64, bool) {

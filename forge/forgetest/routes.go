@@ -27,9 +27,8 @@ func (s *Server) currentUser(_ http.ResponseWriter, _ *http.Request, login strin
 func (s *Server) getPull(_ http.ResponseWriter, r *http.Request, _ string) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp, ok := s.pathRepo(r)
-	n, okN := pathInt(r, "index")
-	if !ok || !okN || rp.pulls[n] == nil {
+	rp, n, ok := s.pathIssue(r)
+	if !ok || rp.pulls[n] == nil {
 		return http.StatusNotFound, notFound
 	}
 	p := rp.pulls[n]
@@ -148,9 +147,8 @@ func (s *Server) editComment(_ http.ResponseWriter, r *http.Request, login strin
 func (s *Server) issueComments(_ http.ResponseWriter, r *http.Request, _ string) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp, ok := s.pathRepo(r)
-	n, okN := pathInt(r, "index")
-	if !ok || !okN {
+	rp, n, ok := s.pathIssue(r)
+	if !ok {
 		return http.StatusNotFound, notFound
 	}
 	out := []map[string]any{}
@@ -172,9 +170,8 @@ func (s *Server) createComment(_ http.ResponseWriter, r *http.Request, login str
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp, ok := s.pathRepo(r)
-	n, okN := pathInt(r, "index")
-	if !ok || !okN {
+	rp, n, ok := s.pathIssue(r)
+	if !ok {
 		return http.StatusNotFound, notFound
 	}
 	return http.StatusCreated, s.wire(rp, s.addComment(rp, n, login, in.Body))
@@ -202,16 +199,33 @@ func (s *Server) createStatus(_ http.ResponseWriter, r *http.Request, login stri
 		"description": in.Description, "target_url": in.TargetURL, "creator": userWire(login)}
 }
 
+var mustBeMember = map[string]string{"message": "Must be an organization member"}
+
+func isMember(o *org, login string) bool {
+	_, ok := o.members[strings.ToLower(login)]
+	return ok
+}
+
+// pathOrg finds the organisation a request names; when membersOnly, only its members may ask.
+// A nil org comes with the answer to give.
+func (s *Server) pathOrg(r *http.Request, login string, membersOnly bool) (*org, int, any) {
+	o := s.orgs[strings.ToLower(r.PathValue("org"))]
+	switch {
+	case o == nil:
+		return nil, http.StatusNotFound, notFound
+	case membersOnly && !isMember(o, login):
+		return nil, http.StatusForbidden, mustBeMember
+	}
+	return o, 0, nil
+}
+
 // orgTeams: orgListTeams; only members of the organisation may list its teams.
 func (s *Server) orgTeams(_ http.ResponseWriter, r *http.Request, login string) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.orgs[strings.ToLower(r.PathValue("org"))]
+	o, code, body := s.pathOrg(r, login, true)
 	if o == nil {
-		return http.StatusNotFound, notFound
-	}
-	if _, member := o.members[strings.ToLower(login)]; !member {
-		return http.StatusForbidden, map[string]string{"message": "Must be an organization member"}
+		return code, body
 	}
 	var out []map[string]any
 	for _, t := range o.teams {
@@ -227,15 +241,15 @@ func (s *Server) orgTeams(_ http.ResponseWriter, r *http.Request, login string) 
 func (s *Server) orgIsMember(w http.ResponseWriter, r *http.Request, login string) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.orgs[strings.ToLower(r.PathValue("org"))]
+	o, code, body := s.pathOrg(r, login, false)
 	if o == nil {
-		return http.StatusNotFound, notFound
+		return code, body
 	}
-	if _, member := o.members[strings.ToLower(login)]; !member {
+	if !isMember(o, login) {
 		w.Header().Set("Location", fmt.Sprintf("%s%s/orgs/%s/public_members/%s", s.srv.URL, forge.APIPath, r.PathValue("org"), r.PathValue("username")))
 		return http.StatusSeeOther, nil
 	}
-	if _, ok := o.members[strings.ToLower(r.PathValue("username"))]; ok {
+	if isMember(o, r.PathValue("username")) {
 		return http.StatusNoContent, nil
 	}
 	return http.StatusNotFound, nil
@@ -245,9 +259,9 @@ func (s *Server) orgIsMember(w http.ResponseWriter, r *http.Request, login strin
 func (s *Server) orgIsPublicMember(_ http.ResponseWriter, r *http.Request, _ string) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.orgs[strings.ToLower(r.PathValue("org"))]
+	o, code, body := s.pathOrg(r, "", false)
 	if o == nil {
-		return http.StatusNotFound, notFound
+		return code, body
 	}
 	if public := o.members[strings.ToLower(r.PathValue("username"))]; public {
 		return http.StatusNoContent, nil
@@ -264,8 +278,8 @@ func (s *Server) teamMember(_ http.ResponseWriter, r *http.Request, login string
 	if !ok || t == nil {
 		return http.StatusNotFound, notFound
 	}
-	if _, member := t.org.members[strings.ToLower(login)]; !member {
-		return http.StatusForbidden, map[string]string{"message": "Must be an organization member"}
+	if !isMember(t.org, login) {
+		return http.StatusForbidden, mustBeMember
 	}
 	user := r.PathValue("username")
 	if !t.members[strings.ToLower(user)] {

@@ -15,11 +15,9 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/app"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
-	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/forge"
 	"github.com/swarmrun/swarmrun/forge/forgetest"
 	"github.com/swarmrun/swarmrun/internal/testkit"
@@ -32,14 +30,7 @@ import (
 // request gets a pending status, the verdict and one summary comment naming the pruned
 // service.
 func TestPullRequestTriggerEndToEnd(t *testing.T) {
-	f := fake.New(fake.Options{Images: []string{testkit.ProbeV1, testkit.ProbeV2}, FastRollouts: true})
-	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "swarmrun.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	source, commits := testkit.Standard(t, "main")
+	f, dir, st, source, commits := acceptance(t)
 	headSHA := commits[1] // 0.2.0+2: sidekiq dropped
 
 	fg := forgetest.New(t, forgetest.Options{})

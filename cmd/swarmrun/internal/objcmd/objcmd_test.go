@@ -631,15 +631,8 @@ apiVersion: swarmrun.dev/v1alpha1
 kind: Repository
 metadata: {name: demo}
 spec:
-  forge: gitea
-  url: https://git.example.org
-  owner: recipes
-  repo: demo
-  recipe: demo
-  tokenFile: token
-  pollInterval: 1m
-  trigger: {users: [alice]}
-  template: {env: {DB_PASSWORD: hunter2-template, LOG_LEVEL: debug}}
+  {forge: gitea, url: "https://git.example.org", owner: recipes, repo: demo, recipe: demo, tokenFile: token, pollInterval: 1m,
+   trigger: {users: [alice]}, template: {env: {DB_PASSWORD: hunter2-template, LOG_LEVEL: debug}}}
 `
 	if _, errOut, code := runIn(t, dir, in, "apply", "-f", "-"); code != 0 {
 		t.Fatal(errOut)
