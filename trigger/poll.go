@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 
@@ -34,7 +35,7 @@ pages:
 			return false, err
 		}
 		for _, c := range cs {
-			if s.candidate(c) && !enqueue(st, v1alpha1.PendingComment{ID: c.ID, PullRequest: c.PullRequestNumber()}) {
+			if !edited(c, since) && s.candidate(c) && !enqueue(st, v1alpha1.PendingComment{ID: c.ID, PullRequest: c.PullRequestNumber()}) {
 				// Full: the cursor stays, and the next poll lists the rest again.
 				newest = since
 				break pages
@@ -53,6 +54,13 @@ pages:
 	st.PollCursor = &v1alpha1.Time{Time: newest}
 	st.LastPollTime = &v1alpha1.Time{Time: s.now}
 	return true, nil
+}
+
+// edited reports whether a listed comment is an edit of one an earlier poll listed: made
+// before the cursor, or at its second and changed since. Edits ask for nothing, as the
+// webhook ignores them too: a comment asks when it is made.
+func edited(c forge.Comment, since time.Time) bool {
+	return c.Created.Before(since) || (!c.Created.After(since) && c.Updated.After(c.Created))
 }
 
 // candidate reports whether a listed comment may ask for a run: on a pull request, with the

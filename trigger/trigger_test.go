@@ -290,6 +290,22 @@ func TestPollerFindsTheCommentAndNoDuplicate(t *testing.T) {
 	}
 }
 
+// An old comment edited to ask for a run starts nothing, as its edit's delivery does not.
+func TestPollerIgnoresEdits(t *testing.T) {
+	e := newEnv(t, envOptions{poll: time.Minute})
+	c := e.forge.Comment(ghRepo, 4, "alice", "LGTM")
+	e.mustSettle()
+	e.clock.Advance(2 * time.Minute)
+	e.forge.EditComment(ghRepo, c.ID, "!testme")
+	e.mustSettle()
+	if runs := e.testRuns(); len(runs) != 0 {
+		t.Errorf("an edited comment started %d runs", len(runs))
+	}
+	if st := e.repository().Status; st.LastPollTime == nil || !st.PollCursor.After(c.Created) {
+		t.Errorf("the poll did not list the edit: cursor %v, comment made %v", st.PollCursor, c.Created)
+	}
+}
+
 // Comments older than the Repository never start runs, even when a poll lists them.
 func TestPollerIgnoresHistory(t *testing.T) {
 	e := newEnv(t, envOptions{poll: time.Minute})
