@@ -16,32 +16,30 @@ import (
 // 45), so that <stack>_<service> keeps 63-47-1 = 15 characters for the service's own name.
 const MaxNameLength = 40
 
-// Validate returns every problem of obj, a *v1alpha1.Recipe or a *v1alpha1.TestRun, with
-// Object and Field set; it is empty for a valid object. Fields the defaults fill (a TestRun's
+// Validate returns every problem of obj, a *v1alpha1.Recipe, a *v1alpha1.TestRun or a
+// *v1alpha1.Repository, with Object and Field set; it is empty for a valid object. Fields the defaults fill (a TestRun's
 // stages, teardown and timeout) may be empty. The API server calls it on objects that arrive
 // as JSON; the spec reader calls it after defaulting and adds the file and line.
 func Validate(obj v1alpha1.Object) []Problem {
+	if !known(obj) {
+		switch obj.(type) {
+		case *v1alpha1.Recipe, *v1alpha1.TestRun, *v1alpha1.Repository:
+			return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		}
+		return []Problem{{Message: fmt.Sprintf("unsupported object %T (want a Recipe, a TestRun or a Repository)", obj)}}
+	}
+	v := &validator{object: objectName(obj)}
+	v.typeMeta(*obj.GetTypeMeta(), kindOf(obj))
+	v.meta(*obj.GetObjectMeta())
 	switch o := obj.(type) {
 	case *v1alpha1.Recipe:
-		if o != nil {
-			v := &validator{object: objectName(o)}
-			v.typeMeta(o.TypeMeta, v1alpha1.KindRecipe)
-			v.meta(o.ObjectMeta)
-			v.recipe(&o.Spec)
-			return v.problems
-		}
-		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		v.recipe(&o.Spec)
 	case *v1alpha1.TestRun:
-		if o != nil {
-			v := &validator{object: objectName(o)}
-			v.typeMeta(o.TypeMeta, v1alpha1.KindTestRun)
-			v.meta(o.ObjectMeta)
-			v.testRun(&o.Spec)
-			return v.problems
-		}
-		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		v.testRun(&o.Spec)
+	case *v1alpha1.Repository:
+		v.repository(&o.Spec)
 	}
-	return []Problem{{Message: fmt.Sprintf("unsupported object %T (want a Recipe or a TestRun)", obj)}}
+	return v.problems
 }
 
 // ValidateUpdate returns the problems of replacing old with new: those of Validate(new), and
@@ -92,12 +90,14 @@ func ownFinalizers(obj v1alpha1.Object) []string {
 	return out
 }
 
-// known reports whether obj is a Recipe or a TestRun that is not nil.
+// known reports whether obj is a Recipe, a TestRun or a Repository that is not nil.
 func known(obj v1alpha1.Object) bool {
 	switch o := obj.(type) {
 	case *v1alpha1.Recipe:
 		return o != nil
 	case *v1alpha1.TestRun:
+		return o != nil
+	case *v1alpha1.Repository:
 		return o != nil
 	}
 	return false
@@ -110,6 +110,8 @@ func kindOf(obj v1alpha1.Object) string {
 		return v1alpha1.KindRecipe
 	case *v1alpha1.TestRun:
 		return v1alpha1.KindTestRun
+	case *v1alpha1.Repository:
+		return v1alpha1.KindRepository
 	}
 	return fmt.Sprintf("%T", obj)
 }
@@ -216,26 +218,34 @@ func (v *validator) testRun(s *v1alpha1.TestRunSpec) {
 	v.name("spec.recipe", s.Recipe, "the name of a Recipe")
 	v.ref("spec.head", s.Head)
 	v.ref("spec.upgradeBase", s.UpgradeBase)
+	v.stages("spec.stages", s.Stages)
+	v.teardown("spec.teardown", s.Teardown)
+	v.duration("spec.timeout", s.Timeout)
+	v.env("spec.env", s.Env)
+}
+
+func (v *validator) stages(field string, stages []v1alpha1.Stage) {
 	seen := map[v1alpha1.Stage]bool{}
-	for i, stage := range s.Stages {
-		field := fmt.Sprintf("spec.stages[%d]", i)
+	for i, stage := range stages {
+		f := fmt.Sprintf("%s[%d]", field, i)
 		switch {
 		case !stage.Known():
-			v.add(field, "unknown stage %s (want one of %s)", quote(string(stage)), stageList())
+			v.add(f, "unknown stage %s (want one of %s)", quote(string(stage)), stageList())
 		case seen[stage]:
-			v.add(field, "duplicate stage %s", quote(string(stage)))
+			v.add(f, "duplicate stage %s", quote(string(stage)))
 		}
 		seen[stage] = true
 	}
-	if s.Teardown != "" && !s.Teardown.Known() {
+}
+
+func (v *validator) teardown(field string, t v1alpha1.TeardownPolicy) {
+	if t != "" && !t.Known() {
 		names := make([]string, 0, 3)
 		for _, p := range v1alpha1.TeardownPolicies() {
 			names = append(names, string(p))
 		}
-		v.add("spec.teardown", "unknown teardown policy %s (want one of %s)", quote(string(s.Teardown)), strings.Join(names, ", "))
+		v.add(field, "unknown teardown policy %s (want one of %s)", quote(string(t)), strings.Join(names, ", "))
 	}
-	v.duration("spec.timeout", s.Timeout)
-	v.env("spec.env", s.Env)
 }
 
 func (v *validator) duration(field string, d *v1alpha1.Duration) {

@@ -119,9 +119,9 @@ func TestValidate(t *testing.T) {
 		{"nil recipe", func() v1alpha1.Object { return (*v1alpha1.Recipe)(nil) },
 			[]string{"no object: a nil *v1alpha1.Recipe"}},
 		{"other object", func() v1alpha1.Object { return &otherObject{} },
-			[]string{"unsupported object *spec.otherObject (want a Recipe or a TestRun)"}},
+			[]string{"unsupported object *spec.otherObject (want a Recipe, a TestRun or a Repository)"}},
 		{"nil", func() v1alpha1.Object { return nil },
-			[]string{"unsupported object <nil> (want a Recipe or a TestRun)"}},
+			[]string{"unsupported object <nil> (want a Recipe, a TestRun or a Repository)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

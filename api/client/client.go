@@ -157,6 +157,8 @@ func (c *Client) List(ctx context.Context, kind string) ([]v1alpha1.Object, stri
 		return list[v1alpha1.TestRun](ctx, c, kind)
 	case v1alpha1.KindRecipe:
 		return list[v1alpha1.Recipe](ctx, c, kind)
+	case v1alpha1.KindRepository:
+		return list[v1alpha1.Repository](ctx, c, kind)
 	}
 	_, err := store.NewObject(kind)
 	return nil, "", err

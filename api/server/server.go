@@ -82,7 +82,12 @@ func kind(w http.ResponseWriter, r *http.Request) (string, bool) {
 	res := r.PathValue("resource")
 	k, ok := KindOfResource(res)
 	if !ok {
-		writeStatus(w, newStatus(ReasonNotFound, fmt.Sprintf("the server does not serve resource %q (want recipes or testruns)", res)))
+		var want []string
+		for _, k := range v1alpha1.Kinds() {
+			r, _ := v1alpha1.ResourceFor(k)
+			want = append(want, r)
+		}
+		writeStatus(w, newStatus(ReasonNotFound, fmt.Sprintf("the server does not serve resource %q (want one of %s)", res, strings.Join(want, ", "))))
 	}
 	return k, ok
 }

@@ -97,7 +97,7 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	s := &Store{db: db, o: o, subs: map[*subscriber]struct{}{}}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range []string{bucketMeta, bucketEvents, v1alpha1.KindRecipe, v1alpha1.KindTestRun} {
+		for _, name := range append([]string{bucketMeta, bucketEvents}, v1alpha1.Kinds()...) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return err
 			}

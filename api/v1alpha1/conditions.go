@@ -22,6 +22,13 @@ const (
 	ConditionWarmReady = "WarmReady"
 )
 
+// Condition types of a Repository.
+const (
+	// ConditionReady says whether the last exchange with the forge worked: its secrets
+	// were readable and the forge answered.
+	ConditionReady = "Ready"
+)
+
 // Reasons of a run's step conditions when the step went well.
 const (
 	ReasonResolved = "Resolved"
@@ -112,4 +119,26 @@ const (
 	ReasonWarmStackRemoved = "WarmStackRemoved"
 	// ReasonGarbageCollected: an object of a run or recipe was removed as stale.
 	ReasonGarbageCollected = "GarbageCollected"
+)
+
+// Reasons of a Repository's Ready condition and of the events about pull requests.
+const (
+	// ReasonForgeReachable: the forge answered the last requests.
+	ReasonForgeReachable = "ForgeReachable"
+	// ReasonSecretUnreadable: the token or webhook secret file cannot be read, or may be
+	// read by others.
+	ReasonSecretUnreadable = "SecretUnreadable"
+	// ReasonForgeError: the forge refused a request or did not answer.
+	ReasonForgeError = "ForgeError"
+	// ReasonRunStarted: an authorised comment started a TestRun.
+	ReasonRunStarted = "RunStarted"
+	// ReasonRunReplaced: a new comment replaced a pull request's finished TestRun.
+	ReasonRunReplaced = "RunReplaced"
+	// ReasonRunReported: a run's verdict was posted to its pull request.
+	ReasonRunReported = "RunReported"
+	// ReasonTriggerRefused: a comment asked for a run but its author may not.
+	ReasonTriggerRefused = "TriggerRefused"
+	// ReasonTriggerIgnored: a comment could not start a run (the pull request is closed,
+	// or a TestRun of the run's name belongs to someone else).
+	ReasonTriggerIgnored = "TriggerIgnored"
 )

@@ -22,6 +22,7 @@ import (
 	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/internal/mask"
 	"github.com/swarmrun/swarmrun/reconcile"
+	"github.com/swarmrun/swarmrun/trigger"
 	"github.com/swarmrun/swarmrun/warm"
 )
 
@@ -102,6 +103,9 @@ type Options struct {
 	Promotion bool
 	// GC, when set with a positive interval, runs garbage collection passes (serve).
 	GC *GCOptions
+	// Forge, when set, runs the Repository controller: comments on pull requests start runs
+	// and their verdicts go back to the forge (serve).
+	Forge *ForgeOptions
 	// NoEvents turns the Docker event source off (an engine without an event stream).
 	NoEvents bool
 	// Progress receives the runs' convergence progress (swarmrun run's live view).
@@ -192,6 +196,17 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.GC != nil && o.GC.Interval > 0 {
 		eg.Go(func() error { return collect(ctx, o) })
+	}
+	if o.Forge != nil {
+		rr, err := trigger.NewRepositoryReconciler(trigger.Options{Objects: o.Store, SecretsDir: o.Forge.Dir(o.DataDir),
+			TargetURL: o.Forge.TargetURL, Now: o.Now})
+		if err != nil {
+			return err
+		}
+		repos := controller.New(rr, o.controllerOptions("repositories"))
+		eg.Go(func() error {
+			return repos.Run(ctx, controller.StoreSource{Store: o.Store, Kinds: trigger.Kinds(), Map: trigger.Wakes}, o.ticker(v1alpha1.KindRepository))
+		})
 	}
 	return eg.Wait()
 }
@@ -306,9 +321,10 @@ func Engine(g *cli.Globals) (deploy.Engine, func(), error) {
 
 // Serve is serve's controllers over the served store: the TestRun controller (promoting the
 // green runs of warm recipes), the Recipe controller that keeps each warm recipe's stack at
-// its canonical version, and garbage collection every gc.Interval. flags and gc are read
-// when serve starts, after its flags are parsed.
-func Serve(g *cli.Globals, flags *Flags, gc *GCOptions) func(ctx context.Context, st *store.Store) error {
+// its canonical version, the Repository controller of the pull request trigger, and garbage
+// collection every gc.Interval. flags, gc and forge are read when serve starts, after its
+// flags are parsed.
+func Serve(g *cli.Globals, flags *Flags, gc *GCOptions, forge *ForgeOptions) func(ctx context.Context, st *store.Store) error {
 	return func(ctx context.Context, st *store.Store) error {
 		p, err := flags.Policy()
 		if err != nil {
@@ -320,6 +336,6 @@ func Serve(g *cli.Globals, flags *Flags, gc *GCOptions) func(ctx context.Context
 		}
 		defer closeEngine()
 		return Run(ctx, Options{Store: st, Engine: engine, DataDir: g.DataDir, Flags: *flags, Warm: true,
-			Promotion: true, GC: gc, Policy: p})
+			Promotion: true, GC: gc, Forge: forge, Policy: p})
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 func newDescribeCommand(g *cli.Globals, o Options) *cobra.Command {
 	return &cobra.Command{
-		Use:   "describe testrun|recipe NAME",
+		Use:   "describe testrun|recipe|repository NAME",
 		Short: "Show an object: spec summary, status, conditions and events",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -104,6 +104,10 @@ func describe(w io.Writer, obj v1alpha1.Object, events []v1alpha1.Event, now tim
 			p(1, "Warm stack", "%s at %s, ready %t", ws.Name, orDash(ws.Version), ws.Ready)
 		}
 		conditions = o.Status.Conditions
+	case *v1alpha1.Repository:
+		p(0, "Generation", "%d (observed %d)", o.Generation, o.Status.ObservedGeneration)
+		describeRepository(tw, p, o, now)
+		conditions = o.Status.Conditions
 	}
 	tw.Flush()
 	describeConditions(w, conditions, now)
@@ -150,6 +154,60 @@ func describeTestRunStatus(tw io.Writer, p func(int, string, string, ...any), s 
 		p(1, "Tier "+t, "%s (%d checks)", line, len(r.Checks))
 	}
 	p(1, "Level", "%d", s.Level)
+}
+
+func describeRepository(tw io.Writer, p func(int, string, string, ...any), o *v1alpha1.Repository, now time.Time) {
+	s := o.Spec
+	fmt.Fprintln(tw, "Spec:")
+	p(1, "Forge", "%s at %s", s.Forge, s.URL)
+	p(1, "Repository", "%s/%s", s.Owner, s.Repo)
+	p(1, "Recipe", "%s", s.Recipe)
+	p(1, "Token file", "%s", s.TokenFile)
+	p(1, "Webhook secret", "%s", orDefault(s.WebhookSecretFile, "<none: deliveries refused, polling only>"))
+	var who []string
+	if len(s.Trigger.Users) > 0 {
+		who = append(who, "users "+strings.Join(s.Trigger.Users, ", "))
+	}
+	for _, t := range s.Trigger.Teams {
+		if t.Team == "" {
+			who = append(who, "members of "+t.Org)
+		} else {
+			who = append(who, "team "+t.Org+"/"+t.Team)
+		}
+	}
+	p(1, "Trigger", "%q by %s", s.Trigger.Phrase, strings.Join(who, "; "))
+	if d := s.Poll(); d > 0 {
+		p(1, "Poll", "every %s", d)
+	} else {
+		p(1, "Poll", "never: webhook deliveries only")
+	}
+	t := s.Template
+	timeout := "default"
+	if t.Timeout != nil {
+		timeout = t.Timeout.Duration.String()
+	}
+	p(1, "Template", "stages %s; upgrade base %s; teardown %s; timeout %s; env %s", stages(t.Stages), orDash(t.UpgradeBase),
+		orDefault(string(t.Teardown), "default"), timeout, orNone(strings.Join(slices.Sorted(maps.Keys(t.Env)), ", ")))
+	st := o.Status
+	fmt.Fprintln(tw, "Status:")
+	p(1, "Forge user", "%s", orNone(st.ForgeUser))
+	p(1, "Pending comments", "%d", len(st.Pending))
+	if st.LastPollTime != nil {
+		p(1, "Last poll", "%s ago", formatAge(now, st.LastPollTime.Time))
+	}
+	for _, pr := range st.PullRequests {
+		line := "no run"
+		if pr.TestRun != "" {
+			line = fmt.Sprintf("%s at %s, asked by %s in comment %d; reported %s", pr.TestRun, shortCommit(pr.Head), orDash(pr.User), pr.Comment, orDefault(pr.Reported, "nothing yet"))
+			if pr.SummaryComment != 0 {
+				line += fmt.Sprintf(", summary comment %d", pr.SummaryComment)
+			}
+		}
+		if pr.RefusalComment != 0 {
+			line += fmt.Sprintf("; refusal comment %d", pr.RefusalComment)
+		}
+		p(1, fmt.Sprintf("Pull request #%d", pr.Number), "%s", line)
+	}
 }
 
 func describeConditions(w io.Writer, cs []v1alpha1.Condition, now time.Time) {

@@ -5,7 +5,8 @@
 // masks the values of secret-shaped env keys.
 //
 // serve serves the unix socket and, with --listen, TCP (TLS, or plain with --insecure), each
-// listener on its own with its own bounds (see server.ServeWith).
+// listener on its own with its own bounds (see server.ServeWith), and mounts the webhook
+// handler it is given under /hooks/, ahead of the bearer token.
 //
 // The commands only parse flags, call the API client and format; they must not hold logic
 // the API or the controllers own.

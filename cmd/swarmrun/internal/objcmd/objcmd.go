@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,6 +28,10 @@ type Options struct {
 	Runners []Runner
 	// ServeFlags, when set, registers the runners' flags on serve's flag set.
 	ServeFlags func(*pflag.FlagSet)
+	// Hooks, when set, returns the handler of the paths under /hooks/ (the forges' webhook
+	// deliveries), which serve mounts on every listener beside the API. Those requests need
+	// no bearer token: the handler authenticates them itself.
+	Hooks func(st *store.Store) (http.Handler, error)
 }
 
 // Commands returns serve, apply, get, describe, delete and wait.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -46,7 +47,13 @@ for its body, and closes connections idle for 60s; watches are not cut.
 Beside the API run the controllers over the same store: the TestRun controller (which promotes
 green runs of warm recipes), the Recipe controller (which keeps warm-<recipe> at each warm
 recipe's canonical version and removes it, volumes kept, when the recipe stops being warm or
-is deleted) and garbage collection every --gc-interval.
+is deleted), the Repository controller (which turns authorised "!testme" comments on pull
+requests into TestRuns and posts their verdicts back) and garbage collection every
+--gc-interval.
+
+Every listener also takes the forges' webhook deliveries at POST /hooks/forge/<repository>.
+They need no bearer token: each is authenticated by its HMAC signature under the Repository's
+webhook secret, read from --forge-secrets-dir/<forge host>/ like the forge token.
 SIGTERM or SIGINT shuts down gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -116,15 +123,25 @@ func serve(ctx context.Context, g *cli.Globals, o Options, lf listenFlags, tlsCo
 			log.Info("WARNING: --insecure: serving the API on TCP without TLS; the token and every object cross the network unencrypted", "listen", tcpLn.Addr().String())
 		}
 	}
+	var hooks http.Handler
+	if o.Hooks != nil {
+		if hooks, err = o.Hooks(st); err != nil {
+			unixLn.Close()
+			if tcpLn != nil {
+				tcpLn.Close()
+			}
+			return err
+		}
+	}
 	// The socket and TCP are served apart, each with its own connection bound, so that a flood
 	// on TCP cannot starve the socket.
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
-		return server.ServeWith(ctx, unixLn, server.New(st, server.Options{}), server.ServeOptions{Grace: grace})
+		return server.ServeWith(ctx, unixLn, withHooks(hooks, server.New(st, server.Options{})), server.ServeOptions{Grace: grace})
 	})
 	if tcpLn != nil {
 		eg.Go(func() error {
-			return server.ServeWith(ctx, tcpLn, server.New(st, server.Options{Token: g.Token}), server.ServeOptions{Grace: grace, TLS: tlsConfig})
+			return server.ServeWith(ctx, tcpLn, withHooks(hooks, server.New(st, server.Options{Token: g.Token})), server.ServeOptions{Grace: grace, TLS: tlsConfig})
 		})
 	}
 	for _, run := range o.Runners {
@@ -134,4 +151,16 @@ func serve(ctx context.Context, g *cli.Globals, o Options, lf listenFlags, tlsCo
 	err = eg.Wait()
 	log.Info("swarmrun stopped")
 	return err
+}
+
+// withHooks serves the paths under /hooks/ with hooks, ahead of the API's bearer token: a
+// webhook delivery is authenticated by its signature. Everything else goes to the API.
+func withHooks(hooks, api http.Handler) http.Handler {
+	if hooks == nil {
+		return api
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/", hooks)
+	mux.Handle("/", api)
+	return mux
 }

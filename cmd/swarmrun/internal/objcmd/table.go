@@ -14,10 +14,17 @@ import (
 
 // columns returns a kind's table header, plain or wide.
 func columns(kind string, wide bool) []string {
-	if kind == v1alpha1.KindRecipe {
+	switch kind {
+	case v1alpha1.KindRecipe:
 		c := []string{"NAME", "URL", "WARM", "CANONICAL", "AGE"}
 		if wide {
 			c = append(c, "BRANCH", "WARM-STACK", "READY")
+		}
+		return c
+	case v1alpha1.KindRepository:
+		c := []string{"NAME", "FORGE", "REPOSITORY", "RECIPE", "POLL", "READY", "AGE"}
+		if wide {
+			c = append(c, "URL", "PHRASE", "PULL-REQUESTS", "PENDING")
 		}
 		return c
 	}
@@ -57,6 +64,19 @@ func row(obj v1alpha1.Object, wide bool, now time.Time) []string {
 		r := []string{o.Name, o.Spec.Recipe, head(o), base(o), strconv.Itoa(o.Status.Level), succeeded, age, oneLine(message)}
 		if wide {
 			r = append(r, reason, orDash(o.Status.Stack), stages(o.Spec.Stages))
+		}
+		return r
+	case *v1alpha1.Repository:
+		poll, ready := "webhook", "Unknown"
+		if p := o.Spec.Poll(); p > 0 {
+			poll = p.String()
+		}
+		if c := apimeta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+			ready = string(c.Status)
+		}
+		r := []string{o.Name, string(o.Spec.Forge), o.Spec.Owner + "/" + o.Spec.Repo, o.Spec.Recipe, poll, ready, age}
+		if wide {
+			r = append(r, o.Spec.URL, o.Spec.Trigger.Phrase, strconv.Itoa(len(o.Status.PullRequests)), strconv.Itoa(len(o.Status.Pending)))
 		}
 		return r
 	}

@@ -164,7 +164,9 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- app.Serve(&cli.Globals{DataDir: dataDir}, &app.Flags{}, &app.GCOptions{})(ctx, st) }()
+	go func() {
+		done <- app.Serve(&cli.Globals{DataDir: dataDir}, &app.Flags{}, &app.GCOptions{}, nil)(ctx, st)
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
