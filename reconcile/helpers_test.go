@@ -80,6 +80,8 @@ type fakeEnv struct {
 	clock    *fake.Clock
 	// wrap, when set, stands between the reconciler and the store.
 	wrap func(Store) Store
+	// observer, when set, is the reconcilers' Observer.
+	observer Observer
 }
 
 func newFakeEnv(t *testing.T) *fakeEnv {
@@ -127,6 +129,7 @@ func (e *fakeEnv) reconciler() *TestRunReconciler {
 		Now:       now,
 		Promoter:  warm.NewPromoter(warm.PromoterOptions{Objects: e.store, Now: now}),
 		CheckPoll: time.Millisecond,
+		Observer:  e.observer,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -79,6 +79,9 @@ type Options struct {
 	// the bound waits its turn, first come first, with the Succeeded condition Unknown
 	// (Queued). Zero means DefaultMaxRuns; negative, no bound.
 	MaxRuns int
+	// Observer, when set, is told what runs did (verdicts, convergence times, prunes,
+	// promotions), for metrics.
+	Observer Observer
 }
 
 // DefaultMaxRuns is how many runs are in flight at once by default: each deploys stacks,
@@ -116,6 +119,9 @@ func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
 	}
 	if o.MaxRuns == 0 {
 		o.MaxRuns = DefaultMaxRuns
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	r := &TestRunReconciler{o: o, now: o.Now, stacks: o.Stacks, memory: newMemory()}
 	r.checks = newCheckBatches(o.CheckWorkers, func(name string) {
