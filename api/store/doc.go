@@ -5,6 +5,8 @@
 // order.
 //
 // Events are bounded: so many per object, and a reason and message of so many bytes each.
+// They are listed per object or all together, and watched from now on (they carry no
+// resourceVersion).
 //
 // Every acknowledged write has been committed and synced to disk, so a killed process loses
 // none of them. A slow watcher never blocks writers: past a bounded buffer it is told to
