@@ -236,6 +236,15 @@ func (c *Client) Events(ctx context.Context, kind, name string) ([]v1alpha1.Even
 	return list.Items, nil
 }
 
+// AllEvents returns the events of every object, oldest first by their last occurrence.
+func (c *Client) AllEvents(ctx context.Context) ([]v1alpha1.Event, error) {
+	var list v1alpha1.EventList
+	if err := c.do(ctx, http.MethodGet, server.EventsPath, "", nil, &list, nil); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
 // do sends one request with an optional JSON body and decodes a JSON answer into out. A
 // failed request becomes a *StatusError. hdr, when set, receives the response headers.
 func (c *Client) do(ctx context.Context, method, path, contentType string, in, out any, hdr *http.Header) error {

@@ -11,6 +11,10 @@ import (
 // PathPrefix is the root of the object API.
 const PathPrefix = "/apis/" + v1alpha1.APIVersion
 
+// EventsPath lists the events of every object (GET, and GET ?watch=1 to follow them). An
+// object's own events are under its path: Path(kind, name, "events").
+const EventsPath = PathPrefix + "/events"
+
 // ApplyContentType marks a PATCH as a server-side apply of a whole object.
 const ApplyContentType = "application/apply-patch+json"
 
