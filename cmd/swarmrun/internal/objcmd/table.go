@@ -1,7 +1,6 @@
 package objcmd
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ func columns(kind string, wide bool) []string {
 
 // row returns an object's table row, matching columns.
 func row(obj v1alpha1.Object, wide bool, now time.Time) []string {
-	age := formatAge(now, obj.GetObjectMeta().CreationTimestamp)
+	age := cli.Age(now, obj.GetObjectMeta().CreationTimestamp)
 	switch o := obj.(type) {
 	case *v1alpha1.Recipe:
 		canonical := "-"
@@ -85,7 +84,7 @@ func row(obj v1alpha1.Object, wide bool, now time.Time) []string {
 
 func head(o *v1alpha1.TestRun) string {
 	if h := o.Status.Head; h != nil && h.Commit != "" {
-		return shortCommit(h.Commit)
+		return cli.ShortCommit(h.Commit)
 	}
 	return orDash(o.Spec.Head)
 }
@@ -100,7 +99,7 @@ func base(o *v1alpha1.TestRun) string {
 	case b.Version != "":
 		return b.Version
 	}
-	return shortCommit(b.Commit)
+	return cli.ShortCommit(b.Commit)
 }
 
 func stages(s []v1alpha1.Stage) string {
@@ -109,13 +108,6 @@ func stages(s []v1alpha1.Stage) string {
 		out[i] = string(x)
 	}
 	return orDash(strings.Join(out, ","))
-}
-
-func shortCommit(c string) string {
-	if len(c) > 8 {
-		return c[:8]
-	}
-	return orDash(c)
 }
 
 func orDash(s string) string {
@@ -132,23 +124,4 @@ func oneLine(s string) string {
 		return string(r[:59]) + "…"
 	}
 	return s
-}
-
-// formatAge is kubectl's short age: 42s, 5m, 3h, 2d.
-func formatAge(now, t time.Time) string {
-	if t.IsZero() {
-		return "<unknown>"
-	}
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "0s"
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
