@@ -166,6 +166,10 @@ func (v *validator) meta(m v1alpha1.ObjectMeta) {
 	}
 }
 
+// ValidName reports whether name may name a Recipe or a TestRun: a DNS label of at most
+// MaxNameLength characters. Whatever passes is safe as one path element.
+func ValidName(name string) bool { return len(name) <= MaxNameLength && dnsLabel(name) }
+
 // name checks the name of a Recipe or TestRun at field; what says what a missing one is.
 func (v *validator) name(field, name, what string) {
 	switch {

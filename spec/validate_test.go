@@ -229,3 +229,15 @@ func TestNameRulesMatchTheirGrammars(t *testing.T) {
 		})
 	}
 }
+
+func TestValidName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"discourse": true, "disc-pr4": true, "a": true, strings.Repeat("a", MaxNameLength): true,
+		"": false, strings.Repeat("a", MaxNameLength+1): false, "..": false, "a/b": false, "-a": false, "a-": false,
+		"A": false, "a.b": false, "a%2fb": false,
+	} {
+		if got := ValidName(name); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
