@@ -5,6 +5,7 @@
 //     deploy/; zap only under cmd/;
 //   - reconcile imports deploy/stack alone from the deploy tree;
 //   - warm does not import reconcile;
+//   - reconcile and warm do not import Prometheus (they report to an Observer they define);
 //   - no package outside cmd/ builds a controller (controller.New).
 //
 // It has no code of its own: the rules are a test, and a second test shows that the rules

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -106,6 +105,8 @@ type served struct {
 	st  *store.Store // its store
 	tcp string       // the address it serves --listen on, if any
 	log *syncBuffer  // its log
+	// shared is what it gave its runners.
+	shared objcmd.Served
 }
 
 // startServe starts `swarmrun serve` with args on a fresh data dir, and returns once the
@@ -129,9 +130,9 @@ func startServeHooks(t *testing.T, hooks func(*store.Store) (http.Handler, error
 	}, funcr.Options{})))
 	done := make(chan error, 1)
 	var out, errOut syncBuffer
-	stores := make(chan *store.Store, 1)
-	o := objcmd.Options{Now: now, Hooks: hooks, Runners: []objcmd.Runner{func(ctx context.Context, st *store.Store) error {
-		stores <- st
+	shared := make(chan objcmd.Served, 1)
+	o := objcmd.Options{Now: now, Hooks: hooks, Runners: []objcmd.Runner{func(ctx context.Context, s objcmd.Served) error {
+		shared <- s
 		<-ctx.Done()
 		return nil
 	}}}
@@ -151,7 +152,8 @@ func startServeHooks(t *testing.T, hooks func(*store.Store) (http.Handler, error
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s := served{dir: dir, st: <-stores, log: log}
+	sh := <-shared
+	s := served{dir: dir, st: sh.Store, log: log, shared: sh}
 	if slices.Contains(args, "--listen") {
 		// The TCP listener's address, port included, is in its "serving API" line.
 		re := regexp.MustCompile(`"msg"="serving API" "address"="([0-9.:]+)"`)
@@ -494,9 +496,9 @@ func TestServeRunnersAndFlags(t *testing.T) {
 	defer os.RemoveAll(dir)
 	var every time.Duration
 	got := make(chan time.Duration, 2)
-	runner := func(ctx context.Context, st *store.Store) error {
-		if st == nil {
-			return errors.New("no store")
+	runner := func(ctx context.Context, s objcmd.Served) error {
+		if s.Store == nil || s.Registry == nil || s.Metrics == nil || s.GC == nil {
+			return fmt.Errorf("runner given %+v, want a store, a registry, metrics and a GC log", s)
 		}
 		got <- every
 		<-ctx.Done()

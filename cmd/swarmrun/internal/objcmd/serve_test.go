@@ -50,6 +50,8 @@ func TestServeListenFlags(t *testing.T) {
 		{"TLS and insecure", []string{"--listen", "127.0.0.1:0", "--token-file", tok, "--tls-cert", files.Cert, "--tls-key", files.Key, "--insecure"}, "not both"},
 		{"bad key", []string{"--listen", "127.0.0.1:0", "--token-file", tok, "--tls-cert", files.Cert, "--tls-key", files.Cert}, "load TLS certificate"},
 		{"TLS without listen", []string{"--tls-cert", files.Cert, "--tls-key", files.Key}, "apply to --listen, which is not set"},
+		{"public status without listen", []string{"--public-status"}, "apply to --listen, which is not set"},
+		{"public metrics without listen", []string{"--public-metrics"}, "apply to --listen, which is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
