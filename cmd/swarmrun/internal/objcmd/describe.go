@@ -233,11 +233,7 @@ func describeEvents(w io.Writer, events []v1alpha1.Event, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TYPE\tREASON\tAGE\tCOUNT\tMESSAGE")
 	for _, e := range events {
-		age := cli.Age(now, e.LastTimestamp)
-		if e.Count > 1 {
-			age += " (x" + fmt.Sprint(e.Count) + " over " + cli.Age(now, e.FirstTimestamp) + ")"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", oneLine(string(e.Type)), oneLine(e.Reason), age, e.Count, oneLine(e.Message))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", oneLine(string(e.Type)), oneLine(e.Reason), lastSeen(now, e), e.Count, oneLine(e.Message))
 	}
 	tw.Flush()
 }

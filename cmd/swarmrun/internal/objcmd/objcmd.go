@@ -34,7 +34,7 @@ type Options struct {
 	Hooks func(st *store.Store) (http.Handler, error)
 }
 
-// Commands returns serve, apply, get, describe, delete and wait.
+// Commands returns serve, apply, get, describe, delete, wait and events.
 func Commands(g *cli.Globals, o Options) []*cobra.Command {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -46,6 +46,7 @@ func Commands(g *cli.Globals, o Options) []*cobra.Command {
 		newDescribeCommand(g, o),
 		newDeleteCommand(g),
 		newWaitCommand(g, o),
+		newEventsCommand(g, o),
 	}
 }
 
