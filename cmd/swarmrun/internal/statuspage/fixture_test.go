@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,7 +32,16 @@ func fixture(t testing.TB) (*Page, *store.Store, string, time.Time) {
 	t.Helper()
 	now := time.Date(2026, 6, 17, 12, 0, 0, 0, time.UTC)
 	dataDir := t.TempDir()
-	st, err := store.Open(filepath.Join(dataDir, "swarmrun.db"), store.Options{Now: func() time.Time { return now.Add(-5 * time.Hour) }})
+	// Objects are created a minute apart, from five hours before now.
+	var mu sync.Mutex
+	created := now.Add(-5 * time.Hour)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		created = created.Add(time.Minute)
+		return created
+	}
+	st, err := store.Open(filepath.Join(dataDir, "swarmrun.db"), store.Options{Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
