@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/swarmrun/swarmrun/internal/testkit"
 )
 
 // counterValue reads a counter or gauge without a registry.
@@ -37,36 +39,8 @@ func counterValue(t *testing.T, m prometheus.Metric) float64 {
 // it exists. Histograms report their sample count.
 func gathered(t *testing.T, reg prometheus.Gatherer, name string, labels map[string]string) (float64, bool) {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range f.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue series
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				return m.Counter.GetValue(), true
-			case m.Gauge != nil:
-				return m.Gauge.GetValue(), true
-			case m.Histogram != nil:
-				return float64(m.Histogram.GetSampleCount()), true
-			}
-		}
-	}
-	return 0, false
+	v, _, ok := testkit.Sample(t, reg, name, labels)
+	return v, ok
 }
 
 func TestMetricsAreRegisteredWhileRunning(t *testing.T) {
@@ -157,13 +131,7 @@ func TestMetricsAreRegisteredWhileRunning(t *testing.T) {
 func TestWorkqueueDepthCountsWaitingKeys(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	release := make(chan struct{})
-	rec := newRecorder(func(ctx context.Context, _ Request, _ int) (Result, error) {
-		select {
-		case <-release:
-		case <-ctx.Done():
-		}
-		return Result{}, nil
-	})
+	rec := blocking(release)
 	c := New(rec, Options{Name: "slow", Workers: 1, Metrics: reg})
 	for _, n := range []string{"a", "b", "c"} {
 		c.Enqueue(key(n))

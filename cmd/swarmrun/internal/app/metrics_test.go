@@ -21,40 +21,9 @@ import (
 	"github.com/swarmrun/swarmrun/warm"
 )
 
-// sample sums the series of the family name in reg whose labels include labels: a counter's or
-// gauge's value, a histogram's sample count and sum.
 func sample(t *testing.T, reg prometheus.Gatherer, name string, labels map[string]string) (value, sum float64) {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range f.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue series
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				value += m.Counter.GetValue()
-			case m.Gauge != nil:
-				value += m.Gauge.GetValue()
-			case m.Histogram != nil:
-				value += float64(m.Histogram.GetSampleCount())
-				sum += m.Histogram.GetSampleSum()
-			}
-		}
-	}
+	value, sum, _ = testkit.Sample(t, reg, name, labels)
 	return value, sum
 }
 
