@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,8 +51,10 @@ type env struct {
 	secrets string
 	rec     *trigger.RepositoryReconciler
 	hook    string // the webhook URL of the Repository demo
-	logs    *bytes.Buffer
-	logMu   *sync.Mutex
+	// deliveries are what the webhook told its observer, "event/result" each.
+	deliveries *deliveries
+	logs       *bytes.Buffer
+	logMu      *sync.Mutex
 }
 
 type envOptions struct {
@@ -114,7 +117,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.clock.Advance(time.Second)
 	e.newReconciler()
 
-	h, err := trigger.Webhook(trigger.WebhookOptions{Objects: st, SecretsDir: e.secrets})
+	e.deliveries = &deliveries{}
+	h, err := trigger.Webhook(trigger.WebhookOptions{Objects: st, SecretsDir: e.secrets, Observer: e.deliveries})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,4 +322,22 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// deliveries records what a webhook tells its observer.
+type deliveries struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (d *deliveries) WebhookDelivered(event, result string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.seen = append(d.seen, event+"/"+result)
+}
+
+func (d *deliveries) list() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.seen)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,10 @@ func TestWebhookBadSignatureCreatesNothing(t *testing.T) {
 	if n := len(e.forge.Statuses(ghRepo, head)); n != 0 {
 		t.Errorf("%d statuses posted", n)
 	}
+	// Unverified deliveries are counted under no event of their own choosing.
+	if got := e.deliveries.list(); !slices.Equal(got, []string{"unknown/unauthorized", "unknown/unauthorized", "unknown/unauthorized"}) {
+		t.Errorf("observed deliveries %v, want three unknown/unauthorized", got)
+	}
 }
 
 func TestWebhookRefusals(t *testing.T) {
@@ -83,6 +88,9 @@ func TestReplayedDeliveryStartsOneRun(t *testing.T) {
 	}
 	if r := e.repository(); len(r.Status.Deliveries) != 2 || len(r.Status.Pending) != 0 {
 		t.Errorf("deliveries %v, pending %v: want two deliveries and nothing pending", r.Status.Deliveries, r.Status.Pending)
+	}
+	if got := e.deliveries.list(); len(got) < 3 || got[len(got)-1] != "issue_comment/accepted" {
+		t.Errorf("observed deliveries %v, want the verified ones counted as issue_comment/accepted", got)
 	}
 }
 

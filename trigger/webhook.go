@@ -42,6 +42,16 @@ type WebhookOptions struct {
 	SecretsDir string
 	// MaxBodyBytes bounds a delivery (default DefaultMaxWebhookBytes).
 	MaxBodyBytes int64
+	// Observer, when set, is told of every delivery, once.
+	Observer WebhookObserver
+}
+
+// WebhookObserver is told of every delivery the endpoint answered, for metrics: event is the
+// verified event type (issue_comment, pull_request, ...) or "unknown" when the delivery was
+// not verified (its headers are the sender's word), and result says how it was answered:
+// accepted, unauthorized, invalid or error.
+type WebhookObserver interface {
+	WebhookDelivered(event, result string)
 }
 
 // Webhook returns the handler of POST /hooks/forge/<repository>. It needs no bearer token: a
@@ -66,13 +76,42 @@ func Webhook(o WebhookOptions) (http.Handler, error) {
 	return mux, nil
 }
 
+// answered remembers the status code a delivery was answered with.
+type answered struct {
+	http.ResponseWriter
+	code int
+}
+
+func (a *answered) WriteHeader(code int) {
+	a.code = code
+	a.ResponseWriter.WriteHeader(code)
+}
+
+// result names the answer for the metrics: accepted, unauthorized, invalid or error.
+func (a *answered) result() string {
+	switch {
+	case a.code < 300:
+		return "accepted"
+	case a.code == http.StatusUnauthorized:
+		return "unauthorized"
+	case a.code < 500:
+		return "invalid"
+	}
+	return "error"
+}
+
 func answer(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
 }
 
-func (o WebhookOptions) serve(w http.ResponseWriter, r *http.Request) {
+func (o WebhookOptions) serve(rw http.ResponseWriter, r *http.Request) {
+	w := &answered{ResponseWriter: rw}
+	event := "unknown"
+	if o.Observer != nil {
+		defer func() { o.Observer.WebhookDelivered(event, w.result()) }()
+	}
 	ctx := r.Context()
 	name := r.PathValue("repository")
 	log := logr.FromContextOrDiscard(ctx).WithValues("repository", name)
@@ -122,6 +161,7 @@ func (o WebhookOptions) serve(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	event = string(d.Event)
 	change, err := o.change(repo, d)
 	if err != nil {
 		answer(w, http.StatusUnprocessableEntity, err.Error())

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
 	"github.com/swarmrun/swarmrun/trigger"
 )
 
@@ -37,8 +37,12 @@ func (o *ForgeOptions) Dir(dataDir string) string {
 
 // Hooks returns serve's webhook endpoint over the served store (see trigger.Webhook); o is
 // read when serve starts, after its flags are parsed.
-func Hooks(g *cli.Globals, o *ForgeOptions) func(st *store.Store) (http.Handler, error) {
-	return func(st *store.Store) (http.Handler, error) {
-		return trigger.Webhook(trigger.WebhookOptions{Objects: st, SecretsDir: o.Dir(g.DataDir)})
+func Hooks(g *cli.Globals, o *ForgeOptions) func(s objcmd.Served) (http.Handler, error) {
+	return func(s objcmd.Served) (http.Handler, error) {
+		wo := trigger.WebhookOptions{Objects: s.Store, SecretsDir: o.Dir(g.DataDir)}
+		if s.Metrics != nil {
+			wo.Observer = s.Metrics
+		}
+		return trigger.Webhook(wo)
 	}
 }

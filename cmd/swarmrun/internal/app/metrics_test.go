@@ -85,8 +85,10 @@ func TestMetricsAfterARun(t *testing.T) {
 			return false
 		}
 		c := apimeta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionSucceeded)
-		return c != nil && c.Status != v1alpha1.ConditionUnknown && removed.Load() > 0
-	}, "the run did not finish, or garbage collection removed nothing")
+		// A run's outcome is counted right after its verdict is stored.
+		finished, _ := sample(t, reg, "swarmrun_testruns_finished_total", nil)
+		return c != nil && c.Status != v1alpha1.ConditionUnknown && removed.Load() > 0 && finished > 0
+	}, "the run did not finish and count, or garbage collection removed nothing")
 	if c := apimeta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionSucceeded); c.Status != v1alpha1.ConditionTrue {
 		t.Fatalf("run ended %s %s: %s", c.Status, c.Reason, c.Message)
 	}

@@ -31,7 +31,7 @@ type Options struct {
 	// Hooks, when set, returns the handler of the paths under /hooks/ (the forges' webhook
 	// deliveries), which serve mounts on every listener beside the API. Those requests need
 	// no bearer token: the handler authenticates them itself.
-	Hooks func(st *store.Store) (http.Handler, error)
+	Hooks func(s Served) (http.Handler, error)
 }
 
 // Commands returns serve, apply, get, describe, delete, wait and events.

@@ -169,7 +169,7 @@ func serve(ctx context.Context, g *cli.Globals, o Options, lf listenFlags, tlsCo
 	}
 	var hooks http.Handler
 	if o.Hooks != nil {
-		if hooks, err = o.Hooks(st); err != nil {
+		if hooks, err = o.Hooks(served); err != nil {
 			unixLn.Close()
 			if tcpLn != nil {
 				tcpLn.Close()
