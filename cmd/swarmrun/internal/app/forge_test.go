@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
+
 	"github.com/go-logr/logr"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,7 +78,7 @@ func TestPullRequestTriggerEndToEnd(t *testing.T) {
 			t.Errorf("controllers: %v", err)
 		}
 	}()
-	hooks, err := app.Hooks(&cli.Globals{DataDir: dir}, forgeOpts)(st)
+	hooks, err := app.Hooks(&cli.Globals{DataDir: dir}, forgeOpts)(objcmd.Served{Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,7 @@ func startServe(t *testing.T, args ...string) served {
 }
 
 // startServeHooks is startServe with serve's webhook handler (objcmd.Options.Hooks).
-func startServeHooks(t *testing.T, hooks func(*store.Store) (http.Handler, error), args ...string) served {
+func startServeHooks(t *testing.T, hooks func(objcmd.Served) (http.Handler, error), args ...string) served {
 	t.Helper()
 	// Unix socket paths are limited to 108 bytes, which t.TempDir() can exceed.
 	dir, err := os.MkdirTemp("", "sr")

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/swarmrun/swarmrun/api/server"
-	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
 	"github.com/swarmrun/swarmrun/forge"
 	"github.com/swarmrun/swarmrun/internal/testcert"
 	"github.com/swarmrun/swarmrun/trigger"
@@ -231,8 +231,8 @@ func TestSlowBodyAttack(t *testing.T) {
 // signature instead.
 func TestServeTakesWebhooksWithoutTheToken(t *testing.T) {
 	secrets := t.TempDir()
-	hooks := func(st *store.Store) (http.Handler, error) {
-		return trigger.Webhook(trigger.WebhookOptions{Objects: st, SecretsDir: secrets})
+	hooks := func(s objcmd.Served) (http.Handler, error) {
+		return trigger.Webhook(trigger.WebhookOptions{Objects: s.Store, SecretsDir: secrets})
 	}
 	s := startServeHooks(t, hooks, "--listen", "127.0.0.1:0", "--insecure", "--token-file", tokenFile(t, "s3cret"))
 	repo := &v1alpha1.Repository{ObjectMeta: v1alpha1.ObjectMeta{Name: "demo"}, Spec: v1alpha1.RepositorySpec{
