@@ -210,6 +210,10 @@ func (r *TestRunReconciler) Reconcile(ctx context.Context, req controller.Reques
 	}
 	var f *failure
 	if !errors.As(err, &f) {
+		if ctx.Err() == nil && !errors.Is(err, store.ErrConflict) {
+			// The driver retries with backoff; the run says why it does not advance.
+			r.event(ctx, rn, v1alpha1.EventWarning, v1alpha1.ReasonEngineError, "%s (retried)", err.Error())
+		}
 		return controller.Result{}, err
 	}
 	if err := r.fail(ctx, rn, f); err != nil {

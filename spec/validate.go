@@ -383,9 +383,10 @@ func (v *validator) checks(s *v1alpha1.RecipeSpec) {
 	}
 }
 
-// httpMethods are the methods an http check may use.
+// httpMethods are the methods an http check may use: the ones its probe sends (a GET, or a
+// PUT of the check's body).
 func httpMethods() []string {
-	return []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+	return []string{"GET", "PUT"}
 }
 
 func (v *validator) check(field string, c v1alpha1.Check) {
@@ -428,6 +429,9 @@ func (v *validator) check(field string, c v1alpha1.Check) {
 		}
 		if h.Method != "" && !slices.Contains(httpMethods(), h.Method) {
 			v.add(field+".http.method", "unknown method %s (want one of %s)", quote(h.Method), strings.Join(httpMethods(), ", "))
+		}
+		if h.Body != "" && h.Method != "PUT" {
+			v.add(field+".http.body", "a body is sent with method PUT only")
 		}
 	}
 	if e := c.Exec; e != nil {

@@ -17,7 +17,8 @@
 // For each run it started, the reconciler posts a pending commit status, then the verdict
 // (success or failure, with the level) and exactly one summary comment, edited rather than
 // posted again on a retry; what was posted is recorded in the Repository's status, which this
-// controller alone writes (the TestRun's status belongs to the TestRun controller).
+// controller writes (and the webhook endpoint, for the deliveries it verified: their IDs and
+// the comments pending); the TestRun's status belongs to the TestRun controller.
 //
 // Tokens and secrets are read from files under serve's forge secrets directory, in a
 // directory named after the forge's host, so that a token kept for one forge is never sent to

@@ -337,3 +337,28 @@ func TestEventsThroughAPI(t *testing.T) {
 		t.Errorf("testrun b: %s, want %s", got, want)
 	}
 }
+
+// Applying a file again after a controller added swarmrun's finalizer works: an apply keeps
+// the stored finalizers, and is validated as keeping them.
+func TestApplyAgainKeepsSwarmrunsFinalizer(t *testing.T) {
+	c, s := start(t)
+	ctx := t.Context()
+	if _, err := c.Apply(ctx, testRun("a", "r")); err != nil {
+		t.Fatal(err)
+	}
+	stored := &v1alpha1.TestRun{}
+	if err := s.Get(ctx, "a", stored); err != nil {
+		t.Fatal(err)
+	}
+	stored.Finalizers = []string{v1alpha1.FinalizerTeardown}
+	if err := s.Update(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Apply(ctx, testRun("a", "r"))
+	if err != nil || res != store.Unchanged {
+		t.Fatalf("apply again = %s, %v; want unchanged", res, err)
+	}
+	if err := s.Get(ctx, "a", stored); err != nil || !stored.HasFinalizer(v1alpha1.FinalizerTeardown) {
+		t.Errorf("finalizers after the apply: %v (%v)", stored.Finalizers, err)
+	}
+}

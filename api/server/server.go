@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -192,7 +193,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, "")
+	obj, ok := h.readObject(w, r, k, "", false)
 	if !ok {
 		return
 	}
@@ -208,7 +209,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"))
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"), false)
 	if !ok {
 		return
 	}
@@ -243,7 +244,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, newStatus(ReasonUnsupported, fmt.Sprintf("PATCH needs Content-Type %s, got %q", ApplyContentType, ct)))
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"))
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"), true)
 	if !ok {
 		return
 	}
@@ -349,7 +350,9 @@ func (h *handler) recordEvent(w http.ResponseWriter, r *http.Request) {
 // body carries is dropped: only the controllers write status, so a client can neither create
 // an object with one (a stack name for a teardown to remove, a green verdict) nor change one
 // with a spec write; the store keeps the stored status on update and apply.
-func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string) (v1alpha1.Object, bool) {
+// A server-side apply (apply) keeps the stored finalizers whatever the request says, so they
+// are validated as kept.
+func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string, apply bool) (v1alpha1.Object, bool) {
 	obj, _ := store.NewObject(k)
 	if !h.decode(w, r, obj) {
 		return nil, false
@@ -375,7 +378,11 @@ func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name str
 		if d, ok := obj.(interface{ Default() }); ok {
 			d.Default()
 		}
-		for _, p := range h.o.Validate(h.stored(r.Context(), k, m.Name), obj) {
+		old := h.stored(r.Context(), k, m.Name)
+		if apply && old != nil {
+			m.Finalizers = slices.Clone(old.GetObjectMeta().Finalizers)
+		}
+		for _, p := range h.o.Validate(old, obj) {
 			causes = append(causes, Cause{Field: p.Field, Message: p.Message})
 		}
 	}

@@ -71,8 +71,8 @@ const (
 	// ReasonPolicyDenied: the rendered stack breaks the deploy policy; nothing of it was
 	// applied.
 	ReasonPolicyDenied = "PolicyDenied"
-	// ReasonEngineError is what a transient error is called where one is shown; it never ends
-	// a run (the controller retries).
+	// ReasonEngineError is the Warning event of a step that failed for now (the engine, a git
+	// remote or the store refused): it never ends a run, the controller retries the step.
 	ReasonEngineError = "EngineError"
 	// ReasonTimeout: the run exceeded spec.timeout.
 	ReasonTimeout = "Timeout"
@@ -125,10 +125,12 @@ const (
 const (
 	// ReasonForgeReachable: the forge answered the last requests.
 	ReasonForgeReachable = "ForgeReachable"
-	// ReasonSecretUnreadable: the token or webhook secret file cannot be read, or may be
-	// read by others.
+	// ReasonSecretUnreadable: the token file cannot be read, or may be read by others. (A
+	// webhook secret that cannot be read makes the webhook endpoint answer 500, with the
+	// reason in serve's log.)
 	ReasonSecretUnreadable = "SecretUnreadable"
-	// ReasonForgeError: the forge refused a request or did not answer.
+	// ReasonForgeError: a step of the Repository controller failed: the forge refused a
+	// request or did not answer, or the store refused a write; it is retried.
 	ReasonForgeError = "ForgeError"
 	// ReasonRunStarted: an authorised comment started a TestRun.
 	ReasonRunStarted = "RunStarted"
