@@ -38,7 +38,10 @@ func TestSecretKeyOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := env.Resolve()
+	vars, err := env.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ full, want string }{
 		{"st_db_password_v2", "db_password"},
 		{"st_smtp_key_v1", "smtp_key"},

@@ -194,7 +194,10 @@ func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*P
 		"STACK_NAME": req.Stack,
 		"DOMAIN":     req.Stack + "." + p.domainSuffix,
 	})
-	vars := env.Resolve(layers...)
+	vars, err := env.Resolve(layers...)
+	if err != nil {
+		return nil, renderError(fmt.Errorf("%s: env: %w", req.Role, err))
+	}
 	files, err := recipe.ComposeFiles(vars, req.Dir)
 	if err != nil {
 		return nil, renderError(fmt.Errorf("%s: %w", req.Role, err))
