@@ -58,16 +58,33 @@ func readSources(ctx context.Context, opts Options, dir string, fsys *files) ([]
 		}
 		sources[i].dict = dict
 	}
-	// An overlay is a fragment written by an operator, not a versioned compose file: it takes
-	// the version of the first document, which would otherwise reject it as a mismatch.
-	if first, ok := sources[0].dict[versionKey]; ok {
-		for i := len(opts.Files); i < len(sources); i++ {
-			if _, ok := sources[i].dict[versionKey]; !ok {
-				sources[i].dict[versionKey] = first
-			}
+	adoptVersion(sources)
+	return sources, nil
+}
+
+// adoptVersion gives every document without a version key the version of the first one that
+// has one. docker requires all files of a deploy to agree on it, and takes a missing key for
+// its newest schema ("3.13" in CLI 28), so a recipe whose compose.yml has dropped the key (as
+// the Compose Specification made it obsolete) but whose overlays still say "3.8" would not
+// load. An inline overlay is a fragment written by an operator, not a versioned compose file,
+// and is in the same position. Versions that are written and differ still fail, as in
+// docker. This is the one way a render loads what `docker stack deploy` refuses.
+func adoptVersion(sources []source) {
+	var first any
+	for _, src := range sources {
+		if v, ok := src.dict[versionKey]; ok {
+			first = v
+			break
 		}
 	}
-	return sources, nil
+	if first == nil {
+		return
+	}
+	for i := range sources {
+		if _, ok := sources[i].dict[versionKey]; !ok {
+			sources[i].dict[versionKey] = first
+		}
+	}
 }
 
 // load runs docker's compose loader over the sources, as `docker stack deploy` does, and
