@@ -131,6 +131,9 @@ type Request struct {
 	App AppDeploy
 	// SecretSeed derives the generated secrets: the same seed always gives the same values.
 	SecretSeed string
+	// Images are image override lists, applied in order to the rendered services (the
+	// Recipe's, then the TestRun's; see conventions.adjust).
+	Images [][]v1alpha1.ImageOverride
 	// Labels are the ownership labels every object of the deploy carries.
 	Labels map[string]string
 	// Recipe and SourceURL name the Recipe the deploy is of, for the deploy policy's
@@ -152,15 +155,21 @@ type Prepared struct {
 	Digest string
 	// Services are the stack's services by full name.
 	Services map[string]Service
-	labels   map[string]string
-	render   *render.Stack
+	// OwnNetworks maps the full name of each network the deploy creates in place of an
+	// external network the recipe declares to that external name (conventions.adjust).
+	OwnNetworks map[string]string
+	labels      map[string]string
+	render      *render.Stack
 }
 
 // Service is one service of a render, as swarmrun compares it with a live stack.
 type Service struct {
 	Name string
-	// Image as written in compose (after interpolation).
+	// Image is the image the service runs: as written in compose (after interpolation),
+	// then changed by the deploy's image overrides.
 	Image string
+	// ComposeImage is the image as written in compose, when an override changed it.
+	ComposeImage string
 	// Labels are the service's deploy labels.
 	Labels map[string]string
 }
@@ -206,12 +215,18 @@ func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*P
 	if err != nil {
 		return nil, err
 	}
-	opts := render.Options{Stack: req.Stack, Dir: req.Dir, Files: files, Overlays: append(slices.Clone(req.Overlays), frag), Env: vars}
+	d := policy.Deploy{Recipe: req.Recipe, Source: req.SourceURL, Role: policy.Role(req.Role), Published: req.Published}
+	allow := p.policy.Effective(d.Recipe, d.Source)
+	conv := &conventions{app: p.appService, env: vars, images: req.Images, allow: allow}
+	opts := render.Options{Stack: req.Stack, Dir: req.Dir, Files: files, Overlays: append(slices.Clone(req.Overlays), frag),
+		Env: vars, Adjust: conv.adjust}
 	st, labelErr := render.Render(ctx, opts)
 	if labelErr != nil {
 		// A recipe without the app service: the labels fragment alone cannot make a service
 		// (it has no image). Render without it, and let that render's error speak.
 		opts.Overlays = req.Overlays
+		conv = &conventions{app: p.appService, env: vars, images: req.Images, allow: allow}
+		opts.Adjust = conv.adjust
 		if st, err = render.Render(ctx, opts); err != nil {
 			return nil, renderError(fmt.Errorf("render %s: %w", req.Role, err))
 		}
@@ -219,10 +234,8 @@ func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*P
 			return nil, renderError(fmt.Errorf("render %s: app labels: %w", req.Role, labelErr))
 		}
 	}
-	d := policy.Deploy{Recipe: req.Recipe, Source: req.SourceURL, Role: policy.Role(req.Role), Published: req.Published}
-	allow := p.policy.Effective(d.Recipe, d.Source)
 	if generate := slices.DeleteFunc(slices.Clone(st.ExternalSecrets), allow.AllowsSecret); len(generate) > 0 {
-		values, err := generateSecrets(p.secret, req.SecretSeed, req.Stack, env, vars, generate)
+		values, err := generateSecrets(p.secret, req.SecretSeed, env, st.SecretSources, generate)
 		if err != nil {
 			return nil, renderError(err)
 		}
@@ -236,14 +249,21 @@ func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*P
 	if err := policy.Check(st, p.policy, d); err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", req.Role, err)
 	}
-	return newPrepared(req, files, st), nil
+	return newPrepared(req, files, st, conv), nil
 }
 
-func newPrepared(req Request, files []string, st *render.Stack) *Prepared {
+func newPrepared(req Request, files []string, st *render.Stack, conv *conventions) *Prepared {
 	pr := &Prepared{Stack: req.Stack, Role: req.Role, Files: files, Digest: st.Digest,
 		Services: make(map[string]Service, len(st.Services)), labels: maps.Clone(req.Labels), render: st}
 	for name, spec := range st.Services {
-		pr.Services[name] = Service{Name: name, Image: st.Images[name], Labels: maps.Clone(spec.Labels)}
+		pr.Services[name] = Service{Name: name, Image: st.Images[name], Labels: maps.Clone(spec.Labels),
+			ComposeImage: conv.composeImages[strings.TrimPrefix(name, req.Stack+"_")]}
+	}
+	for key, external := range conv.ownNetworks {
+		if pr.OwnNetworks == nil {
+			pr.OwnNetworks = map[string]string{}
+		}
+		pr.OwnNetworks[req.Stack+"_"+key] = external
 	}
 	return pr
 }
@@ -310,7 +330,7 @@ func (p *Pipeline) Apply(ctx context.Context, pr *Prepared) (*Applied, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", pr.Role, err)
 	}
-	a := &Applied{StartedAt: cs.StartedAt, Images: imageRecords(pr.render, cs.Images)}
+	a := &Applied{StartedAt: cs.StartedAt, Images: imageRecords(pr, cs.Images)}
 	for _, c := range cs.Services {
 		a.Targets = append(a.Targets, Target{ServiceID: c.ID, Name: c.Name, PrevVersion: c.PrevVersion, Changed: c.Action != deploy.Unchanged})
 		switch c.Action {
@@ -326,8 +346,10 @@ func (p *Pipeline) Apply(ctx context.Context, pr *Prepared) (*Applied, error) {
 }
 
 // imageRecords lists each service's image with what the engine knows of its digest: the
-// registry digest of a pulled image, else the local image's repo digest or ID.
-func imageRecords(st *render.Stack, infos []deploy.ImageInfo) []v1alpha1.ImageRecord {
+// registry digest of a pulled image, else the local image's repo digest or ID; and, when an
+// override changed it, the image the compose file names.
+func imageRecords(pr *Prepared, infos []deploy.ImageInfo) []v1alpha1.ImageRecord {
+	st := pr.render
 	digests := map[string]string{}
 	for _, info := range infos {
 		switch {
@@ -342,7 +364,7 @@ func imageRecords(st *render.Stack, infos []deploy.ImageInfo) []v1alpha1.ImageRe
 	var out []v1alpha1.ImageRecord
 	for _, name := range slices.Sorted(maps.Keys(st.Images)) {
 		img := st.Images[name]
-		out = append(out, v1alpha1.ImageRecord{Service: name, Image: img, Digest: digests[img]})
+		out = append(out, v1alpha1.ImageRecord{Service: name, Image: img, Digest: digests[img], Compose: pr.Services[name].ComposeImage})
 	}
 	return out
 }
