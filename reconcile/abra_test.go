@@ -73,6 +73,16 @@ func TestShapesUpgradeOnProbeImages(t *testing.T) {
 	if want := []string{"compose.yml", "tune/compose.tune.yml"}; !slices.Equal(head.ComposeFiles, want) {
 		t.Errorf("head compose files %v, want %v", head.ComposeFiles, want)
 	}
+	// Lint judges the recipe as written: warnings (db has no healthcheck, no README),
+	// nothing critical, and nothing about the probe images the overrides put in.
+	lint := got.Status.Tiers[v1alpha1.TierLint]
+	var checks []string
+	for _, c := range lint.Checks {
+		checks = append(checks, c.Name+": "+c.Message)
+	}
+	if lint.Result != v1alpha1.ResultPassed || !slices.Contains(checks, "R002 db: no healthcheck") || strings.Contains(strings.Join(checks, "\n"), "swarmrun-probe") {
+		t.Errorf("lint tier %s: %v", lint.Result, checks)
+	}
 	nets, err := e.engine.NetworkList(t.Context(), network.ListOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -144,7 +144,7 @@ func GenerateSecret(v Var, rand io.Reader) (Secret, error) {
 // SECRET_OVH_CONSUMER_KEY), so the written name is the better guide. With neither, the
 // returned Var has no hints.
 func (e Env) SecretHints(key, written string) Var {
-	for _, name := range referencedVars(written) {
+	for _, name := range ReferencedVars(written) {
 		if v, ok := e.Lookup(name); ok && len(v.Hints) > 0 {
 			return v
 		}
@@ -153,8 +153,8 @@ func (e Env) SecretHints(key, written string) Var {
 	return v
 }
 
-// referencedVars lists the variables a compose value reads ($NAME, ${NAME...}), in order.
-func referencedVars(s string) []string {
+// ReferencedVars lists the variables a compose value reads ($NAME, ${NAME...}), in order.
+func ReferencedVars(s string) []string {
 	var out []string
 	for i := 0; i < len(s); i++ {
 		if s[i] != '$' || i+1 == len(s) {

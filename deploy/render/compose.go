@@ -73,3 +73,25 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 	}
 	return nil
 }
+
+// ComposeVersion is the version of the merged configuration ("3.8"), as it prints.
+func (s *Stack) ComposeVersion() string {
+	if v := mapValue(s.config, versionKey); v != nil {
+		return v.Value
+	}
+	return ""
+}
+
+// Keys lists the compose keys of a top-level section of the merged configuration
+// ("services", "secrets", "configs", "networks", "volumes"), in the order it prints them.
+func (s *Stack) Keys(section string) []string {
+	m := mapValue(s.config, section)
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		out = append(out, m.Content[i].Value)
+	}
+	return out
+}

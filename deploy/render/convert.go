@@ -112,12 +112,19 @@ func convertStack(ctx context.Context, sources []source, name string, cfg *compo
 			st.ExternalConfigs = append(st.ExternalConfigs, config.Name)
 			lister.configs[config.Name] = true
 		}
+		if st.ConfigSources == nil {
+			st.ConfigSources = map[string]ObjectSource{}
+		}
+		if config.External.External {
+			st.ConfigSources[config.Name] = objectSource(sources, "configs", key)
+		}
 		for _, spec := range specs {
 			if data != nil {
 				spec.Data = data
 			}
 			st.Configs[spec.Name] = spec
 			lister.configs[spec.Name] = true
+			st.ConfigSources[spec.Name] = objectSource(sources, "configs", key)
 		}
 	}
 	st.ExternalSecrets = sortedUnique(st.ExternalSecrets)

@@ -106,6 +106,9 @@ type Stack struct {
 	// that name: the variables its written name reads (its version variable) carry the
 	// hints of its value. It does not take part in Digest.
 	SecretSources map[string]ObjectSource
+	// ConfigSources says the same of every config (full name) the stack declares. It does
+	// not take part in Digest.
+	ConfigSources map[string]ObjectSource
 
 	// config is the merged configuration the objects were converted from (after Adjust),
 	// as a YAML document taken before the conversion, which writes labels into its maps.

@@ -208,7 +208,8 @@ func Recipe(t testing.TB, branch string, versions ...Version) (*Repo, []string) 
 			"compose.yml": Compose(v), ".env.sample": EnvSample,
 		}))
 		if v.Tag != "" {
-			r.Git("tag", v.Tag)
+			// Annotated, as abra tags releases (lint R014 wants them so).
+			r.Git("tag", "-a", "-m", "release "+v.Tag, v.Tag)
 		}
 	}
 	return r, commits
