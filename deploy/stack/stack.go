@@ -124,8 +124,10 @@ type Request struct {
 	// files, so nothing of one deploy can reach another.
 	Dir string
 	// Env are the layers over the recipe's own env (.env.sample, abra.sh), in order;
-	// STACK_NAME and DOMAIN (<stack>.<suffix>) go over all of them.
-	Env      []map[string]string
+	// STACK_NAME and DOMAIN go over all of them.
+	Env []map[string]string
+	// Domain is the deploy's DOMAIN; empty means <stack>.<suffix> (Options.DomainSuffix).
+	Domain   string
 	Overlays [][]byte
 	// App says which coop-cloud labels the app service gets: a version or a chaos deploy.
 	App AppDeploy
@@ -223,10 +225,11 @@ func (p *Pipeline) read(ctx context.Context, req Request) (*inputs, error) {
 	if err != nil {
 		return nil, renderError(fmt.Errorf("%s: %w", req.Role, err))
 	}
-	layers := append(slices.Clone(req.Env), map[string]string{
-		"STACK_NAME": req.Stack,
-		"DOMAIN":     req.Stack + "." + p.domainSuffix,
-	})
+	domain := req.Domain
+	if domain == "" {
+		domain = req.Stack + "." + p.domainSuffix
+	}
+	layers := append(slices.Clone(req.Env), map[string]string{"STACK_NAME": req.Stack, "DOMAIN": domain})
 	vars, err := env.Resolve(layers...)
 	if err != nil {
 		return nil, renderError(fmt.Errorf("%s: env: %w", req.Role, err))
