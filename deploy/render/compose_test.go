@@ -120,3 +120,47 @@ func TestVersionlessFileTakesTheOthersVersion(t *testing.T) {
 		t.Errorf("written versions that differ: %v", err)
 	}
 }
+
+// TestOverlayReplacesHealthcheckTest: an overlay's healthcheck test (or disable) replaces
+// the recipe's, where docker's merge would append the lists; between compose files docker's
+// merge stands.
+func TestOverlayReplacesHealthcheckTest(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"compose.yml": `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:1
+    healthcheck: {test: ["CMD", "curl", "-f", "http://localhost:4000"], interval: 30s, retries: 10}
+  db:
+    image: swarmrun-probe:1
+    healthcheck: {test: ["CMD-SHELL", "pg_isready"]}
+`,
+		"compose.more.yml": `version: "3.8"
+services:
+  app:
+    healthcheck: {test: ["--retry", "3"]}
+`,
+	})
+	opts := Options{Stack: "hc", Dir: dir, Files: []string{"compose.yml", "compose.more.yml"}, Overlays: [][]byte{
+		[]byte(`services: {app: {healthcheck: {test: ["CMD", "/probe", "-health"], interval: 2s}}, db: {healthcheck: {disable: true}}}`),
+	}}
+	st, err := Render(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := st.Services["hc_app"].TaskTemplate.ContainerSpec.Healthcheck
+	if strings.Join(app.Test, " ") != "CMD /probe -health" || app.Interval.String() != "2s" || app.Retries != 10 {
+		t.Errorf("app healthcheck %+v, want the overlay's test and interval, the recipe's retries", app)
+	}
+	if db := st.Services["hc_db"].TaskTemplate.ContainerSpec.Healthcheck; db == nil || strings.Join(db.Test, " ") != "NONE" {
+		t.Errorf("db healthcheck %+v, want disabled", db)
+	}
+	opts.Overlays = nil
+	st, err = Render(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(st.Services["hc_app"].TaskTemplate.ContainerSpec.Healthcheck.Test, " "); got != "CMD curl -f http://localhost:4000 --retry 3" {
+		t.Errorf("between compose files: test %q, want docker's appended list", got)
+	}
+}

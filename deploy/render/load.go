@@ -59,6 +59,7 @@ func readSources(ctx context.Context, opts Options, dir string, fsys *files) ([]
 		sources[i].dict = dict
 	}
 	adoptVersion(sources)
+	replaceHealthcheckTests(sources, len(opts.Files))
 	return sources, nil
 }
 
@@ -85,6 +86,39 @@ func adoptVersion(sources []source) {
 			sources[i].dict[versionKey] = first
 		}
 	}
+}
+
+// replaceHealthcheckTests lets an overlay's healthcheck test replace the test of the
+// documents before it. docker's merge appends lists (mergo.WithAppendSlice), and a test is a
+// list: an overlay's ["CMD", "/probe", "-health"] over a recipe's ["CMD", "curl", ...]
+// would run curl with the probe's words as arguments, and disable: true over a test is
+// refused. So no overlay could change a healthcheck, which is what an operator needs when
+// the image a run deploys is not the one the recipe's healthcheck was written for. Compose
+// files merged by COMPOSE_FILE keep docker's semantics; overlays start at index first.
+func replaceHealthcheckTests(sources []source, first int) {
+	for i := first; i < len(sources); i++ {
+		services, _ := sources[i].dict["services"].(map[string]any)
+		for name, svc := range services {
+			hc, _ := mapOf(svc)["healthcheck"].(map[string]any)
+			_, test := hc["test"]
+			_, disable := hc["disable"]
+			if !test && !disable {
+				continue
+			}
+			for j := 0; j < i; j++ {
+				earlier, _ := sources[j].dict["services"].(map[string]any)
+				if h, ok := mapOf(earlier[name])["healthcheck"].(map[string]any); ok {
+					delete(h, "test")
+				}
+			}
+		}
+	}
+}
+
+// mapOf is v as a mapping, nil when it is not one.
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }
 
 // load runs docker's compose loader over the sources, as `docker stack deploy` does, and
