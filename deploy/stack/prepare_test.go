@@ -3,11 +3,13 @@ package stack
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/deploy/policy"
+	"github.com/swarmrun/swarmrun/deploy/recipe"
 	"github.com/swarmrun/swarmrun/internal/mask"
 	"github.com/swarmrun/swarmrun/internal/testkit"
 )
@@ -99,5 +101,49 @@ secrets:
 	}
 	if len(pr.render.ExternalSecrets) != 1 || pr.render.ExternalSecrets[0] != "proxy_cert" {
 		t.Errorf("external secrets %v, want proxy_cert left external (not generated over the operator's)", pr.render.ExternalSecrets)
+	}
+}
+
+// TestPrepareNamesRequiredVariables: a ${VAR?message} the env leaves unset stops the
+// deploy as a render error naming the file, line, key and variable.
+func TestPrepareNamesRequiredVariables(t *testing.T) {
+	compose := `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:${PROBE_TAG?set PROBE_TAG to the probe's tag}
+`
+	_, _, err := prepare(t, policy.Default(), compose, "run", "")
+	want := `compose.yml:4: invalid interpolation format for services.app.image: "required variable PROBE_TAG is missing a value: set PROBE_TAG to the probe's tag"`
+	if !errors.Is(err, ErrRender) || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want a render error with %s", err, want)
+	}
+}
+
+// TestPrepareKeepsOldVersionLabels: a recipe of 2021 labels each service with
+// coop-cloud.${STACK_NAME}.<service>.version (image tag and digest) and has no recipe version
+// label; those labels pass through. A chaos deploy adds no version label (abra keeps the
+// compose file's, which has none), a version deploy the release's.
+func TestPrepareKeepsOldVersionLabels(t *testing.T) {
+	compose := `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:1
+    deploy:
+      labels:
+        - coop-cloud.${STACK_NAME}.app.version=2.0.3-eec92a23
+`
+	pr, _, err := prepare(t, policy.Default(), compose, "run", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := pr.Services["st_app"].Labels
+	if labels["coop-cloud.st.app.version"] != "2.0.3-eec92a23" || labels["coop-cloud.st.chaos"] != "true" || labels["coop-cloud.st.chaos-version"] == "" {
+		t.Errorf("chaos deploy labels %v", labels)
+	}
+	if _, ok := labels[LabelVersion("st")]; ok {
+		t.Errorf("a chaos deploy of a recipe without a version label got one: %v", labels)
+	}
+	if got := recipe.AppLabels(AppDeploy{Stack: "st", Recipe: "demo", Version: "v2.0.3"}); got[LabelVersion("st")] != "v2.0.3" {
+		t.Errorf("version deploy labels %v", got)
 	}
 }
