@@ -45,8 +45,9 @@ func swarmrun(t *testing.T, args ...string) (stdout, stderr string, code int) {
 // checkoutDir matches the temporary checkout a render prints file paths under.
 var checkoutDir = regexp.MustCompile(`/[^\s:]*/swarmrun-render-[^/\s]*/[a-z]+`)
 
-// chaosVersion matches a chaos-version label, which names a commit made at test time.
-var chaosVersion = regexp.MustCompile(`(chaos-version: )[0-9a-f]{8}`)
+// chaosVersion matches a chaos-version label, which names a commit made at test time
+// (quoted by YAML when its hex digits are all decimal).
+var chaosVersion = regexp.MustCompile(`(chaos-version: )"?[0-9a-f]{8}"?`)
 
 func scrub(s string) string {
 	return chaosVersion.ReplaceAllString(checkoutDir.ReplaceAllString(s, "$$DIR"), "${1}COMMIT")
