@@ -7,9 +7,7 @@ import (
 	"testing"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
-	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/deploy/policy"
-	"github.com/swarmrun/swarmrun/internal/mask"
 	"github.com/swarmrun/swarmrun/internal/testkit"
 )
 
@@ -53,18 +51,7 @@ func TestOverrideImage(t *testing.T) {
 func prepareShapes(t *testing.T, pol policy.Policy, i int, images ...[]v1alpha1.ImageOverride) *Prepared {
 	t.Helper()
 	repo, commits := testkit.Shapes(t, filepath.Join("..", "..", "testdata", "recipes", "shapes"))
-	dataDir := t.TempDir()
-	p, err := New(Options{Engine: fake.New(fake.Options{}), DataDir: dataDir, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := p.Open(t.Context(), repo.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := p.Prepare(t.Context(), Request{Role: v1alpha1.RoleHead, Stack: "sh", Source: src, Commit: commits[i],
-		Dir: filepath.Join(dataDir, "head"), SecretSeed: "seed", Recipe: "shapes", SourceURL: repo.Dir, Images: images,
-		App: AppDeploy{Stack: "sh", Recipe: "shapes", Commit: commits[i], Chaos: true}}, mask.New())
+	pr, _, err := prepareRepo(t, pol, repo.Dir, "", Request{Stack: "sh", Commit: commits[i], SecretSeed: "seed", Images: images})
 	if err != nil {
 		t.Fatal(err)
 	}

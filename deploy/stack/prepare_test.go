@@ -20,6 +20,13 @@ func prepare(t *testing.T, pol policy.Policy, compose, seed, dataDir string) (*P
 	t.Helper()
 	repo := testkit.NewRepo(t, "main")
 	commit := repo.Commit("head", map[string]string{"compose.yml": compose, ".env.sample": testkit.EnvSample})
+	return prepareRepo(t, pol, repo.Dir, dataDir, Request{Stack: "st", Commit: commit, SecretSeed: seed})
+}
+
+// prepareRepo prepares req as the head of recipe demo from the repository at dir, under pol,
+// with the secret key of dataDir (a new one when empty), on the fake engine.
+func prepareRepo(t *testing.T, pol policy.Policy, dir, dataDir string, req Request) (*Prepared, *mask.Masker, error) {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -27,14 +34,13 @@ func prepare(t *testing.T, pol policy.Policy, compose, seed, dataDir string) (*P
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := p.Open(t.Context(), repo.Dir)
-	if err != nil {
+	if req.Source, err = p.Open(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
+	req.Role, req.Dir, req.Recipe, req.SourceURL = v1alpha1.RoleHead, filepath.Join(dataDir, "head"), "demo", dir
+	req.App = AppDeploy{Stack: req.Stack, Recipe: "demo", Commit: req.Commit, Chaos: true}
 	m := mask.New()
-	pr, err := p.Prepare(t.Context(), Request{Role: v1alpha1.RoleHead, Stack: "st", Source: src, Commit: commit,
-		Dir: filepath.Join(dataDir, "head"), SecretSeed: seed, Recipe: "demo", SourceURL: repo.Dir,
-		App: AppDeploy{Stack: "st", Recipe: "demo", Commit: commit, Chaos: true}}, m)
+	pr, err := p.Prepare(t.Context(), req, m)
 	return pr, m, err
 }
 

@@ -472,7 +472,7 @@ func TestRealRecipesEndToEnd(t *testing.T) {
 			}
 			dataDir := t.TempDir()
 			start := time.Now()
-			out, errOut, code := runCommand(t, "--data-dir", dataDir, "run", "--ephemeral", "-f", file)
+			out, errOut, code := execute(t, []func(*cli.Globals) *cobra.Command{runcmd.Command}, "--data-dir", dataDir, "run", "--ephemeral", "-f", file)
 			took := time.Since(start)
 			res := readResults(t, dataDir, tc.name)
 			if res.Stack != "" {
@@ -516,26 +516,6 @@ func TestRealRecipesEndToEnd(t *testing.T) {
 		})
 	}
 	t.Log("summary:\n" + strings.Join(summary, "\n"))
-}
-
-// runCommand runs `swarmrun` with run, render and lint in process, against the swarm the
-// environment names.
-func runCommand(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
-	g := &cli.Globals{}
-	g.Bind(root)
-	root.AddCommand(runcmd.Command(g))
-	root.AddCommand(Commands(g)...)
-	root.SetArgs(args)
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	err := root.ExecuteContext(t.Context())
-	if err != nil {
-		errOut.WriteString("error: " + err.Error() + "\n")
-	}
-	return out.String(), errOut.String(), cli.ExitCode(err)
 }
 
 func readResults(t *testing.T, dataDir, name string) results.Result {

@@ -27,11 +27,21 @@ var shapesRoot = filepath.Join("..", "..", "..", "..", "testdata", "recipes", "s
 func swarmrun(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	return execute(t, nil, append([]string{"--data-dir", t.TempDir()}, args...)...)
+}
+
+// execute runs swarmrun's command line in process: render, lint and the commands more
+// makes, under one set of global flags.
+func execute(t *testing.T, more []func(*cli.Globals) *cobra.Command, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	root := &cobra.Command{Use: "swarmrun", SilenceUsage: true, SilenceErrors: true}
 	g := &cli.Globals{}
 	g.Bind(root)
 	root.AddCommand(Commands(g)...)
-	root.SetArgs(append([]string{"--data-dir", t.TempDir()}, args...))
+	for _, m := range more {
+		root.AddCommand(m(g))
+	}
+	root.SetArgs(args)
 	var out, errOut bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errOut)
