@@ -10,15 +10,25 @@ import (
 )
 
 // renderShapes renders the shapes recipe at version (testdata/recipes/shapes) with its own
-// env, as a deploy reads it, under adjust.
+// env, as a deploy reads it, as stack sh, under adjust.
 func renderShapes(t *testing.T, version string, adjust func(*Config) error) (*Stack, error) {
+	t.Helper()
+	opts := shapesOptions(t, version, "sh", "sh.example.com")
+	opts.Adjust = adjust
+	return Render(t.Context(), opts)
+}
+
+// shapesOptions are the render options of the shapes recipe at version as a deploy of stack
+// on domain reads it: its env (.env.sample, abra.sh, then STACK_NAME and DOMAIN) and the
+// compose files of its COMPOSE_FILE.
+func shapesOptions(t *testing.T, version, stack, domain string) Options {
 	t.Helper()
 	dir := filepath.Join("..", "..", "testdata", "recipes", "shapes", version)
 	env, err := recipe.LoadEnv(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars, err := env.Resolve(map[string]string{"STACK_NAME": "sh", "DOMAIN": "sh.example.com"})
+	vars, err := env.Resolve(map[string]string{"STACK_NAME": stack, "DOMAIN": domain})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +36,7 @@ func renderShapes(t *testing.T, version string, adjust func(*Config) error) (*St
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Render(t.Context(), Options{Stack: "sh", Dir: dir, Files: files, Env: vars, Adjust: adjust})
+	return Options{Stack: stack, Dir: dir, Files: files, Env: vars}
 }
 
 // TestAdjustReachesObjectsAndPrint: what Adjust changes is what the objects are made of and

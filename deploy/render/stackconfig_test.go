@@ -14,8 +14,6 @@ import (
 
 	"github.com/docker/cli/cli/compose/loader"
 	"gopkg.in/yaml.v3"
-
-	"github.com/swarmrun/swarmrun/deploy/recipe"
 )
 
 // dockerCLI is a docker CLI that has `docker stack config` (23.0 or later; Debian's
@@ -45,20 +43,7 @@ func stackConfigCases(t *testing.T) []stackConfigCase {
 		out = append(out, stackConfigCase{name: filepath.Base(dir), opts: readCase(t, dir),
 			golden: filepath.Join(dir, "docker-stack-config.yml")})
 	}
-	dir := filepath.Join("..", "..", "testdata", "recipes", "shapes", "1.0.0")
-	env, err := recipe.LoadEnv(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars, err := env.Resolve(map[string]string{"STACK_NAME": "shapes_example_com", "DOMAIN": "shapes.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := recipe.ComposeFiles(vars, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(out, stackConfigCase{name: "shapes-1.0.0", opts: Options{Stack: "shapes_example_com", Dir: dir, Files: files, Env: vars},
+	return append(out, stackConfigCase{name: "shapes-1.0.0", opts: shapesOptions(t, "1.0.0", "shapes_example_com", "shapes.example.com"),
 		golden: filepath.Join("testdata", "stackconfig", "shapes-1.0.0.yml")})
 }
 
