@@ -4,7 +4,7 @@ BIN       := bin/swarmrun
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GOTEST_TIMEOUT ?= 25m
 
-.PHONY: all build swarm images chromium vet lint unit test demo bench fuzz clean
+.PHONY: all build swarm images chromium vet lint unit test demo bench fuzz clean real-recipes
 
 all: build
 
@@ -26,12 +26,13 @@ chromium:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags realrecipes ./cmd/swarmrun/internal/recipecmd/
 
 # staticcheck (pinned in tools/go.mod) over every package, integration tests included. The
 # architecture's import rules (the Docker SDK only under deploy/, zap only under cmd/, ...)
 # are a test: internal/archtest.
 lint:
-	$(GO) tool -modfile=tools/go.mod staticcheck -tags integration ./...
+	$(GO) tool -modfile=tools/go.mod staticcheck -tags integration,realrecipes ./...
 
 # Unit tests only: no swarm needed, none touched (the real-swarm tests are behind the build
 # tag integration).
@@ -42,6 +43,17 @@ unit:
 # and in headless Chromium, which fail (never skip) when the swarm or Chromium is missing.
 test: images chromium vet lint
 	$(GO) test -race -count=1 -tags integration -timeout $(GOTEST_TIMEOUT) ./...
+
+# The real-recipes suite (build tag realrecipes; not part of make test, since real recipes
+# cannot be committed): render, lint and end-to-end runs of Co-op Cloud recipes read from the
+# git bundles in RECIPES (<name>.bundle). It fails when RECIPES is not given. Rendering is
+# compared with `docker stack config` (a docker CLI of 23.0 or later; DOCKER_CLI names one);
+# the end-to-end runs need the swarm and the probe images.
+RECIPES ?=
+DOCKER_CLI ?=
+real-recipes: images
+	SWARMRUN_REAL_RECIPES=$(RECIPES) SWARMRUN_DOCKER_CLI=$(DOCKER_CLI) \
+		$(GO) test -count=1 -tags realrecipes -timeout 30m -v -run 'TestRealRecipes' ./cmd/swarmrun/internal/recipecmd/
 
 # KEEP=1 leaves what the mission made (its data directory and warm stack) for a look after.
 demo: build images

@@ -17,7 +17,7 @@
 // number of runs, and a deletion is just the next step.
 //
 //	Resolved   fetch the source, resolve the head, the target branch (main, then master)
-//	           and the base plan (ResolveBase); store the stack name, the head
+//	           and the base plan (PlanRun, ResolveBase); store the stack name, the head
 //	           {ref, commit, version, chaosVersion}, the plan and the Recipe's generation;
 //	           PreviousStale when the recipe's base-only repair is skipped
 //	BaseReady  apply the base (role=base) and record it; look at it until it converged;
@@ -30,6 +30,11 @@
 //	tiers      backup, restore, custom (each passed, failed, notApplicable or skipped)
 //	Succeeded  lint, level, promotion (see below), results under
 //	           <data-dir>/runs/<testrun>/, verdict; then teardown, step by step
+//
+// Each deploy is DeployRequest's for its role: the recipe's env, the repair's on a base it
+// applies to, the run's; the Recipe's image overrides, then the run's. PlanRun and
+// DeployRequest are exported for `swarmrun render`, which renders what a run would deploy
+// through the same pipeline without applying it.
 //
 // A look judges every service of the deploy in one observation (converge.Judge through
 // stack.Pipeline.LookAt) and stores what the judge needs across calls in the deploy record:

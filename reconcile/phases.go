@@ -160,31 +160,7 @@ func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (
 		return pr, nil
 	}
 	tr, rc := rn.tr, rn.rc
-	req := stack.Request{
-		Role:       role,
-		Stack:      tr.Status.Stack,
-		Commit:     tr.Status.Head.Commit,
-		Dir:        filepath.Join(results.Dir(r.o.DataDir, tr.Name), role),
-		Env:        []map[string]string{rc.Spec.Env},
-		Overlays:   raw(rc.Spec.Overlays),
-		SecretSeed: tr.UID,
-		Labels:     ownership(tr, rc.Name, role),
-		Recipe:     rc.Name,
-		SourceURL:  rc.Spec.Source.URL,
-	}
-	req.App = stack.AppDeploy{Stack: req.Stack, Recipe: rc.Name, Commit: req.Commit, Chaos: true}
-	if role == roleBase {
-		base := *tr.Status.Base
-		req.Commit, req.App.Commit = base.Commit, base.Commit
-		if base.Kind == v1alpha1.BaseVersion {
-			req.App.Chaos, req.App.Version, req.Published = false, base.Version, true
-		}
-		if PreviousFor(base, rc.Spec.Previous).Applies {
-			req.Env = append(req.Env, rc.Spec.Previous.Env)
-			req.Overlays = append(req.Overlays, raw(rc.Spec.Previous.Overlays)...)
-		}
-	}
-	req.Env = append(req.Env, tr.Spec.Env)
+	req := DeployRequest(tr, rc, role, filepath.Join(results.Dir(r.o.DataDir, tr.Name), role))
 	src, err := r.source(ctx, rn)
 	if err != nil {
 		return nil, err

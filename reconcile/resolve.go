@@ -39,44 +39,11 @@ func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
 		}
 		return fmt.Errorf("resolve: %w", err)
 	}
-	branch, tip, err := src.TargetBranch(ctx, rn.rc.Spec.Source.TargetBranch)
-	if err != nil && !errors.Is(err, stack.ErrNoTargetBranch) {
-		return fmt.Errorf("resolve: %w", err)
-	}
-	var head stack.Commit
-	if tr.Spec.Head == "" {
-		if branch == "" {
-			return &failure{reason: v1alpha1.ReasonSourceFailed, err: fmt.Errorf("no head given and %w", err)}
-		}
-		head = stack.Commit{Ref: branch, Hash: tip}
-		if head.Version, err = src.VersionOf(ctx, tip); err != nil {
-			return fmt.Errorf("resolve: %w", err)
-		}
-	} else if head, err = src.Resolve(ctx, tr.Spec.Head); err != nil {
-		return headFailure("head", err)
-	}
-	published, err := src.Versions(ctx)
+	p, err := PlanRun(ctx, src, tr, rn.rc)
 	if err != nil {
-		return fmt.Errorf("resolve: %w", err)
+		return err
 	}
-	in := BaseInput{
-		Run:          tr.Spec,
-		Recipe:       rn.rc.Spec,
-		Canonical:    rn.rc.Status.Canonical,
-		HeadCommit:   head.Hash,
-		HeadVersion:  head.Version,
-		Published:    published,
-		TargetBranch: branch,
-		TargetCommit: tip,
-	}
-	if tr.Spec.UpgradeBase != "" {
-		c, err := src.Resolve(ctx, tr.Spec.UpgradeBase)
-		if err != nil {
-			return headFailure("upgradeBase", err)
-		}
-		in.UpgradeBaseCommit = c.Hash
-	}
-	plan := ResolveBase(in)
+	head, plan := p.Head, p.Base
 
 	tr.Status.ObservedGeneration = tr.Generation
 	tr.Status.RecipeGeneration = rn.rc.Generation

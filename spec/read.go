@@ -52,6 +52,30 @@ func ReadPath(path string) ([]Document, error) {
 	return ReadFile(path)
 }
 
+// ReadPaths reads every path (see ReadPath) as one set: the problems of every file are
+// reported at once, in one *Error.
+func ReadPaths(paths []string) ([]Document, error) {
+	var (
+		docs     []Document
+		problems []Problem
+	)
+	for _, p := range paths {
+		d, err := ReadPath(p)
+		var se *Error
+		switch {
+		case errors.As(err, &se):
+			problems = append(problems, se.Problems...)
+		case err != nil:
+			return nil, err
+		}
+		docs = append(docs, d...)
+	}
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	return docs, nil
+}
+
 // ReadFile reads the documents of one YAML or JSON file. See Read.
 func ReadFile(path string) ([]Document, error) {
 	data, err := readAll(path)

@@ -196,6 +196,7 @@ func (v *validator) recipe(s *v1alpha1.RecipeSpec) {
 	v.ref("spec.source.targetBranch", s.Source.TargetBranch)
 	v.env("spec.env", s.Env)
 	v.overlays("spec.overlays", s.Overlays)
+	v.images("spec.images", s.Images)
 	if p := s.Previous; p != nil {
 		if strings.TrimSpace(p.Version) == "" {
 			v.add("spec.previous.version", "required: the published version the repairs apply to")
@@ -226,6 +227,7 @@ func (v *validator) testRun(s *v1alpha1.TestRunSpec) {
 	v.teardown("spec.teardown", s.Teardown)
 	v.duration("spec.timeout", s.Timeout)
 	v.env("spec.env", s.Env)
+	v.images("spec.images", s.Images)
 }
 
 func (v *validator) stages(field string, stages []v1alpha1.Stage) {

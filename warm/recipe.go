@@ -254,7 +254,7 @@ func (e *invalidCanonical) Error() string { return e.err.Error() }
 func (e *invalidCanonical) Unwrap() error { return e.err }
 
 // prepare renders the canonical version for warm-<recipe> (stack.Pipeline.Prepare): the
-// recipe's files and env, the Recipe's env and overlays, STACK_NAME and DOMAIN of the stack,
+// recipe's files and env, the Recipe's env, overlays and image overrides, STACK_NAME and DOMAIN of the stack,
 // and the app labels of a version deploy; previous (a base-only repair) and any run's env
 // never apply. Generated secrets derive from the stack's name, so that every version of one
 // warm stack gets the same values and its kept volumes stay readable. Every object carries
@@ -270,6 +270,7 @@ func (r *RecipeReconciler) prepare(ctx context.Context, rc *v1alpha1.Recipe, src
 		Dir:        r.dir(rc),
 		Env:        []map[string]string{rc.Spec.Env},
 		Overlays:   raw(rc.Spec.Overlays),
+		Images:     [][]v1alpha1.ImageOverride{rc.Spec.Images},
 		App:        stack.AppDeploy{Stack: name, Recipe: rc.Name, Commit: c.Commit, Version: c.Version},
 		SecretSeed: "warm\x00" + name,
 		Labels:     Ownership(rc.Name),

@@ -59,6 +59,7 @@ func (m ObjectMeta) DeepCopy() ObjectMeta {
 func (s RecipeSpec) DeepCopy() RecipeSpec {
 	s.Env = maps.Clone(s.Env)
 	s.Overlays = cloneRaw(s.Overlays)
+	s.Images = slices.Clone(s.Images)
 	if s.Previous != nil {
 		p := *s.Previous
 		p.Overlays = cloneRaw(p.Overlays)
@@ -116,6 +117,7 @@ func (s RecipeStatus) DeepCopy() RecipeStatus {
 func (s TestRunSpec) DeepCopy() TestRunSpec {
 	s.Stages = slices.Clone(s.Stages)
 	s.Env = maps.Clone(s.Env)
+	s.Images = slices.Clone(s.Images)
 	s.Timeout = clonePtr(s.Timeout)
 	return s
 }

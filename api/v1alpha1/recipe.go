@@ -23,6 +23,8 @@ type RecipeSpec struct {
 	// Overlays are environmental compose fragments (inline YAML objects) applied to every
 	// deploy of this recipe, base and head.
 	Overlays []json.RawMessage `json:"overlays,omitempty"`
+	// Images override the images of the recipe's services in every deploy of it.
+	Images []ImageOverride `json:"images,omitempty"`
 	// Previous holds base-only repairs, applied only when the base is exactly that version.
 	Previous *Previous `json:"previous,omitempty"`
 	// Warm enrols the recipe as a warm canonical.

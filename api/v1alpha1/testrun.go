@@ -86,6 +86,9 @@ type TestRunSpec struct {
 	Env      map[string]string `json:"env,omitempty"`
 	Teardown TeardownPolicy    `json:"teardown,omitempty"`
 	Timeout  *Duration         `json:"timeout,omitempty"`
+
+	// Images override images after the Recipe's overrides, in both of the run's deploys.
+	Images []ImageOverride `json:"images,omitempty"`
 }
 
 // Default fills the defaults of a TestRun's spec.
@@ -146,6 +149,10 @@ type ImageRecord struct {
 	Service string `json:"service"`
 	Image   string `json:"image"`
 	Digest  string `json:"digest,omitempty"`
+
+	// Compose is the image the compose file names, when an image override changed it
+	// (Image is then the overridden reference the service runs).
+	Compose string `json:"compose,omitempty"`
 }
 
 // DeployRecord is one phase's deploy of a run.

@@ -14,6 +14,7 @@ import (
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/gccmd"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/recipecmd"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/runcmd"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/stackcmd"
 )
@@ -67,6 +68,7 @@ convergence and prune by default.`,
 	})...)
 	root.AddCommand(runcmd.Command(g))
 	root.AddCommand(gccmd.Command(g, gccmd.Options{}))
+	root.AddCommand(recipecmd.Commands(g)...)
 	return root
 }
 

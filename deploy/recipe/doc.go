@@ -2,8 +2,12 @@
 // local path in place, or a remote URL through a bare mirror cached per URL), resolves refs
 // to commits, lists and orders release tags, finds the target branch tip, and materialises
 // one commit (or a local working tree) into a fresh directory for one deploy of one run.
-// It also reads a recipe's env (.env.sample, abra.sh), picks the compose files, generates
-// the external secrets a deploy needs and computes the coop-cloud labels of the app service.
+// It also reads a recipe's env (.env.sample, abra.sh: definitions with their file, line and
+// "# key=value" hints, expanded in order so that COMPOSE_FILE can be built line by line),
+// picks the compose files, generates the values of the external secrets a deploy needs
+// (under the hints of the variable the secret's written name reads), lists tags (release
+// tags are X.Y.Z+upstream or plain semver, "v" or not, lightweight or annotated) and
+// computes the coop-cloud labels of the app service.
 //
 // A run uses it in this order: Cache.Open, then Source.Fetch once (the mirror is fetched
 // at most once per call, never behind the caller's back), Resolve / Versions /

@@ -30,6 +30,20 @@ type Var struct {
 	Expand bool
 	// Hints are the line's trailing "# key=value" modifiers, such as length=32.
 	Hints map[string]string
+	// File and Line say where the definition is (File is set by LoadEnv), for errors.
+	File string
+	Line int
+}
+
+// where names a definition's place for errors: "file:line: NAME", as much as is known.
+func (v Var) where() string {
+	switch {
+	case v.File != "" && v.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", v.File, v.Line, v.Name)
+	case v.Line > 0:
+		return fmt.Sprintf("line %d: %s", v.Line, v.Name)
+	}
+	return v.Name
 }
 
 // Env is a recipe's own environment: the definitions of .env.sample followed by those of
@@ -63,7 +77,10 @@ func LoadEnv(dir string) (Env, error) {
 		if err != nil {
 			return Env{}, fmt.Errorf("load env: %s: %w", f.name, err)
 		}
-		env.Vars = append(env.Vars, e.Vars...)
+		for _, v := range e.Vars {
+			v.File = f.name
+			env.Vars = append(env.Vars, v)
+		}
 	}
 	return env, nil
 }
@@ -85,6 +102,7 @@ func ParseDotenv(r io.Reader) (Env, error) {
 		if err != nil {
 			return Env{}, fmt.Errorf("line %d: %w", n, err)
 		}
+		v.Line = n
 		env.Vars = append(env.Vars, v)
 	}
 	if err := sc.Err(); err != nil {
@@ -100,7 +118,7 @@ func ParseAbraSh(r io.Reader) (Env, error) {
 	var env Env
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimRightFunc(sc.Text(), isSpace)
 		if !strings.HasPrefix(line, "export ") {
 			continue
@@ -109,7 +127,7 @@ func ParseAbraSh(r io.Reader) (Env, error) {
 		if err != nil || strings.ContainsAny(v.Value, "`") || strings.Contains(v.Value, "$(") {
 			continue // "export A B", "export -f fn", command substitutions
 		}
-		v.Expand = false
+		v.Expand, v.Line = false, n
 		env.Vars = append(env.Vars, v)
 	}
 	if err := sc.Err(); err != nil {
@@ -253,15 +271,25 @@ func (e Env) Length(name string) (int, bool) {
 // order (the Recipe's env, the TestRun's env, then STACK_NAME and DOMAIN from the
 // controller), later layers winning. Layer values are literal. The recipe's own values are
 // expanded in file order against what is defined before them and against the layers, so a
-// sample's "URL=https://${DOMAIN}" follows the deploy's domain; unknown names expand to "".
-func (e Env) Resolve(layers ...map[string]string) map[string]string {
+// sample's "URL=https://${DOMAIN}" follows the deploy's domain and bonfire's line-by-line
+// COMPOSE_FILE="$COMPOSE_FILE:compose.postgres.yml" appends to the line above it; unknown
+// names expand to "". A "${NAME?message}" or "${NAME:?message}" whose NAME is unset (or,
+// with ":", empty) is an error naming the file, line, variable and message, as compose
+// interpolation words it.
+//
+// abra lets abra.sh exports win even over the operator's app .env [R: abra's
+// MergeAbraShEnv, from memory]; here abra.sh wins over .env.sample only, and the operator's
+// layers win over both: a run's env is explicit, per-run intent (for example a config
+// version under test).
+func (e Env) Resolve(layers ...map[string]string) (map[string]string, error) {
 	over := Merge(layers...)
 	out := map[string]string{}
-	lookup := func(name string) string {
+	lookup := func(name string) (string, bool) {
 		if v, ok := over[name]; ok {
-			return v
+			return v, true
 		}
-		return out[name]
+		v, ok := out[name]
+		return v, ok
 	}
 	for _, v := range e.Vars {
 		if _, ok := over[v.Name]; ok {
@@ -269,12 +297,15 @@ func (e Env) Resolve(layers ...map[string]string) map[string]string {
 		}
 		value := v.Value
 		if v.Expand {
-			value = expand(value, lookup)
+			var err error
+			if value, err = expand(value, lookup); err != nil {
+				return nil, fmt.Errorf("%s: %w", v.where(), err)
+			}
 		}
 		out[v.Name] = value
 	}
 	maps.Copy(out, over)
-	return out
+	return out, nil
 }
 
 // Merge layers maps left to right: later layers win. Nil layers are skipped.
@@ -286,11 +317,11 @@ func Merge(layers ...map[string]string) map[string]string {
 	return out
 }
 
-// expand replaces $NAME, ${NAME}, ${NAME:-default} and ${NAME-default} using lookup, and
-// "\$" with a literal "$".
-func expand(s string, lookup func(string) string) string {
+// expand replaces $NAME, ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message} and
+// ${NAME?message} using lookup, and "\$" with a literal "$".
+func expand(s string, lookup func(string) (string, bool)) (string, error) {
 	if !strings.Contains(s, "$") {
-		return s
+		return s, nil
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -302,39 +333,60 @@ func expand(s string, lookup func(string) string) string {
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
 				b.WriteString(s[i:])
-				return b.String()
+				return b.String(), nil
 			}
-			b.WriteString(expandBraced(s[i+2:i+2+end], lookup))
+			v, err := expandBraced(s[i+2:i+2+end], lookup)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(v)
 			i += 2 + end
 		case s[i] == '$' && i+1 < len(s) && (s[i+1] == '_' || isLetter(s[i+1])):
 			j := i + 1
 			for j < len(s) && (s[j] == '_' || isLetter(s[j]) || s[j] >= '0' && s[j] <= '9') {
 				j++
 			}
-			b.WriteString(lookup(s[i+1 : j]))
+			v, _ := lookup(s[i+1 : j])
+			b.WriteString(v)
 			i = j - 1
 		default:
 			b.WriteByte(s[i])
 		}
 	}
-	return b.String()
+	return b.String(), nil
 }
 
-func expandBraced(expr string, lookup func(string) string) string {
-	if name, def, ok := strings.Cut(expr, ":-"); ok {
-		if v := lookup(name); v != "" {
-			return v
-		}
-		return def
+func expandBraced(expr string, lookup func(string) (string, bool)) (string, error) {
+	// The operator is the first of ":-", "-", ":?", "?" after the name.
+	end := 0
+	for end < len(expr) && (expr[end] == '_' || isLetter(expr[end]) || end > 0 && expr[end] >= '0' && expr[end] <= '9') {
+		end++
 	}
-	if name, def, ok := strings.Cut(expr, "-"); ok && validName(name) {
-		// Treated like ":-": the env does not tell an unset name from an empty one.
-		if v := lookup(name); v != "" {
-			return v
+	name, op := expr[:end], expr[end:]
+	v, set := lookup(name)
+	switch {
+	case op == "" || name == "":
+		v, _ := lookup(expr)
+		return v, nil
+	case strings.HasPrefix(op, ":-"), strings.HasPrefix(op, "-"):
+		// "-" is treated like ":-": the env does not tell an unset name from an empty one.
+		if v != "" {
+			return v, nil
 		}
-		return def
+		return strings.TrimPrefix(strings.TrimPrefix(op, ":"), "-"), nil
+	case strings.HasPrefix(op, ":?"):
+		if v == "" {
+			return "", fmt.Errorf("required variable %s is missing a value: %s", name, op[2:])
+		}
+		return v, nil
+	case strings.HasPrefix(op, "?"):
+		if !set {
+			return "", fmt.Errorf("required variable %s is missing a value: %s", name, op[1:])
+		}
+		return v, nil
 	}
-	return lookup(expr)
+	v, _ = lookup(expr)
+	return v, nil
 }
 
 func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }

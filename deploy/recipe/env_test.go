@@ -132,7 +132,10 @@ func TestLoadEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := env.Resolve()
+	got, err := env.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]string{"DOMAIN": "app.example.com", "APP_ENTRYPOINT_VERSION": "v2", "SECRET_DB_PASSWORD_VERSION": "v1"}
 	if !maps.Equal(got, want) {
 		t.Errorf("Resolve() = %v, want %v (abra.sh over .env.sample)", got, want)
@@ -170,7 +173,10 @@ FROM_RUN=sample
 	recipeEnv := map[string]string{"FROM_RUN": "recipe", "FROM_RECIPE": "${DOMAIN}"}
 	runEnv := map[string]string{"FROM_RUN": "run"}
 	controller := map[string]string{"STACK_NAME": "disc-pr4-8f3a1c", "DOMAIN": "disc-pr4-8f3a1c.swarm.test"}
-	got := env.Resolve(recipeEnv, runEnv, controller)
+	got, err := env.Resolve(recipeEnv, runEnv, controller)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]string{
 		"DOMAIN":       "disc-pr4-8f3a1c.swarm.test",
 		"URL":          "https://disc-pr4-8f3a1c.swarm.test/",
@@ -191,6 +197,62 @@ FROM_RUN=sample
 				t.Errorf("%s = %q, want %q", k, got[k], want[k])
 			}
 		}
+	}
+}
+
+// TestEnvResolveBonfireComposeFile: bonfire's .env.sample builds COMPOSE_FILE line by line
+// and comments out the optional overlays; each line expands the one above it. An operator's
+// COMPOSE_FILE replaces the whole chain.
+func TestEnvResolveBonfireComposeFile(t *testing.T) {
+	sample := `COMPOSE_FILE="compose.yml"
+COMPOSE_FILE="$COMPOSE_FILE:compose.postgres.yml"
+#COMPOSE_FILE="$COMPOSE_FILE:compose.sonic.yml"
+COMPOSE_FILE="${COMPOSE_FILE}:postgres/compose.postgres.tune.yml"
+`
+	env, err := ParseDotenv(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := env.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "compose.yml:compose.postgres.yml:postgres/compose.postgres.tune.yml"; got["COMPOSE_FILE"] != want {
+		t.Errorf("COMPOSE_FILE = %q, want %q", got["COMPOSE_FILE"], want)
+	}
+	got, err = env.Resolve(map[string]string{"COMPOSE_FILE": "compose.yml:compose.sonic.yml"})
+	if err != nil || got["COMPOSE_FILE"] != "compose.yml:compose.sonic.yml" {
+		t.Errorf("with the operator's COMPOSE_FILE: %q, %v", got["COMPOSE_FILE"], err)
+	}
+}
+
+// TestEnvResolveRequired: ${NAME?message} and ${NAME:?message} stop the resolution with the
+// file, line, variable and message; a default or a set value passes.
+func TestEnvResolveRequired(t *testing.T) {
+	dir := t.TempDir()
+	sample := "DOMAIN=x.example\nMAIL=${MAIL_HOST:?set MAIL_HOST for the mail overlay}\nOK=${DOMAIN?never}\n"
+	if err := os.WriteFile(filepath.Join(dir, EnvSampleFile), []byte(sample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, err := LoadEnv(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.Resolve()
+	want := ".env.sample:2: MAIL: required variable MAIL_HOST is missing a value: set MAIL_HOST for the mail overlay"
+	if err == nil || err.Error() != want {
+		t.Errorf("Resolve() error = %v, want %q", err, want)
+	}
+	got, err := env.Resolve(map[string]string{"MAIL_HOST": "smtp.example"})
+	if err != nil || got["MAIL"] != "smtp.example" || got["OK"] != "x.example" {
+		t.Errorf("Resolve(MAIL_HOST set) = %v, %v", got, err)
+	}
+	env.Vars = append(env.Vars, Var{Name: "EMPTY_OK", Value: "${UNSET?}", Expand: true, File: AbraShFile, Line: 7})
+	if _, err := env.Resolve(map[string]string{"MAIL_HOST": "m"}); err == nil || !strings.HasPrefix(err.Error(), "abra.sh:7: EMPTY_OK: required variable UNSET") {
+		t.Errorf("unset with \"?\": %v", err)
+	}
+	if got, err := env.Resolve(map[string]string{"MAIL_HOST": "m", "UNSET": ""}); err != nil || got["EMPTY_OK"] != "" {
+		t.Errorf("set but empty with \"?\" passes: %v, %v", got["EMPTY_OK"], err)
 	}
 }
 

@@ -69,39 +69,122 @@ func SecretVersionVar(name string) string {
 }
 
 // GenerateSecrets draws a random value for each of names (compose secret keys such as
-// db_password), honouring the length hint of the secret's version variable in env
-// (SECRET_DB_PASSWORD_VERSION=v1 # length=32) and DefaultSecretLength otherwise. rand is
-// the entropy source, crypto/rand.Reader outside tests.
+// db_password), honouring the hints of the secret's conventional version variable in env
+// (SECRET_DB_PASSWORD_VERSION=v1 # length=32; see GenerateSecret). rand is the entropy
+// source, crypto/rand.Reader outside tests. A secret whose name reads another variable is
+// generated with SecretHints and GenerateSecret instead.
 func GenerateSecrets(env Env, names []string, rand io.Reader) (map[string]Secret, error) {
 	out := make(map[string]Secret, len(names))
 	for _, name := range names {
 		if _, done := out[name]; done {
 			continue
 		}
-		n := DefaultSecretLength
-		if v, ok := env.Lookup(SecretVersionVar(name)); ok {
-			if h, set := v.Hints["length"]; set {
-				l, err := strconv.Atoi(h)
-				if err != nil || l <= 0 || l > maxSecretLength {
-					return nil, fmt.Errorf("generate secret %s: length hint %q of %s: want 1 to %d", name, h, v.Name, maxSecretLength)
-				}
-				n = l
-			}
-		}
-		value, err := randomString(rand, n)
+		v, _ := env.Lookup(SecretVersionVar(name))
+		value, err := GenerateSecret(v, rand)
 		if err != nil {
 			return nil, fmt.Errorf("generate secret %s: %w", name, err)
 		}
-		out[name] = NewSecret(value)
+		out[name] = value
 	}
 	return out, nil
 }
 
-// randomString draws n characters of secretAlphabet without modulo bias: bytes at or above
-// the largest multiple of the alphabet's size are rejected.
-func randomString(rand io.Reader, n int) (string, error) {
-	const size = len(secretAlphabet)
-	const limit = 256 - 256%size
+// Character sets a "# charset=..." hint may name, comma-separated. abra's own set of names
+// could not be checked (its pkg/secret source was not readable; no real recipe fetched for
+// this uses the hint) [R: "default" and "special", from memory]: "default" is letters and
+// digits, "special" adds punctuation that needs no quoting in YAML, URLs' userinfo aside,
+// or a double-quoted shell word.
+var secretCharsets = map[string]string{
+	"default": secretAlphabet,
+	"special": "!#%+,-./:=?@^_~",
+}
+
+// GenerateSecret draws a random value under the hints of v, the variable that versions the
+// secret: "# length=N" sets its length (DefaultSecretLength without one) and
+// "# charset=default,special" its characters (letters and digits without one). A hint it
+// cannot honour is an error naming the variable, its file and line. abra generates a
+// passphrase of words when there is no length [R]; a run's secrets are read by machines
+// only, so swarmrun draws DefaultSecretLength letters and digits. A "generate=false" hint
+// (a secret abra leaves for the operator to insert [R]) changes nothing here: a run has no
+// operator to insert it, so it is generated like the rest.
+func GenerateSecret(v Var, rand io.Reader) (Secret, error) {
+	n := DefaultSecretLength
+	if h, set := v.Hints["length"]; set {
+		l, err := strconv.Atoi(h)
+		if err != nil || l <= 0 || l > maxSecretLength {
+			return Secret{}, fmt.Errorf("%s: length hint %q: want 1 to %d", v.where(), h, maxSecretLength)
+		}
+		n = l
+	}
+	alphabet := secretAlphabet
+	if h, set := v.Hints["charset"]; set {
+		alphabet = ""
+		for _, name := range strings.Split(h, ",") {
+			chars, ok := secretCharsets[name]
+			if !ok {
+				return Secret{}, fmt.Errorf("%s: charset hint %q: unknown set %q (want default, special or both, comma-separated)", v.where(), h, name)
+			}
+			alphabet += chars
+		}
+	}
+	value, err := randomString(rand, alphabet, n)
+	if err != nil {
+		return Secret{}, err
+	}
+	return NewSecret(value), nil
+}
+
+// SecretHints finds the variable whose hints a secret's value follows. The secret is known
+// by its compose key and its name as the compose file writes it, before interpolation
+// ("${STACK_NAME}_orchid_client_secret_${SECRET_ORCID_CLIENT_SECRET_VERSION:-v1}"): the
+// first variable the written name reads that env defines with hints wins, then the
+// conventional SECRET_<KEY>_VERSION. abra looks the modifiers up by the compose key alone
+// [R]; real recipes version secrets under other names (bonfire's orchid_client_secret and
+// oauth_client_secret of the github overlay, traefik's ovh_consumer_key versioned by
+// SECRET_OVH_CONSUMER_KEY), so the written name is the better guide. With neither, the
+// returned Var has no hints.
+func (e Env) SecretHints(key, written string) Var {
+	for _, name := range ReferencedVars(written) {
+		if v, ok := e.Lookup(name); ok && len(v.Hints) > 0 {
+			return v
+		}
+	}
+	v, _ := e.Lookup(SecretVersionVar(key))
+	return v
+}
+
+// ReferencedVars lists the variables a compose value reads ($NAME, ${NAME...}), in order.
+func ReferencedVars(s string) []string {
+	var out []string
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' || i+1 == len(s) {
+			continue
+		}
+		j := i + 1
+		if s[j] == '$' { // "$$" is a literal dollar
+			i = j
+			continue
+		}
+		if s[j] == '{' {
+			j++
+		}
+		k := j
+		for k < len(s) && (s[k] == '_' || isLetter(s[k]) || k > j && s[k] >= '0' && s[k] <= '9') {
+			k++
+		}
+		if k > j {
+			out = append(out, s[j:k])
+		}
+		i = k - 1
+	}
+	return out
+}
+
+// randomString draws n characters of alphabet (at most 256 of them) without modulo bias:
+// bytes at or above the largest multiple of the alphabet's size are rejected.
+func randomString(rand io.Reader, alphabet string, n int) (string, error) {
+	size := len(alphabet)
+	limit := 256 - 256%size
 	out := make([]byte, 0, n)
 	buf := make([]byte, n+n/4+8)
 	for len(out) < n {
@@ -110,7 +193,7 @@ func randomString(rand io.Reader, n int) (string, error) {
 		}
 		for _, b := range buf {
 			if int(b) < limit && len(out) < n {
-				out = append(out, secretAlphabet[int(b)%size])
+				out = append(out, alphabet[int(b)%size])
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -373,8 +374,9 @@ func commitByPrefix(repo *git.Repository, prefix string) (plumbing.Hash, error) 
 	return found[0], nil
 }
 
-// Versions lists the source's release tags (X.Y.Z+upstream) with their commits, oldest
-// first by recipe semver. Tags that are not release tags are ignored.
+// Versions lists the source's release tags (see ParseVersion: X.Y.Z+upstream, or plain
+// semver with or without a "v"), lightweight or annotated, with their commits, oldest first
+// by recipe semver. Tags that are not release tags are ignored.
 func (s *Source) Versions(ctx context.Context) ([]Version, error) {
 	var vs []Version
 	err := s.read(ctx, func(repo *git.Repository) error {
@@ -388,30 +390,66 @@ func (s *Source) Versions(ctx context.Context) ([]Version, error) {
 	return vs, nil
 }
 
-func versions(repo *git.Repository) ([]Version, error) {
+// Tag is one tag of a recipe source that names a commit.
+type Tag struct {
+	Name   string
+	Commit string
+	// Annotated says the tag is a tag object (git tag -a), not a bare reference.
+	Annotated bool
+}
+
+// Tags lists the source's tags that name commits, release tags or not, sorted by name.
+// Tags of trees or blobs are left out.
+func (s *Source) Tags(ctx context.Context) ([]Tag, error) {
+	var ts []Tag
+	err := s.read(ctx, func(repo *git.Repository) error {
+		var err error
+		ts, err = tags(repo)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tags of %s: %w", s.URL(), err)
+	}
+	return ts, nil
+}
+
+func tags(repo *git.Repository) ([]Tag, error) {
 	iter, err := repo.Tags()
 	if err != nil {
 		return nil, err
 	}
 	defer iter.Close()
-	var vs []Version
+	var ts []Tag
 	err = iter.ForEach(func(r *plumbing.Reference) error {
-		tag := r.Name().Short()
-		if _, err := ParseVersion(tag); err != nil {
-			return nil
-		}
+		name := r.Name().Short()
 		h, err := peel(repo, r.Hash())
 		if errors.Is(err, object.ErrUnsupportedObject) || errors.Is(err, plumbing.ErrObjectNotFound) {
-			return nil // a tag of a tree or blob names no release
+			return nil // a tag of a tree or blob names no commit
 		}
 		if err != nil {
-			return fmt.Errorf("tag %s: %w", tag, err)
+			return fmt.Errorf("tag %s: %w", name, err)
 		}
-		vs = append(vs, Version{Tag: tag, Commit: h.String()})
+		_, objErr := repo.TagObject(r.Hash())
+		ts = append(ts, Tag{Name: name, Commit: h.String(), Annotated: objErr == nil})
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	slices.SortFunc(ts, func(a, b Tag) int { return strings.Compare(a.Name, b.Name) })
+	return ts, nil
+}
+
+func versions(repo *git.Repository) ([]Version, error) {
+	ts, err := tags(repo)
+	if err != nil {
+		return nil, err
+	}
+	var vs []Version
+	for _, t := range ts {
+		if _, err := ParseVersion(t.Name); err == nil {
+			vs = append(vs, Version{Tag: t.Name, Commit: t.Commit})
+		}
 	}
 	SortVersions(vs)
 	return vs, nil

@@ -24,7 +24,7 @@ func recipeHistory(t *testing.T, branch string) (r *testRepo, commits map[string
 	r.git("tag", "0.8.0-rc.1+3.4.0")
 	commits["0.8.0"] = r.commit("0.8.0", map[string]string{"compose.yml": "version: '3.8'\n# 0.8.0\n"})
 	r.git("tag", "-a", "-m", "release", "0.8.0+3.4.0")
-	r.git("tag", "v9.9.9")
+	r.git("tag", "stable-9.9.9")
 	commits["tip"] = r.commit("unreleased", map[string]string{"compose.yml": "version: '3.8'\n# tip\n"})
 	return r, commits
 }
@@ -82,6 +82,48 @@ func TestResolve(t *testing.T) {
 				t.Errorf("Resolve(%q) = %+v, want %+v", tt.ref, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestVersionsOfRealTagShapes: the tag shapes of real recipe repositories are releases:
+// bonfire's annotated X.Y.Z+upstream tags with a dashed upstream part, foodsharing-cms's
+// annotated v-prefixed semver, the traefik fork's lightweight v-prefixed one.
+func TestVersionsOfRealTagShapes(t *testing.T) {
+	r := newTestRepo(t, "master")
+	c1 := r.commit("one", map[string]string{"compose.yml": "version: '3.8'\n# 1\n"})
+	r.git("tag", "-a", "-m", "release", "1.0.0+1.0.5-social-amd64")
+	r.git("tag", "v2.4.8")
+	c2 := r.commit("two", map[string]string{"compose.yml": "version: '3.8'\n# 2\n"})
+	r.git("tag", "-a", "-m", "v1.0.3", "v1.0.3")
+	r.git("tag", "-a", "-m", "release", "2.0.1+1.0.6-social-amd64")
+	s := openLocal(t, r.dir)
+	got, err := s.Versions(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Version{
+		{Tag: "1.0.0+1.0.5-social-amd64", Commit: c1},
+		{Tag: "v1.0.3", Commit: c2},
+		{Tag: "2.0.1+1.0.6-social-amd64", Commit: c2},
+		{Tag: "v2.4.8", Commit: c1},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Versions() =\n  %v\nwant\n  %v", got, want)
+	}
+	head, err := s.Resolve(t.Context(), "v2.4.8")
+	if err != nil || head.Hash != c1 || head.Version != "v2.4.8" {
+		t.Errorf("Resolve(v2.4.8) = %+v, %v; want the lightweight tag's commit as version v2.4.8", head, err)
+	}
+	tags, err := s.Tags(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	annotated := map[string]bool{}
+	for _, tg := range tags {
+		annotated[tg.Name] = tg.Annotated
+	}
+	if !annotated["v1.0.3"] || annotated["v2.4.8"] || !annotated["1.0.0+1.0.5-social-amd64"] || len(tags) != 4 {
+		t.Errorf("Tags() = %+v, want 4 with v2.4.8 the only lightweight one", tags)
 	}
 }
 

@@ -19,12 +19,17 @@ type SemVer struct {
 	Upstream string
 }
 
-// ParseVersion parses a release tag "X.Y.Z[-pre][+upstream]". Tags that are not release
-// tags (a leading "v", missing parts, leading zeros, junk) are errors, so that callers can
-// skip them.
+// ParseVersion parses a release tag "[v]X.Y.Z[-pre][+upstream]". Tags that are not release
+// tags (missing parts, leading zeros, junk) are errors, so that callers can skip them.
+//
+// Co-op Cloud's own recipes tag releases "X.Y.Z+upstream", but real recipe repositories
+// also publish plain semver tags with a "v" ("v1.0.3" in foodsharing-cms, "v2.4.8" in the
+// 2021 traefik fork): a leading "v" is accepted and ignored for ordering, and the tag keeps
+// its spelling wherever it is shown or deployed. Tags may be lightweight or annotated (see
+// Source.Versions); abra's lint R014 asks for annotated ones, which is lint's business.
 func ParseVersion(tag string) (SemVer, error) {
 	var v SemVer
-	rest := tag
+	rest := strings.TrimPrefix(tag, "v")
 	if i := strings.IndexByte(rest, '+'); i >= 0 {
 		v.Upstream = rest[i+1:]
 		if v.Upstream == "" {

@@ -15,7 +15,11 @@ func TestParseVersion(t *testing.T) {
 		{tag: "1.0.0", want: SemVer{Major: 1}},
 		{tag: "2.3.4-rc.1+1.2", want: SemVer{Major: 2, Minor: 3, Patch: 4, Pre: []string{"rc", "1"}, Upstream: "1.2"}},
 		{tag: "10.20.30+v2.0.0-beta", want: SemVer{Major: 10, Minor: 20, Patch: 30, Upstream: "v2.0.0-beta"}},
-		{tag: "v1.0.0", wantErr: true},
+		{tag: "v1.0.3", want: SemVer{Major: 1, Patch: 3}},
+		{tag: "v2.4.8", want: SemVer{Major: 2, Minor: 4, Patch: 8}},
+		{tag: "1.0.0+1.0.5-social-amd64", want: SemVer{Major: 1, Upstream: "1.0.5-social-amd64"}},
+		{tag: "vv1.0.0", wantErr: true},
+		{tag: "V1.0.0", wantErr: true},
 		{tag: "1.0", wantErr: true},
 		{tag: "1.0.0.0", wantErr: true},
 		{tag: "01.0.0", wantErr: true},
@@ -65,6 +69,10 @@ func TestCompareVersions(t *testing.T) {
 		{"1.0.0-beta.11", "1.0.0-rc.1", -1},
 		{"latest", "0.0.1+1", -1},
 		{"0.0.1+1", "latest", 1},
+		// A "v" is spelling, not precedence: v1.0.3 is newer than v1.0.2 and than 0.9.0+1.
+		{"v1.0.2", "v1.0.3", -1},
+		{"0.9.0+1", "v1.0.0", -1},
+		{"1.0.0+1.0.5-social-amd64", "2.0.0+1.0.5-social-amd64", -1},
 	}
 	for _, tt := range tests {
 		if got := CompareVersions(tt.a, tt.b); got != tt.want {

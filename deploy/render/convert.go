@@ -76,6 +76,10 @@ func convertStack(ctx context.Context, sources []source, name string, cfg *compo
 		if secret.External.External {
 			st.ExternalSecrets = append(st.ExternalSecrets, secret.Name)
 			lister.secrets[secret.Name] = true
+			if st.SecretSources == nil {
+				st.SecretSources = map[string]ObjectSource{}
+			}
+			st.SecretSources[secret.Name] = objectSource(sources, "secrets", key)
 		}
 		for _, spec := range specs {
 			if data != nil {
@@ -108,12 +112,19 @@ func convertStack(ctx context.Context, sources []source, name string, cfg *compo
 			st.ExternalConfigs = append(st.ExternalConfigs, config.Name)
 			lister.configs[config.Name] = true
 		}
+		if st.ConfigSources == nil {
+			st.ConfigSources = map[string]ObjectSource{}
+		}
+		if config.External.External {
+			st.ConfigSources[config.Name] = objectSource(sources, "configs", key)
+		}
 		for _, spec := range specs {
 			if data != nil {
 				spec.Data = data
 			}
 			st.Configs[spec.Name] = spec
 			lister.configs[spec.Name] = true
+			st.ConfigSources[spec.Name] = objectSource(sources, "configs", key)
 		}
 	}
 	st.ExternalSecrets = sortedUnique(st.ExternalSecrets)
@@ -167,6 +178,28 @@ func convertStack(ctx context.Context, sources []source, name string, cfg *compo
 	st.Volumes = slices.Sorted(maps.Keys(volumes))
 	st.ExternalVolumes = slices.Sorted(maps.Keys(externalVolumes))
 	return st, nil
+}
+
+// objectSource finds where the secret or config key of kind ("secrets" or "configs") writes
+// its name: the last source that writes one wins, as in the merge.
+func objectSource(sources []source, kind, key string) ObjectSource {
+	src := ObjectSource{Key: key}
+	namePath := []string{kind, key, "name"}
+	for i := len(sources) - 1; i >= 0; i-- {
+		if v, ok := scalarAt(sources[i].raw, namePath); ok {
+			src.File, src.Written = sources[i].name, v
+			src.Line, _ = findLine(sources[i].raw, namePath)
+			return src
+		}
+	}
+	keyPath := []string{kind, key}
+	for i := len(sources) - 1; i >= 0; i-- {
+		if line, depth := findLine(sources[i].raw, keyPath); depth == len(keyPath) {
+			src.File, src.Line = sources[i].name, line
+			break
+		}
+	}
+	return src
 }
 
 // declaredNetworks are the networks the services join; a service that names none joins

@@ -8,6 +8,14 @@
 // unless the caller passes it. Stack.Digest identifies the result; ServiceDigest identifies
 // one service spec, for deciding that a service is unchanged.
 //
+// Options.Adjust is the one hook between loading and converting: deploy/stack applies
+// abra's deploy-time conventions and image overrides through it, so the objects and the
+// printed configuration come from one configuration. Stack.ComposeYAML prints that
+// configuration exactly as `docker stack config` does (golden files printed by docker 28.2.2
+// pin it), and Stack.SecretSources says how each external secret's name is written, for the
+// hints of a generated value. A file without a version key takes the version of the files
+// that have one, where docker would refuse the mix.
+//
 // render reads files but talks to no engine. The converter wants an engine only to look up
 // the IDs of referenced secrets and configs; render answers from the stack's own
 // declarations and leaves the IDs empty for the apply step to fill in. External

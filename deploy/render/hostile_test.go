@@ -108,7 +108,10 @@ func runHead(ctx context.Context, repo, commit, dir string) (*render.Stack, stri
 	if err != nil {
 		return nil, recipetest.StageEnv, err
 	}
-	vars := env.Resolve(map[string]string{"STACK_NAME": "hostile", "DOMAIN": "hostile.example.org"})
+	vars, err := env.Resolve(map[string]string{"STACK_NAME": "hostile", "DOMAIN": "hostile.example.org"})
+	if err != nil {
+		return nil, recipetest.StageEnv, err
+	}
 	files, err := recipe.ComposeFiles(vars, dir)
 	if err != nil {
 		return nil, recipetest.StageComposeFiles, err

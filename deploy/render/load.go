@@ -58,16 +58,67 @@ func readSources(ctx context.Context, opts Options, dir string, fsys *files) ([]
 		}
 		sources[i].dict = dict
 	}
-	// An overlay is a fragment written by an operator, not a versioned compose file: it takes
-	// the version of the first document, which would otherwise reject it as a mismatch.
-	if first, ok := sources[0].dict[versionKey]; ok {
-		for i := len(opts.Files); i < len(sources); i++ {
-			if _, ok := sources[i].dict[versionKey]; !ok {
-				sources[i].dict[versionKey] = first
+	adoptVersion(sources)
+	replaceHealthcheckTests(sources, len(opts.Files))
+	return sources, nil
+}
+
+// adoptVersion gives every document without a version key the version of the first one that
+// has one. docker requires all files of a deploy to agree on it, and takes a missing key for
+// its newest schema ("3.13" in CLI 28), so a recipe whose compose.yml has dropped the key (as
+// the Compose Specification made it obsolete) but whose overlays still say "3.8" would not
+// load. An inline overlay is a fragment written by an operator, not a versioned compose file,
+// and is in the same position. Versions that are written and differ still fail, as in
+// docker. This is the one way a render loads what `docker stack deploy` refuses.
+func adoptVersion(sources []source) {
+	var first any
+	for _, src := range sources {
+		if v, ok := src.dict[versionKey]; ok {
+			first = v
+			break
+		}
+	}
+	if first == nil {
+		return
+	}
+	for i := range sources {
+		if _, ok := sources[i].dict[versionKey]; !ok {
+			sources[i].dict[versionKey] = first
+		}
+	}
+}
+
+// replaceHealthcheckTests lets an overlay's healthcheck test replace the test of the
+// documents before it. docker's merge appends lists (mergo.WithAppendSlice), and a test is a
+// list: an overlay's ["CMD", "/probe", "-health"] over a recipe's ["CMD", "curl", ...]
+// would run curl with the probe's words as arguments, and disable: true over a test is
+// refused. So no overlay could change a healthcheck, which is what an operator needs when
+// the image a run deploys is not the one the recipe's healthcheck was written for. Compose
+// files merged by COMPOSE_FILE keep docker's semantics; overlays start at index first.
+func replaceHealthcheckTests(sources []source, first int) {
+	for i := first; i < len(sources); i++ {
+		services, _ := sources[i].dict["services"].(map[string]any)
+		for name, svc := range services {
+			hc, _ := mapOf(svc)["healthcheck"].(map[string]any)
+			_, test := hc["test"]
+			_, disable := hc["disable"]
+			if !test && !disable {
+				continue
+			}
+			for j := 0; j < i; j++ {
+				earlier, _ := sources[j].dict["services"].(map[string]any)
+				if h, ok := mapOf(earlier[name])["healthcheck"].(map[string]any); ok {
+					delete(h, "test")
+				}
 			}
 		}
 	}
-	return sources, nil
+}
+
+// mapOf is v as a mapping, nil when it is not one.
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }
 
 // load runs docker's compose loader over the sources, as `docker stack deploy` does, and

@@ -46,5 +46,6 @@ func (s *Stack) ProvideSecrets(values map[string][]byte, labels map[string]strin
 		_, provided := values[n]
 		return provided
 	})
+	s.markGenerated(values)
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Render loads the compose files and overlays of opts with docker's compose loader and
@@ -62,6 +64,15 @@ func Render(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Adjust != nil {
+		if err := opts.Adjust(cfg); err != nil {
+			return nil, err
+		}
+	}
+	printed := &yaml.Node{}
+	if err := printed.Encode(cfg); err != nil {
+		return nil, fmt.Errorf("render: keep the configuration: %w", err)
+	}
 	st, err := convertStack(ctx, sources, opts.Stack, cfg, fsys)
 	if err != nil {
 		var re *Error
@@ -71,6 +82,7 @@ func Render(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	st.Warnings = warnings
+	st.config = printed
 	st.Digest = st.computeDigest()
 	return st, nil
 }

@@ -1,9 +1,18 @@
 package render
 
 import (
+	composetypes "github.com/docker/cli/cli/compose/types"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"gopkg.in/yaml.v3"
 )
+
+// Config is a merged compose configuration as docker's loader makes it: what
+// `docker stack config` prints, and what the converter turns into swarm objects.
+type Config = composetypes.Config
+
+// NetworkConfig is a network of a merged compose configuration.
+type NetworkConfig = composetypes.NetworkConfig
 
 // Options are the inputs of one render.
 type Options struct {
@@ -35,6 +44,26 @@ type Options struct {
 	// valueless `environment:` entries and env_file lines. Nothing else is consulted: pass
 	// the process environment explicitly to get docker's behaviour.
 	Env map[string]string
+	// Adjust, when set, changes the merged configuration after it is loaded and before it
+	// is converted. It is the one place where swarmrun's own conventions (deploy/stack: image
+	// overrides, the app env, networks a run creates) touch a render, so that the
+	// configuration a render prints (Stack.ComposeYAML) and the swarm objects it applies
+	// stay one. Its error fails the render as it is.
+	Adjust func(*Config) error
+}
+
+// ObjectSource says where a secret or config is declared.
+type ObjectSource struct {
+	// Key is the compose key (the name services refer to it by).
+	Key string
+	// File and Line are where the last source that writes its name writes it (or, without
+	// a written name, where the key is declared).
+	File string
+	Line int
+	// Written is the name as written, before interpolation
+	// ("${STACK_NAME}_orchid_client_secret_${SECRET_ORCID_CLIENT_SECRET_VERSION:-v1}"); empty
+	// when the name is docker's default, <stack>_<key>.
+	Written string
 }
 
 // Stack is the rendered desired state of one stack: the objects `docker stack deploy` would
@@ -72,4 +101,16 @@ type Stack struct {
 	// Warnings are the options docker ignores (unsupported or deprecated), as it would
 	// print them. They do not take part in Digest.
 	Warnings []string
+	// SecretSources says, for each external secret (full name, as in ExternalSecrets),
+	// where it is declared and how its name is written. A run generates the secret under
+	// that name: the variables its written name reads (its version variable) carry the
+	// hints of its value. It does not take part in Digest.
+	SecretSources map[string]ObjectSource
+	// ConfigSources says the same of every config (full name) the stack declares. It does
+	// not take part in Digest.
+	ConfigSources map[string]ObjectSource
+
+	// config is the merged configuration the objects were converted from (after Adjust),
+	// as a YAML document taken before the conversion, which writes labels into its maps.
+	config *yaml.Node
 }

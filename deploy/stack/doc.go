@@ -8,8 +8,12 @@
 //	Prepare  materialise the commit into the deploy's own directory, read the recipe's env
 //	         (.env.sample, abra.sh) under the caller's layers, pick the compose files
 //	         (COMPOSE_FILE), render them with the overlays and the app service's coop-cloud
-//	         labels, and turn the external secrets into secrets of the stack, generated per
-//	         deploy (HMAC of the data dir's key over a seed and the secret's name)
+//	         labels, apply abra's deploy-time conventions and the image overrides to the
+//	         merged configuration (conventions.go: the app env exposed to the app service,
+//	         an external proxy network made the stack's own), and turn the external secrets
+//	         into secrets of the stack, generated per deploy (HMAC of the data dir's key over
+//	         a seed and the secret's interpolated name, with the hints of the variable its
+//	         written name reads); the result must pass the deploy policy
 //	Apply    apply the render with the caller's ownership labels (deploy.Deployer.Apply)
 //	         and say what it did; Record makes the deploy record a caller stores
 //	LookAt   one look at the recorded deploy, judged (converge.Look), with what earlier

@@ -3,11 +3,13 @@ package stack
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy/fake"
 	"github.com/swarmrun/swarmrun/deploy/policy"
+	"github.com/swarmrun/swarmrun/deploy/recipe"
 	"github.com/swarmrun/swarmrun/internal/mask"
 	"github.com/swarmrun/swarmrun/internal/testkit"
 )
@@ -18,6 +20,13 @@ func prepare(t *testing.T, pol policy.Policy, compose, seed, dataDir string) (*P
 	t.Helper()
 	repo := testkit.NewRepo(t, "main")
 	commit := repo.Commit("head", map[string]string{"compose.yml": compose, ".env.sample": testkit.EnvSample})
+	return prepareRepo(t, pol, repo.Dir, dataDir, Request{Stack: "st", Commit: commit, SecretSeed: seed})
+}
+
+// prepareRepo prepares req as the head of recipe demo from the repository at dir, under pol,
+// with the secret key of dataDir (a new one when empty), on the fake engine.
+func prepareRepo(t *testing.T, pol policy.Policy, dir, dataDir string, req Request) (*Prepared, *mask.Masker, error) {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -25,14 +34,13 @@ func prepare(t *testing.T, pol policy.Policy, compose, seed, dataDir string) (*P
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := p.Open(t.Context(), repo.Dir)
-	if err != nil {
+	if req.Source, err = p.Open(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
+	req.Role, req.Dir, req.Recipe, req.SourceURL = v1alpha1.RoleHead, filepath.Join(dataDir, "head"), "demo", dir
+	req.App = AppDeploy{Stack: req.Stack, Recipe: "demo", Commit: req.Commit, Chaos: true}
 	m := mask.New()
-	pr, err := p.Prepare(t.Context(), Request{Role: v1alpha1.RoleHead, Stack: "st", Source: src, Commit: commit,
-		Dir: filepath.Join(dataDir, "head"), SecretSeed: seed, Recipe: "demo", SourceURL: repo.Dir,
-		App: AppDeploy{Stack: "st", Recipe: "demo", Commit: commit, Chaos: true}}, m)
+	pr, err := p.Prepare(t.Context(), req, m)
 	return pr, m, err
 }
 
@@ -99,5 +107,49 @@ secrets:
 	}
 	if len(pr.render.ExternalSecrets) != 1 || pr.render.ExternalSecrets[0] != "proxy_cert" {
 		t.Errorf("external secrets %v, want proxy_cert left external (not generated over the operator's)", pr.render.ExternalSecrets)
+	}
+}
+
+// TestPrepareNamesRequiredVariables: a ${VAR?message} the env leaves unset stops the
+// deploy as a render error naming the file, line, key and variable.
+func TestPrepareNamesRequiredVariables(t *testing.T) {
+	compose := `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:${PROBE_TAG?set PROBE_TAG to the probe's tag}
+`
+	_, _, err := prepare(t, policy.Default(), compose, "run", "")
+	want := `compose.yml:4: invalid interpolation format for services.app.image: "required variable PROBE_TAG is missing a value: set PROBE_TAG to the probe's tag"`
+	if !errors.Is(err, ErrRender) || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want a render error with %s", err, want)
+	}
+}
+
+// TestPrepareKeepsOldVersionLabels: a recipe of 2021 labels each service with
+// coop-cloud.${STACK_NAME}.<service>.version (image tag and digest) and has no recipe version
+// label; those labels pass through. A chaos deploy adds no version label (abra keeps the
+// compose file's, which has none), a version deploy the release's.
+func TestPrepareKeepsOldVersionLabels(t *testing.T) {
+	compose := `version: "3.8"
+services:
+  app:
+    image: swarmrun-probe:1
+    deploy:
+      labels:
+        - coop-cloud.${STACK_NAME}.app.version=2.0.3-eec92a23
+`
+	pr, _, err := prepare(t, policy.Default(), compose, "run", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := pr.Services["st_app"].Labels
+	if labels["coop-cloud.st.app.version"] != "2.0.3-eec92a23" || labels["coop-cloud.st.chaos"] != "true" || labels["coop-cloud.st.chaos-version"] == "" {
+		t.Errorf("chaos deploy labels %v", labels)
+	}
+	if _, ok := labels[LabelVersion("st")]; ok {
+		t.Errorf("a chaos deploy of a recipe without a version label got one: %v", labels)
+	}
+	if got := recipe.AppLabels(AppDeploy{Stack: "st", Recipe: "demo", Version: "v2.0.3"}); got[LabelVersion("st")] != "v2.0.3" {
+		t.Errorf("version deploy labels %v", got)
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/swarmrun/swarmrun/deploy/recipe"
+	"github.com/swarmrun/swarmrun/deploy/render"
 )
 
 // secretKeyFile holds the data dir's key for generated secrets (32 random bytes, mode 0600).
@@ -102,40 +102,33 @@ func (s *keyStream) Read(p []byte) (int, error) {
 var _ io.Reader = (*keyStream)(nil)
 
 // generateSecrets derives a value for each external secret (full names) of a run's stack:
-// the same run (uid) always gets the same values, different runs different ones. The compose
-// key of each secret (db_password for <stack>_db_password_v1) is found through its version
-// variable in env, whose "# length=N" hint sets the value's length.
-func generateSecrets(key []byte, uid, stack string, env recipe.Env, resolved map[string]string, names []string) (map[string][]byte, error) {
+// the same run (uid) always gets the same values, different runs different ones. The secret
+// is made under its interpolated name, exactly as the recipe writes it; its hints ("# length=N",
+// "# charset=...") come from the variable its written name reads (recipe.Env.SecretHints),
+// so a secret versioned by a variable that is not SECRET_<KEY>_VERSION keeps its hints.
+func generateSecrets(key []byte, uid string, env recipe.Env, sources map[string]render.ObjectSource, names []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(names))
 	for _, full := range names {
-		composeKey := secretKeyOf(full, stack, env, resolved)
+		src := sources[full]
+		hints := env.SecretHints(src.Key, src.Written)
 		stream := &keyStream{key: key, label: uid + "\x00" + full}
-		vals, err := recipe.GenerateSecrets(env, []string{composeKey}, stream)
+		value, err := recipe.GenerateSecret(hints, stream)
 		if err != nil {
-			return nil, fmt.Errorf("generate secrets: %w", err)
+			return nil, fmt.Errorf("generate secret %s (%s): %w", full, declaredAt(src), err)
 		}
-		out[full] = []byte(vals[composeKey].Reveal())
+		out[full] = []byte(value.Reveal())
 	}
 	return out, nil
 }
 
-// secretKeyOf finds the compose key behind a full secret name: the key k whose version
-// variable (SECRET_K_VERSION) makes the name <stack>_k_<version>. Without such a variable
-// the name less the stack prefix stands in, which takes the default length.
-func secretKeyOf(full, stack string, env recipe.Env, resolved map[string]string) string {
-	for _, v := range env.Vars {
-		rest, ok := strings.CutPrefix(v.Name, "SECRET_")
-		if !ok {
-			continue
-		}
-		upper, ok := strings.CutSuffix(rest, "_VERSION")
-		if !ok || upper == "" {
-			continue
-		}
-		k := strings.ToLower(upper)
-		if full == stack+"_"+k+"_"+resolved[v.Name] {
-			return k
-		}
+// declaredAt names where a secret is declared: "compose.yml:12: secrets.db_password".
+func declaredAt(src render.ObjectSource) string {
+	at := "secrets." + src.Key
+	switch {
+	case src.File != "" && src.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", src.File, src.Line, at)
+	case src.File != "":
+		return src.File + ": " + at
 	}
-	return strings.TrimPrefix(full, stack+"_")
+	return at
 }

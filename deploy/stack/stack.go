@@ -124,15 +124,23 @@ type Request struct {
 	// files, so nothing of one deploy can reach another.
 	Dir string
 	// Env are the layers over the recipe's own env (.env.sample, abra.sh), in order;
-	// STACK_NAME and DOMAIN (<stack>.<suffix>) go over all of them.
-	Env      []map[string]string
+	// STACK_NAME and DOMAIN go over all of them.
+	Env []map[string]string
+	// Domain is the deploy's DOMAIN; empty means <stack>.<suffix> (Options.DomainSuffix).
+	Domain   string
 	Overlays [][]byte
 	// App says which coop-cloud labels the app service gets: a version or a chaos deploy.
 	App AppDeploy
 	// SecretSeed derives the generated secrets: the same seed always gives the same values.
 	SecretSeed string
+	// Images are image override lists, applied in order to the rendered services (the
+	// Recipe's, then the TestRun's; see conventions.adjust).
+	Images [][]v1alpha1.ImageOverride
 	// Labels are the ownership labels every object of the deploy carries.
 	Labels map[string]string
+	// WorkingTree deploys a local source's working tree as it is on disk, uncommitted
+	// changes included, instead of Commit (swarmrun render and lint of a recipe directory).
+	WorkingTree bool
 	// Recipe and SourceURL name the Recipe the deploy is of, for the deploy policy's
 	// per-recipe sections; Published says the commit is a published release tag (a version
 	// base or a warm canonical), which the policy may trust.
@@ -152,15 +160,33 @@ type Prepared struct {
 	Digest string
 	// Services are the stack's services by full name.
 	Services map[string]Service
-	labels   map[string]string
-	render   *render.Stack
+	// OwnNetworks maps the full name of each network the deploy creates in place of an
+	// external network the recipe declares to that external name (conventions.adjust).
+	OwnNetworks map[string]string
+	labels      map[string]string
+	render      *render.Stack
+	// plain is the recipe rendered as it writes itself, for lint; plainErr why it is not.
+	plain    *Plain
+	plainErr error
 }
+
+// ComposeYAML prints the configuration the deploy applies (after overlays, app labels,
+// conventions and image overrides) as `docker stack config` prints one; generated secrets
+// are marked, without their values.
+func (pr *Prepared) ComposeYAML() ([]byte, error) { return pr.render.ComposeYAML() }
+
+// StackJSON is the swarm objects the deploy applies (networks, secrets with their data
+// replaced by its digest, configs, services), as JSON.
+func (pr *Prepared) StackJSON() ([]byte, error) { return json.Marshal(pr.render) }
 
 // Service is one service of a render, as swarmrun compares it with a live stack.
 type Service struct {
 	Name string
-	// Image as written in compose (after interpolation).
+	// Image is the image the service runs: as written in compose (after interpolation),
+	// then changed by the deploy's image overrides.
 	Image string
+	// ComposeImage is the image as written in compose, when an override changed it.
+	ComposeImage string
 	// Labels are the service's deploy labels.
 	Labels map[string]string
 }
@@ -170,45 +196,123 @@ func (pr *Prepared) ServiceNames() []string {
 	return slices.Sorted(maps.Keys(pr.Services))
 }
 
-// Prepare materialises req.Commit into req.Dir and renders it: the recipe's env under
-// req.Env, then STACK_NAME and DOMAIN; the compose files of COMPOSE_FILE; req.Overlays; the
-// app service's coop-cloud labels; and the generated external secrets, whose values m learns
-// (with the values of the secret-shaped keys of req.Env) so that no message carries them.
-// External secrets the deploy policy allows stay external: the apply checks they exist. The
-// final stack must then pass the deploy policy (policy.Check), or nothing of it is applied.
-// Errors a retry cannot help satisfy errors.Is(err, ErrRender) (the recipe's compose, env or
-// secrets are wrong) or errors.Is(err, policy.ErrDenied).
-func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*Prepared, error) {
+// inputs are what every render of a deploy reads: the materialised checkout, the recipe's
+// env, the deploy's resolved env and its compose files.
+type inputs struct {
+	env   recipe.Env
+	vars  map[string]string
+	files []string
+	tags  []recipe.Tag
+	// tagsErr says why tags could not be listed; only lint's tag rules need them.
+	tagsErr error
+}
+
+// read materialises req.Commit (or, with req.WorkingTree, the local source's working tree)
+// into req.Dir, reads the recipe's env under req.Env and then STACK_NAME and DOMAIN, picks
+// the compose files of COMPOSE_FILE and lists the source's tags.
+func (p *Pipeline) read(ctx context.Context, req Request) (*inputs, error) {
 	if err := os.RemoveAll(req.Dir); err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", req.Role, err)
 	}
-	if err := req.Source.Materialise(ctx, req.Commit, req.Dir); err != nil {
+	materialise := func() error { return req.Source.Materialise(ctx, req.Commit, req.Dir) }
+	if req.WorkingTree {
+		materialise = func() error { return req.Source.MaterialiseWorkingTree(ctx, req.Dir) }
+	}
+	if err := materialise(); err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", req.Role, err)
 	}
 	env, err := recipe.LoadEnv(req.Dir)
 	if err != nil {
 		return nil, renderError(fmt.Errorf("%s: %w", req.Role, err))
 	}
-	teachSecrets(m, req.Env)
-	layers := append(slices.Clone(req.Env), map[string]string{
-		"STACK_NAME": req.Stack,
-		"DOMAIN":     req.Stack + "." + p.domainSuffix,
-	})
-	vars := env.Resolve(layers...)
+	domain := req.Domain
+	if domain == "" {
+		domain = req.Stack + "." + p.domainSuffix
+	}
+	layers := append(slices.Clone(req.Env), map[string]string{"STACK_NAME": req.Stack, "DOMAIN": domain})
+	vars, err := env.Resolve(layers...)
+	if err != nil {
+		return nil, renderError(fmt.Errorf("%s: env: %w", req.Role, err))
+	}
 	files, err := recipe.ComposeFiles(vars, req.Dir)
 	if err != nil {
 		return nil, renderError(fmt.Errorf("%s: %w", req.Role, err))
 	}
+	in := &inputs{env: env, vars: vars, files: files}
+	in.tags, in.tagsErr = req.Source.Tags(ctx)
+	return in, nil
+}
+
+// Plain is a deploy's recipe rendered as the recipe itself writes it: its compose files
+// under its env (.env.sample, abra.sh, the caller's layers, STACK_NAME and DOMAIN), without
+// the overlays, the app labels, the conventions, the image overrides and the generated
+// secrets of a deploy. It is what `docker stack config` prints for the same files and env,
+// and what lint judges (abra lints a recipe as it is written). A Plain is never applied.
+type Plain struct {
+	// Files are the compose files, in merge order, relative to the recipe.
+	Files []string
+	// Dir is the materialised checkout.
+	Dir    string
+	in     *inputs
+	render *render.Stack
+}
+
+// Plain materialises and renders req's recipe as it writes itself (see Plain). It needs no
+// engine, and no deploy policy applies: nothing of it is deployed.
+func (p *Pipeline) Plain(ctx context.Context, req Request) (*Plain, error) {
+	in, err := p.read(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	st, err := render.Render(ctx, render.Options{Stack: req.Stack, Dir: req.Dir, Files: in.files, Env: in.vars})
+	if err != nil {
+		return nil, renderError(fmt.Errorf("render %s: %w", req.Role, err))
+	}
+	return &Plain{Files: in.files, Dir: req.Dir, in: in, render: st}, nil
+}
+
+// ComposeYAML prints the plain configuration as `docker stack config` would.
+func (pl *Plain) ComposeYAML() ([]byte, error) { return pl.render.ComposeYAML() }
+
+// Env is the resolved env the plain render was interpolated with: the env
+// `docker stack config` needs to print the same. It may hold an operator's secrets: never
+// print it.
+func (pl *Plain) Env() map[string]string { return maps.Clone(pl.in.vars) }
+
+// Prepare materialises req.Commit into req.Dir and renders it: the recipe's env under
+// req.Env, then STACK_NAME and DOMAIN; the compose files of COMPOSE_FILE; req.Overlays; the
+// app service's coop-cloud labels; abra's conventions and req.Images (conventions.adjust);
+// and the generated external secrets, whose values m learns (with the values of the
+// secret-shaped keys of req.Env) so that no message carries them. External secrets the
+// deploy policy allows stay external: the apply checks they exist. The final stack must then
+// pass the deploy policy (policy.Check), or nothing of it is applied. The recipe is also
+// rendered plain (see Plain), for lint; a plain render that fails (one a base-only repair's
+// overlay mends) does not fail the deploy. Errors a retry cannot help satisfy
+// errors.Is(err, ErrRender) (the recipe's compose, env or secrets are wrong) or
+// errors.Is(err, policy.ErrDenied).
+func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*Prepared, error) {
+	in, err := p.read(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	teachSecrets(m, req.Env)
+	env, vars, files := in.env, in.vars, in.files
 	frag, err := appLabels(p.appService, recipe.AppLabels(req.App))
 	if err != nil {
 		return nil, err
 	}
-	opts := render.Options{Stack: req.Stack, Dir: req.Dir, Files: files, Overlays: append(slices.Clone(req.Overlays), frag), Env: vars}
+	d := policy.Deploy{Recipe: req.Recipe, Source: req.SourceURL, Role: policy.Role(req.Role), Published: req.Published}
+	allow := p.policy.Effective(d.Recipe, d.Source)
+	conv := &conventions{app: p.appService, env: vars, images: req.Images, allow: allow}
+	opts := render.Options{Stack: req.Stack, Dir: req.Dir, Files: files, Overlays: append(slices.Clone(req.Overlays), frag),
+		Env: vars, Adjust: conv.adjust}
 	st, labelErr := render.Render(ctx, opts)
 	if labelErr != nil {
 		// A recipe without the app service: the labels fragment alone cannot make a service
 		// (it has no image). Render without it, and let that render's error speak.
 		opts.Overlays = req.Overlays
+		conv = &conventions{app: p.appService, env: vars, images: req.Images, allow: allow}
+		opts.Adjust = conv.adjust
 		if st, err = render.Render(ctx, opts); err != nil {
 			return nil, renderError(fmt.Errorf("render %s: %w", req.Role, err))
 		}
@@ -216,10 +320,8 @@ func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*P
 			return nil, renderError(fmt.Errorf("render %s: app labels: %w", req.Role, labelErr))
 		}
 	}
-	d := policy.Deploy{Recipe: req.Recipe, Source: req.SourceURL, Role: policy.Role(req.Role), Published: req.Published}
-	allow := p.policy.Effective(d.Recipe, d.Source)
 	if generate := slices.DeleteFunc(slices.Clone(st.ExternalSecrets), allow.AllowsSecret); len(generate) > 0 {
-		values, err := generateSecrets(p.secret, req.SecretSeed, req.Stack, env, vars, generate)
+		values, err := generateSecrets(p.secret, req.SecretSeed, env, st.SecretSources, generate)
 		if err != nil {
 			return nil, renderError(err)
 		}
@@ -233,14 +335,24 @@ func (p *Pipeline) Prepare(ctx context.Context, req Request, m *mask.Masker) (*P
 	if err := policy.Check(st, p.policy, d); err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", req.Role, err)
 	}
-	return newPrepared(req, files, st), nil
+	pr := newPrepared(req, files, st, conv)
+	pr.plain = &Plain{Files: files, Dir: req.Dir, in: in}
+	pr.plain.render, pr.plainErr = render.Render(ctx, render.Options{Stack: req.Stack, Dir: req.Dir, Files: files, Env: vars})
+	return pr, nil
 }
 
-func newPrepared(req Request, files []string, st *render.Stack) *Prepared {
+func newPrepared(req Request, files []string, st *render.Stack, conv *conventions) *Prepared {
 	pr := &Prepared{Stack: req.Stack, Role: req.Role, Files: files, Digest: st.Digest,
 		Services: make(map[string]Service, len(st.Services)), labels: maps.Clone(req.Labels), render: st}
 	for name, spec := range st.Services {
-		pr.Services[name] = Service{Name: name, Image: st.Images[name], Labels: maps.Clone(spec.Labels)}
+		pr.Services[name] = Service{Name: name, Image: st.Images[name], Labels: maps.Clone(spec.Labels),
+			ComposeImage: conv.composeImages[strings.TrimPrefix(name, req.Stack+"_")]}
+	}
+	for key, external := range conv.ownNetworks {
+		if pr.OwnNetworks == nil {
+			pr.OwnNetworks = map[string]string{}
+		}
+		pr.OwnNetworks[req.Stack+"_"+key] = external
 	}
 	return pr
 }
@@ -307,7 +419,7 @@ func (p *Pipeline) Apply(ctx context.Context, pr *Prepared) (*Applied, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", pr.Role, err)
 	}
-	a := &Applied{StartedAt: cs.StartedAt, Images: imageRecords(pr.render, cs.Images)}
+	a := &Applied{StartedAt: cs.StartedAt, Images: imageRecords(pr, cs.Images)}
 	for _, c := range cs.Services {
 		a.Targets = append(a.Targets, Target{ServiceID: c.ID, Name: c.Name, PrevVersion: c.PrevVersion, Changed: c.Action != deploy.Unchanged})
 		switch c.Action {
@@ -323,8 +435,10 @@ func (p *Pipeline) Apply(ctx context.Context, pr *Prepared) (*Applied, error) {
 }
 
 // imageRecords lists each service's image with what the engine knows of its digest: the
-// registry digest of a pulled image, else the local image's repo digest or ID.
-func imageRecords(st *render.Stack, infos []deploy.ImageInfo) []v1alpha1.ImageRecord {
+// registry digest of a pulled image, else the local image's repo digest or ID; and, when an
+// override changed it, the image the compose file names.
+func imageRecords(pr *Prepared, infos []deploy.ImageInfo) []v1alpha1.ImageRecord {
+	st := pr.render
 	digests := map[string]string{}
 	for _, info := range infos {
 		switch {
@@ -339,7 +453,7 @@ func imageRecords(st *render.Stack, infos []deploy.ImageInfo) []v1alpha1.ImageRe
 	var out []v1alpha1.ImageRecord
 	for _, name := range slices.Sorted(maps.Keys(st.Images)) {
 		img := st.Images[name]
-		out = append(out, v1alpha1.ImageRecord{Service: name, Image: img, Digest: digests[img]})
+		out = append(out, v1alpha1.ImageRecord{Service: name, Image: img, Digest: digests[img], Compose: pr.Services[name].ComposeImage})
 	}
 	return out
 }

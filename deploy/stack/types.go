@@ -49,6 +49,8 @@ type (
 	Removal = deploy.Removal
 	// Finding is one lint finding (lint.Finding).
 	Finding = lint.Finding
+	// LintResult is one lint rule's outcome (lint.Result).
+	LintResult = lint.Result
 )
 
 // Phases and reasons of convergence, as converge names them.
@@ -81,16 +83,35 @@ func LabelVersion(stack string) string { return recipe.LabelVersion(stack) }
 // LabelChaosVersion is the key of the chaos-version label of stack's app service.
 func LabelChaosVersion(stack string) string { return recipe.LabelChaosVersion(stack) }
 
-// Lint runs the recipe rules on the prepared render (package lint).
+// Lint runs the recipe rules (package lint: abra's R001 to R015, then swarmrun's own) on
+// the recipe as it writes itself (the deploy's plain render, see Plain), with its checkout
+// and tags, and returns the findings. A recipe that does not render as written (a base-only
+// repair's overlay mends it) is one critical finding.
 func (pr *Prepared) Lint(appService string) []Finding {
-	return lint.Run(lint.Input{Stack: pr.render, AppService: appService})
+	if pr.plainErr != nil {
+		return []Finding{{Rule: LintRender, Severity: LintError, Object: "compose",
+			Message: "the recipe does not render as written (without the deploy's overlays): " + pr.plainErr.Error()}}
+	}
+	return lint.Run(pr.plain.lintInput(appService))
 }
 
-// LintPassed reports whether findings hold no error.
+// LintRender names the finding of a recipe that does not render as written.
+const LintRender = "render"
+
+// Lint judges every rule on the plain render (package lint), in order.
+func (pl *Plain) Lint(appService string) []LintResult {
+	return lint.Check(pl.lintInput(appService))
+}
+
+func (pl *Plain) lintInput(appService string) lint.Input {
+	return lint.Input{Stack: pl.render, AppService: appService, Dir: pl.Dir, Env: pl.in.env, Tags: pl.in.tags, TagsErr: pl.in.tagsErr}
+}
+
+// LintPassed reports whether findings hold no critical one.
 func LintPassed(findings []Finding) bool { return lint.Passed(findings) }
 
-// LintError is the severity of a finding that fails the lint rung.
-const LintError = lint.Error
+// LintError is the severity of a finding that fails the lint rung: abra's critical.
+const LintError = lint.Critical
 
 // CompareVersions orders release versions by their recipe semver (recipe.CompareVersions).
 func CompareVersions(a, b string) int { return recipe.CompareVersions(a, b) }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/swarmrun/swarmrun/api/v1alpha1"
 )
 
 // Probe images built by `make images` (scripts/build-images.sh).
@@ -67,6 +69,65 @@ func (r *Repo) Commit(msg string, files map[string]string) string {
 	r.Git("add", "-A")
 	r.Git("commit", "-q", "--allow-empty", "-m", msg)
 	return r.Git("rev-parse", "HEAD")
+}
+
+// CommitTree makes the work tree exactly the files under dir (a fixture directory such as
+// testdata/recipes/shapes/1.0.0: files of the previous commit that dir lacks are deleted),
+// commits it and returns the new commit id.
+func (r *Repo) CommitTree(msg, dir string) string {
+	r.t.Helper()
+	if out := r.Git("ls-files"); out != "" {
+		r.Git("rm", "-rq", "--cached", ".")
+		for _, f := range strings.Split(out, "\n") {
+			if err := os.Remove(filepath.Join(r.Dir, f)); err != nil {
+				r.t.Fatal(err)
+			}
+		}
+	}
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		files[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return r.Commit(msg, files)
+}
+
+// Shapes builds the shapes recipe of testdata/recipes/shapes (root is the path of
+// testdata/recipes/shapes from the test's package): release 1.0.0+1.0 (app, db and a worker
+// from an overlay COMPOSE_FILE adds line by line) and release 2.0.0+2.0 (the worker
+// dropped, compose.yml without a version key), both annotated tags, on branch main. It
+// returns the repository and the two commits.
+func Shapes(t testing.TB, root string) (*Repo, []string) {
+	t.Helper()
+	r := NewRepo(t, "main")
+	var commits []string
+	for _, v := range []struct{ dir, tag string }{{"1.0.0", "1.0.0+1.0"}, {"2.0.0", "2.0.0+2.0"}} {
+		commits = append(commits, r.CommitTree("release "+v.tag, filepath.Join(root, v.dir)))
+		r.Git("tag", "-a", "-m", "release "+v.tag, v.tag)
+	}
+	return r, commits
+}
+
+// ShapesOnProbe are the image overrides that run the shapes recipe on the probe images:
+// each of its images (example.org/shapes/app:1 ...) takes the name swarmrun-probe and keeps
+// its tag, so release 1.0.0 runs swarmrun-probe:1 and 2.0.0's app swarmrun-probe:2.
+func ShapesOnProbe() []v1alpha1.ImageOverride {
+	return []v1alpha1.ImageOverride{
+		{Name: "example.org/shapes/app", NewName: "swarmrun-probe"},
+		{Name: "example.org/shapes/db", NewName: "swarmrun-probe"},
+		{Name: "example.org/shapes/worker", NewName: "swarmrun-probe"},
+	}
 }
 
 // Bare clones the repository into a bare "remote" and returns its file:// URL and path.
@@ -147,7 +208,8 @@ func Recipe(t testing.TB, branch string, versions ...Version) (*Repo, []string) 
 			"compose.yml": Compose(v), ".env.sample": EnvSample,
 		}))
 		if v.Tag != "" {
-			r.Git("tag", v.Tag)
+			// Annotated, as abra tags releases (lint R014 wants them so).
+			r.Git("tag", "-a", "-m", "release "+v.Tag, v.Tag)
 		}
 	}
 	return r, commits

@@ -35,7 +35,8 @@ func finishedRun() *v1alpha1.TestRun {
 		Head:  &v1alpha1.HeadStatus{Ref: "pr4", Commit: "ae5a8180ffffeeee", ChaosVersion: "ae5a8180"},
 		Deploys: []v1alpha1.DeployRecord{{
 			Role: "base", Commit: "f87c612d71b4aaaa", StartedAt: &start, ConvergedAt: &baseDone,
-			Images:  []v1alpha1.ImageRecord{{Service: "app", Image: "swarmrun-probe:1"}},
+			Images: []v1alpha1.ImageRecord{{Service: "app", Image: "swarmrun-probe:1"},
+				{Service: "db", Image: "swarmrun-probe:1", Compose: "ghcr.io/baosystems/postgis:17-3.5"}},
 			Created: []string{"demo-pr4-8f3a1c_app", "demo-pr4-8f3a1c_sidekiq"},
 		}},
 		Pruned: []string{"demo-pr4-8f3a1c_sidekiq"},
@@ -133,6 +134,7 @@ func TestSummary(t *testing.T) {
 		"- Head: `pr4` at `ae5a8180ffff`",
 		"- Base: ref `main` at `f87c612d71b4` — target-branch (main) tip",
 		"- `demo-pr4-8f3a1c_sidekiq`",
+		"app=swarmrun-probe:1<br>db=swarmrun-probe:1 (override of ghcr.io/baosystems/postgis:17-3.5)",
 		"| upgrade | failed | check data-kept failed | data-kept: failed |",
 	} {
 		if !strings.Contains(s, want) {

@@ -54,7 +54,11 @@ func Summary(r Result) string {
 		for _, d := range r.Deploys {
 			var imgs []string
 			for _, i := range d.Images {
-				imgs = append(imgs, fmt.Sprintf("%s=%s", i.Service, i.Image))
+				img := fmt.Sprintf("%s=%s", i.Service, i.Image)
+				if i.Compose != "" {
+					img += " (override of " + i.Compose + ")"
+				}
+				imgs = append(imgs, img)
 			}
 			conv := "-"
 			if c, ok := r.Timings.Converge[d.Role]; ok {

@@ -100,23 +100,9 @@ func read(files []string) ([]spec.Document, error) {
 	if len(files) == 0 {
 		return nil, cli.Invalid(errors.New("run needs -f FILE or DIR"))
 	}
-	var (
-		docs     []spec.Document
-		problems []spec.Problem
-	)
-	for _, f := range files {
-		d, err := spec.ReadPath(f)
-		var se *spec.Error
-		switch {
-		case errors.As(err, &se):
-			problems = append(problems, se.Problems...)
-		case err != nil:
-			return nil, cli.Invalid(err)
-		}
-		docs = append(docs, d...)
-	}
-	if len(problems) > 0 {
-		return nil, cli.Invalid(&spec.Error{Problems: problems})
+	docs, err := spec.ReadPaths(files)
+	if err != nil {
+		return nil, cli.Invalid(err)
 	}
 	var runs int
 	for _, d := range docs {

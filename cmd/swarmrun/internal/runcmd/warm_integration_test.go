@@ -114,7 +114,7 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 	})
 	repo := testRepo(t)
 	commit := func(tag string) string {
-		out, err := exec.Command("git", "-C", repo, "rev-parse", tag).Output()
+		out, err := exec.Command("git", "-C", repo, "rev-parse", tag+"^{commit}").Output()
 		if err != nil {
 			t.Fatal(err)
 		}

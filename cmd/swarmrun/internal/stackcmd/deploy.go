@@ -156,7 +156,11 @@ func interpolationEnv(envFile string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("env file %s: %w", envFile, err)
 	}
-	return fileEnv.Resolve(shell), nil
+	out, err := fileEnv.Resolve(shell)
+	if err != nil {
+		return nil, fmt.Errorf("env file %s: %w", envFile, err)
+	}
+	return out, nil
 }
 
 // deployError maps a deploy failure to its exit code: the stack cannot or did not converge
