@@ -127,6 +127,9 @@ func (e *fakeEnv) reconciler() *TestRunReconciler {
 		Now:       now,
 		Promoter:  warm.NewPromoter(warm.PromoterOptions{Objects: e.store, Now: now}),
 		CheckPoll: time.Millisecond,
+		// The fake's tasks do not change after a restore: no settle window to wait out.
+		RestoreSettle: time.Millisecond,
+		WarmPoll:      time.Millisecond,
 	})
 	if err != nil {
 		e.t.Fatal(err)
