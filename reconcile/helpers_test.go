@@ -244,3 +244,24 @@ func git(t testing.TB, dir string, args ...string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// hasPassed reports whether the check called name is among checks, passed.
+func hasPassed(checks []v1alpha1.CheckResult, name string) bool {
+	for _, c := range checks {
+		if c.Name == name {
+			return c.Result == v1alpha1.ResultPassed
+		}
+	}
+	return false
+}
+
+// reconcileStep takes one reconcile step of name, as the controller would, and fails on an
+// error.
+func (e *fakeEnv) reconcileStep(name string) controller.Result {
+	e.t.Helper()
+	res, err := e.rec.Reconcile(e.t.Context(), controller.Request{Kind: v1alpha1.KindTestRun, Name: name})
+	if err != nil {
+		e.t.Fatalf("reconcile %s: %v", name, err)
+	}
+	return res
+}
