@@ -3,12 +3,9 @@
 package reconcile
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,37 +13,9 @@ import (
 	"testing"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/internal/testkit"
 	"github.com/swarmrun/swarmrun/reconcile/results"
 )
-
-// archiveFiles reads a backup archive: entry name → content (regular files).
-func archiveFiles(t *testing.T, file string) map[string]string {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	tr := tar.NewReader(gz)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hdr.Typeflag == tar.TypeReg {
-			b, _ := io.ReadAll(tr)
-			out[hdr.Name] = string(b)
-		}
-	}
-}
 
 // Acceptance 3 (real swarm): a head with backupbot labels, and no operator checks at all,
 // reaches backup and restore passed. The hooks ran in the probe's container (it has no shell:
@@ -85,7 +54,7 @@ func TestSwarmBackupRestoreFromLabels(t *testing.T) {
 		t.Errorf("archive digest %x, recorded %s", sum, a.SHA256)
 	}
 	root := "var/lib/docker/volumes/" + got.Status.Stack + "_data/_data/"
-	files := archiveFiles(t, file)
+	files := testkit.TarGzFiles(t, file)
 	if files[root+"dump"] != "dumped-by-the-pre-hook" || !strings.Contains(files[root+".swarmrun-backup-marker"], "written before the backup") {
 		t.Errorf("archive holds %v", files)
 	}

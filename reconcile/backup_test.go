@@ -31,6 +31,20 @@ func backupRepo(t *testing.T, labelled ...string) string {
 	return dir
 }
 
+// runUpgrade stores rc and runs a TestRun of it, named after it, from 0.1.0+1 to the head
+// 0.2.0+2 (prep changes the run first), to its verdict.
+func (e *fakeEnv) runUpgrade(rc *v1alpha1.Recipe, prep func(*v1alpha1.TestRun)) *v1alpha1.TestRun {
+	e.t.Helper()
+	e.apply(rc)
+	tr := newTestRun(rc.Name+"-run", rc.Name, "0.2.0+2")
+	tr.Spec.UpgradeBase = "0.1.0+1"
+	if prep != nil {
+		prep(tr)
+	}
+	e.apply(tr)
+	return e.reconcileDone(e.rec, tr.Name, steps)
+}
+
 func checkNames(cs []v1alpha1.CheckResult) []string {
 	var out []string
 	for _, c := range cs {
@@ -44,12 +58,7 @@ func checkNames(cs []v1alpha1.CheckResult) []string {
 // restore proved itself by the marker and the stack's convergence.
 func TestBackupRestoreFromLabels(t *testing.T) {
 	e := newFakeEnv(t)
-	e.apply(newRecipe("bk", backupRepo(t, "0.2.0+2")))
-	tr := newTestRun("bk-run", "bk", "0.2.0+2")
-	tr.Spec.UpgradeBase = "0.1.0+1"
-	e.apply(tr)
-
-	got := e.reconcileDone(e.rec, "bk-run", steps)
+	got := e.runUpgrade(newRecipe("bk", backupRepo(t, "0.2.0+2")), nil)
 	requireGreen(t, e, got)
 	b, r := got.Status.Tiers["backup"], got.Status.Tiers["restore"]
 	if b.Result != v1alpha1.ResultPassed || r.Result != v1alpha1.ResultPassed {
@@ -93,11 +102,7 @@ func TestBackupRestoreFromLabels(t *testing.T) {
 func TestBackupApplicabilityFromTheHead(t *testing.T) {
 	t.Run("no labels in the head", func(t *testing.T) {
 		e := newFakeEnv(t)
-		e.apply(newRecipe("nolabel", backupRepo(t, "0.1.0+1")))
-		tr := newTestRun("nolabel-run", "nolabel", "0.2.0+2")
-		tr.Spec.UpgradeBase = "0.1.0+1"
-		e.apply(tr)
-		got := e.reconcileDone(e.rec, "nolabel-run", steps)
+		got := e.runUpgrade(newRecipe("nolabel", backupRepo(t, "0.1.0+1")), nil)
 		requireGreen(t, e, got)
 		for _, tier := range []string{"backup", "restore"} {
 			if res := got.Status.Tiers[tier]; res.Result != v1alpha1.ResultNotApplicable || res.Reason != "no backupbot labels in the head" {
@@ -109,11 +114,7 @@ func TestBackupApplicabilityFromTheHead(t *testing.T) {
 		e := newFakeEnv(t)
 		rc := newRecipe("declared", backupRepo(t, "0.2.0+2"))
 		rc.Spec.ExpectedNotApplicable = map[v1alpha1.Stage]string{v1alpha1.StageBackup: "said so", v1alpha1.StageRestore: "said so"}
-		e.apply(rc)
-		tr := newTestRun("declared-run", "declared", "0.2.0+2")
-		tr.Spec.UpgradeBase = "0.1.0+1"
-		e.apply(tr)
-		got := e.reconcileDone(e.rec, "declared-run", steps)
+		got := e.runUpgrade(rc, nil)
 		requireGreen(t, e, got)
 		b := got.Status.Tiers["backup"]
 		if b.Result != v1alpha1.ResultPassed || !strings.Contains(b.Reason, "but the head has backupbot labels") {
@@ -124,11 +125,10 @@ func TestBackupApplicabilityFromTheHead(t *testing.T) {
 		e := newFakeEnv(t)
 		rc := newRecipe("declared2", backupRepo(t))
 		rc.Spec.ExpectedNotApplicable = map[v1alpha1.Stage]string{v1alpha1.StageBackup: "no state"}
-		e.apply(rc)
-		tr := newTestRun("declared2-run", "declared2", "0.2.0+2")
-		tr.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall, v1alpha1.StageBackup}
-		e.apply(tr)
-		got := e.reconcileDone(e.rec, "declared2-run", steps)
+		got := e.runUpgrade(rc, func(tr *v1alpha1.TestRun) {
+			tr.Spec.UpgradeBase = ""
+			tr.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall, v1alpha1.StageBackup}
+		})
 		if res := got.Status.Tiers["backup"]; res.Result != v1alpha1.ResultNotApplicable || res.Reason != "no backupbot labels in the head (the Recipe declares: no state)" {
 			t.Errorf("backup = %+v", res)
 		}
@@ -142,17 +142,13 @@ func TestBackupApplicabilityFromTheHead(t *testing.T) {
 // run is red at the backup tier.
 func TestBackupFailureSkipsRestore(t *testing.T) {
 	e := newFakeEnv(t)
-	e.apply(newRecipe("bkfail", backupRepo(t, "0.2.0+2")))
-	tr := newTestRun("bkfail-run", "bkfail", "0.2.0+2")
-	tr.Spec.UpgradeBase = "0.1.0+1"
-	e.apply(tr)
 	e.engine.SetExec(func(_ string, cmd []string) fake.ExecResult {
 		if slices.Contains(cmd, "dumped-by-the-pre-hook") && slices.Contains(cmd, "-put") {
 			return fake.ExecResult{ExitCode: 1, Stdout: "check PUT: refused"}
 		}
 		return fake.ExecResult{}
 	})
-	got := e.reconcileDone(e.rec, "bkfail-run", steps)
+	got := e.runUpgrade(newRecipe("bkfail", backupRepo(t, "0.2.0+2")), nil)
 	if c := condition(got, v1alpha1.ConditionSucceeded); c.Reason != v1alpha1.ReasonCheckFailed || !strings.Contains(c.Message, "backup") {
 		t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
 	}

@@ -63,11 +63,7 @@ func runShipped(t *testing.T, e *fakeEnv, name, head string, prep func(*v1alpha1
 	if prep != nil {
 		prep(rc)
 	}
-	e.apply(rc)
-	tr := newTestRun(name+"-run", name, "0.2.0+2")
-	tr.Spec.UpgradeBase = "0.1.0+1"
-	e.apply(tr)
-	return e.reconcileDone(e.rec, name+"-run", steps)
+	return e.runUpgrade(rc, nil)
 }
 
 // Acceptance 4: a check the head ships that fails (it holds only for the base's version)

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -34,24 +35,33 @@ func (e *fakeEnv) warmRecipe(name string, ready bool) []string {
 	return commits
 }
 
+// volumeContainer creates a container of the fake engine that mounts vol at /v, and
+// registers its removal.
+func (e *fakeEnv) volumeContainer(vol, name string) string {
+	e.t.Helper()
+	resp, err := e.engine.ContainerCreate(e.t.Context(), &container.Config{Image: probe1},
+		&container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: vol, Target: "/v"}}}, nil, nil, name+"-"+vol)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = e.engine.ContainerRemove(context.Background(), resp.ID, container.RemoveOptions{}) })
+	return resp.ID
+}
+
 // writeVolume puts a file into a volume of the fake engine, through a container of its own.
 func (e *fakeEnv) writeVolume(vol, name, content string) {
 	e.t.Helper()
 	ctx := e.t.Context()
-	resp, err := e.engine.ContainerCreate(ctx, &container.Config{Image: probe1},
-		&container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: vol, Target: "/v"}}}, nil, nil, "writer-"+vol)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	id := e.volumeContainer(vol, "writer")
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(content))})
 	_, _ = tw.Write([]byte(content))
 	_ = tw.Close()
-	if err := e.engine.CopyToContainer(ctx, resp.ID, "/v", &buf, container.CopyToContainerOptions{}); err != nil {
+	if err := e.engine.CopyToContainer(ctx, id, "/v", &buf, container.CopyToContainerOptions{}); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.engine.ContainerRemove(ctx, resp.ID, container.RemoveOptions{}); err != nil {
+	if err := e.engine.ContainerRemove(ctx, id, container.RemoveOptions{}); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -59,14 +69,9 @@ func (e *fakeEnv) writeVolume(vol, name, content string) {
 // readVolume reads a file of a volume of the fake engine.
 func (e *fakeEnv) readVolume(vol, name string) string {
 	e.t.Helper()
-	ctx := e.t.Context()
-	resp, err := e.engine.ContainerCreate(ctx, &container.Config{Image: probe1},
-		&container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: vol, Target: "/v"}}}, nil, nil, "reader-"+vol)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer e.engine.ContainerRemove(ctx, resp.ID, container.RemoveOptions{})
-	rc, _, err := e.engine.CopyFromContainer(ctx, resp.ID, "/v/"+name)
+	id := e.volumeContainer(vol, "reader")
+	defer e.engine.ContainerRemove(e.t.Context(), id, container.RemoveOptions{})
+	rc, _, err := e.engine.CopyFromContainer(e.t.Context(), id, "/v/"+name)
 	if err != nil {
 		return ""
 	}

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/docker/docker/api/types/volume"
 
 	"github.com/swarmrun/swarmrun/deploy/fake"
+	"github.com/swarmrun/swarmrun/internal/testkit"
 )
 
 const img = "swarmrun-probe:1"
@@ -116,33 +116,6 @@ func names(res *Result) []string {
 	return out
 }
 
-// archived lists the archive's entries: name → content.
-func archived(t *testing.T, file string) map[string]string {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	tr := tar.NewReader(gz)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(tr)
-		out[hdr.Name] = string(b)
-	}
-}
-
 // TestBackupRestoreRoundTrip: the backup holds the volume with its marker, under the
 // volume's host path, and the marker differs afterwards; the restore puts it back, the
 // files changed since read as before, and the hooks ran in order.
@@ -167,7 +140,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if sum, size, err := digest(archive); err != nil || sum != res.Archive.SHA256 || size != res.Archive.Size {
 		t.Errorf("digest %s %d %v, recorded %+v", sum, size, err, res.Archive)
 	}
-	got := archived(t, archive)
+	got := testkit.TarGzFiles(t, archive)
 	root := "var/lib/docker/volumes/s_data/_data"
 	if got[root+"/k"] != "v1" || got[root+"/"+MarkerName] != MarkerBefore("n1") {
 		t.Errorf("archive holds %v", got)
