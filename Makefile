@@ -4,7 +4,7 @@ BIN       := bin/swarmrun
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GOTEST_TIMEOUT ?= 25m
 
-.PHONY: all build swarm images vet lint unit test demo bench fuzz clean
+.PHONY: all build swarm images chromium vet lint unit test demo bench fuzz clean
 
 all: build
 
@@ -18,6 +18,10 @@ swarm:
 # The probe images every test and the demo use (built FROM scratch, skipped when present).
 images: swarm
 	bash scripts/build-images.sh
+
+# Debian's chromium, for the status page's browser test (idempotent).
+chromium:
+	bash scripts/chromium-up.sh
 
 vet:
 	$(GO) vet ./...
@@ -34,9 +38,9 @@ lint:
 unit:
 	$(GO) test -race -count=1 ./...
 
-# Everything: vet, lint, unit tests with -race, and the integration tests on the real swarm,
-# which fail (never skip) when the swarm is missing.
-test: images vet lint
+# Everything: vet, lint, unit tests with -race, and the integration tests on the real swarm
+# and in headless Chromium, which fail (never skip) when the swarm or Chromium is missing.
+test: images chromium vet lint
 	$(GO) test -race -count=1 -tags integration -timeout $(GOTEST_TIMEOUT) ./...
 
 demo: build images

@@ -45,7 +45,8 @@ type Options struct {
 	ReconcileTimeout time.Duration
 	// Now is the clock for reconcile durations; default time.Now.
 	Now func() time.Time
-	// Metrics, when set, receives the controller's collectors while Run runs.
+	// Metrics, when set, receives the controller's collectors while Run runs: the
+	// controller_runtime_* and workqueue_* families, labelled with Name (see the package doc).
 	Metrics prometheus.Registerer
 }
 
@@ -108,6 +109,12 @@ func New(r Reconciler, o Options) *Controller {
 		invalid = fmt.Errorf("min backoff %s exceeds max backoff %s", o.MinBackoff, o.MaxBackoff)
 	}
 	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[Request](o.MinBackoff, o.MaxBackoff)
+	m := newMetrics(o.Name, o.Workers)
+	queueConfig := workqueue.TypedRateLimitingQueueConfig[Request]{Name: o.Name}
+	if o.Metrics != nil {
+		// Only then: a queue with metrics runs a goroutine until it is shut down.
+		queueConfig.MetricsProvider = m.queue
+	}
 	c := &Controller{
 		name:     o.Name,
 		rec:      r,
@@ -118,13 +125,12 @@ func New(r Reconciler, o Options) *Controller {
 		registry: o.Metrics,
 		invalid:  invalid,
 		limiter:  limiter,
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter,
-			workqueue.TypedRateLimitingQueueConfig[Request]{Name: o.Name}),
+		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(limiter, queueConfig),
+		metrics:  m,
 	}
 	if c.resync > 0 {
 		c.known = make(map[Request]struct{})
 	}
-	c.metrics = newMetrics(o.Name, c.queue.Len)
 	return c
 }
 

@@ -87,13 +87,7 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			release := make(chan struct{})
-			rec := newRecorder(func(ctx context.Context, _ Request, _ int) (Result, error) {
-				select {
-				case <-release:
-				case <-ctx.Done():
-				}
-				return Result{}, nil
-			})
+			rec := blocking(release)
 			c := New(rec, Options{Workers: tt.workers})
 			for i := range keys {
 				c.Enqueue(key(fmt.Sprint(i)))

@@ -17,6 +17,25 @@
 // desired and observed state on every call, and a restart that loses the queue loses nothing
 // that an initial listing does not bring back.
 //
+// # Metrics and logs
+//
+// With Options.Metrics set, a running controller exposes the families controller-runtime
+// exposes, under the same names and labels, so that dashboards and alerts written for
+// Kubernetes controllers read swarmrun's unchanged: controller_runtime_reconcile_total
+// {controller, result=success|requeue|requeue_after|error}, controller_runtime_reconcile_errors_total,
+// controller_runtime_terminal_reconcile_errors_total, controller_runtime_reconcile_panics_total,
+// controller_runtime_reconcile_time_seconds (histogram), controller_runtime_max_concurrent_reconciles
+// and controller_runtime_active_workers, each labelled controller; and client-go's workqueue
+// metrics (workqueue_depth, workqueue_adds_total, workqueue_retries_total,
+// workqueue_queue_duration_seconds, workqueue_work_duration_seconds,
+// workqueue_unfinished_work_seconds, workqueue_longest_running_processor_seconds), labelled
+// name and controller. The queue gets them through its own MetricsProvider, never through
+// client-go's process-wide one: the registry is the caller's, and nothing is global.
+//
+// Every reconcile ends in one log line, "reconcile done", with controller, kind, name,
+// reconcileID, result, duration and, as they apply, requeueAfter, backoff, failures and the
+// error: at V(0) (through Error) for errors, at V(1) for the rest.
+//
 // controller must not know what a TestRun or a Recipe contains (it sees kinds, names and
 // object metadata only), must not import the Docker SDK (event streams are adapted in deploy
 // and cmd), and must not decide policy. It never builds itself into a program: cmd does.

@@ -28,6 +28,13 @@ func (c *Controller) processNext(ctx context.Context) bool {
 
 // handle reconciles req once and decides what happens to its key next. This switch is the
 // only place that retries.
+//
+// Each reconcile ends in one summary line, "reconcile done", with the request (kind, name,
+// reconcileID, and the controller from Run's logger), the result (as the result label of
+// controller_runtime_reconcile_total), the duration and, as they apply, requeueAfter, backoff,
+// failures and the error. Errors are logged at V(0) through Error; every other outcome at
+// V(1), since a reconcile that went well is routine: what it changed, the reconciler logs at
+// V(0) itself.
 func (c *Controller) handle(ctx context.Context, req Request) {
 	log := logr.FromContextOrDiscard(ctx).WithValues(
 		"kind", req.Kind, "name", req.Name, "reconcileID", c.ids.Add(1))
@@ -39,38 +46,40 @@ func (c *Controller) handle(ctx context.Context, req Request) {
 	took := c.now().Sub(start)
 	c.metrics.active.Dec()
 
+	const done = "reconcile done"
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// Shutdown cancelled the call; the queue no longer takes keys, so there is nothing to
 		// schedule, and the cancellation is not the reconciler's failure.
-		log.V(1).Info("reconcile interrupted by shutdown", "error", err.Error())
+		log.V(1).Info("reconcile interrupted by shutdown", "duration", took, "error", err.Error())
 	case IsTerminal(err):
-		c.metrics.observe(resultTerminal, took.Seconds())
+		c.metrics.observe(resultError, true, took.Seconds())
 		c.queue.Forget(req)
-		log.Error(err, "reconcile failed, not retrying", "duration", took)
+		log.Error(err, done, "result", resultError, "retry", false, "duration", took)
 	case err != nil:
-		c.metrics.observe(resultError, took.Seconds())
+		c.metrics.observe(resultError, false, took.Seconds())
 		backoff := c.limiter.When(req)
 		c.queue.AddAfter(req, backoff)
-		kv := []any{"duration", took, "backoff", backoff, "failures", c.limiter.NumRequeues(req)}
+		kv := []any{"result", resultError, "retry", true, "duration", took, "backoff", backoff,
+			"failures", c.limiter.NumRequeues(req)}
 		if p := (*panicError)(nil); errors.As(err, &p) {
 			kv = append(kv, "stack", string(p.stack))
 		}
-		log.Error(err, "reconcile failed, retrying", kv...)
+		log.Error(err, done, kv...)
 	case res.Requeue && res.RequeueAfter <= 0:
-		c.metrics.observe(resultRequeue, took.Seconds())
+		c.metrics.observe(resultRequeue, false, took.Seconds())
 		c.queue.Forget(req)
 		c.queue.Add(req)
-		log.V(1).Info("reconciled, going on", "duration", took)
+		log.V(1).Info(done, "result", resultRequeue, "duration", took)
 	case res.RequeueAfter > 0:
-		c.metrics.observe(resultRequeueAfter, took.Seconds())
+		c.metrics.observe(resultRequeueAfter, false, took.Seconds())
 		c.queue.Forget(req)
 		c.queue.AddAfter(req, res.RequeueAfter)
-		log.V(1).Info("reconciled, polling later", "duration", took, "requeueAfter", res.RequeueAfter)
+		log.V(1).Info(done, "result", resultRequeueAfter, "duration", took, "requeueAfter", res.RequeueAfter)
 	default:
-		c.metrics.observe(resultSuccess, took.Seconds())
+		c.metrics.observe(resultSuccess, false, took.Seconds())
 		c.queue.Forget(req)
-		log.V(1).Info("reconciled", "duration", took)
+		log.V(1).Info(done, "result", resultSuccess, "duration", took)
 	}
 }
 

@@ -21,8 +21,10 @@ type fakeQueue struct {
 	workqueue.TypedRateLimitingInterface[Request]
 	after   []time.Duration
 	forgets int
+	adds    int
 }
 
+func (q *fakeQueue) Add(Request)                         { q.adds++ }
 func (q *fakeQueue) AddAfter(_ Request, d time.Duration) { q.after = append(q.after, d) }
 func (q *fakeQueue) Forget(Request)                      { q.forgets++ }
 
@@ -43,18 +45,23 @@ func TestHandleDecidesNextStep(t *testing.T) {
 		panics      bool
 		wantAfter   []time.Duration // AddAfter calls
 		wantForgets int
+		wantAdds    int
 		wantResult  string
+		terminal    bool
 	}{
 		{name: "success forgets", wantForgets: 1, wantResult: resultSuccess},
 		{name: "error backs off", err: boom, wantAfter: []time.Duration{minBackoff}, wantResult: resultError},
 		{name: "error wins over requeue after", result: Result{RequeueAfter: time.Minute}, err: boom,
 			wantAfter: []time.Duration{minBackoff}, wantResult: resultError},
-		{name: "terminal is dropped", err: Terminal(boom), wantForgets: 1, wantResult: resultTerminal},
+		{name: "terminal is dropped", err: Terminal(boom), wantForgets: 1, wantResult: resultError, terminal: true},
 		{name: "wrapped terminal is dropped", err: fmt.Errorf("apply: %w", Terminal(boom)),
-			wantForgets: 1, wantResult: resultTerminal},
-		{name: "foreign terminal is dropped", err: ownTerminal{permanent: true}, wantForgets: 1, wantResult: resultTerminal},
+			wantForgets: 1, wantResult: resultError, terminal: true},
+		{name: "foreign terminal is dropped", err: ownTerminal{permanent: true}, wantForgets: 1, wantResult: resultError,
+			terminal: true},
 		{name: "foreign non-terminal is retried", err: ownTerminal{}, wantAfter: []time.Duration{minBackoff},
 			wantResult: resultError},
+		{name: "requeue goes behind the others", result: Result{Requeue: true}, wantForgets: 1, wantAdds: 1,
+			wantResult: resultRequeue},
 		{name: "requeue after polls", result: Result{RequeueAfter: 42 * time.Second},
 			wantAfter: []time.Duration{42 * time.Second}, wantForgets: 1, wantResult: resultRequeueAfter},
 		{name: "panic backs off", panics: true, wantAfter: []time.Duration{minBackoff}, wantResult: resultError},
@@ -80,8 +87,24 @@ func TestHandleDecidesNextStep(t *testing.T) {
 			if q.forgets != tt.wantForgets {
 				t.Errorf("Forget calls = %d, want %d", q.forgets, tt.wantForgets)
 			}
-			if got := counterValue(t, c.metrics.total.WithLabelValues(tt.wantResult)); got != 1 {
-				t.Errorf("reconcile_total{result=%q} = %v, want 1", tt.wantResult, got)
+			if q.adds != tt.wantAdds {
+				t.Errorf("Add calls = %d, want %d", q.adds, tt.wantAdds)
+			}
+			for _, r := range []string{resultSuccess, resultRequeue, resultRequeueAfter, resultError} {
+				want := 0.0
+				if r == tt.wantResult {
+					want = 1
+				}
+				if got := counterValue(t, c.metrics.total.WithLabelValues(r)); got != want {
+					t.Errorf("controller_runtime_reconcile_total{result=%q} = %v, want %v", r, got, want)
+				}
+			}
+			wantTerminal := 0.0
+			if tt.terminal {
+				wantTerminal = 1
+			}
+			if got := counterValue(t, c.metrics.terminal); got != wantTerminal {
+				t.Errorf("controller_runtime_terminal_reconcile_errors_total = %v, want %v", got, wantTerminal)
 			}
 		})
 	}
@@ -237,7 +260,7 @@ func TestPanicIsRecoveredLoggedAndRetried(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	out := logs.String()
-	for _, want := range []string{`"msg"="reconcile failed, retrying"`, "assignment to entry in nil map",
+	for _, want := range []string{`"msg"="reconcile done"`, `"result"="error"`, `"retry"=true`, "assignment to entry in nil map",
 		`"stack"=`, "handle_test.go"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)

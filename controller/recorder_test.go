@@ -119,3 +119,15 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // key is a TestRun request for name.
 func key(name string) Request { return Request{Kind: "TestRun", Name: name} }
+
+// blocking is a recorder whose reconciles wait until release is closed (or their context
+// ends).
+func blocking(release <-chan struct{}) *recorder {
+	return newRecorder(func(ctx context.Context, _ Request, _ int) (Result, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return Result{}, nil
+	})
+}

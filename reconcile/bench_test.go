@@ -147,7 +147,7 @@ func reconcileCount(b *testing.B, reg *prometheus.Registry) uint64 {
 		b.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() == "swarmrun_controller_reconcile_duration_seconds" {
+		if mf.GetName() == "controller_runtime_reconcile_time_seconds" {
 			var n uint64
 			for _, m := range mf.GetMetric() {
 				n += m.GetHistogram().GetSampleCount()

@@ -123,6 +123,11 @@
 // done. Deleting a TestRun runs its finalizer at the next step: the stack goes, whatever
 // the policy, before the object does.
 //
+// Metrics. The reconciler tells an Observer (which it defines; the wiring passes swarmrun's
+// metrics) each fact once, when it happened or once it is stored: a verdict with its reason and
+// level, a deploy's convergence time by role, the services a prune removed, a promotion
+// decision. reconcile itself does not import Prometheus.
+//
 // reconcile provides the reconciler and nothing else: the controller that drives it, its
 // sources and the wiring live in cmd (package app). It must not sleep, retry or loop on
 // backoff (the controller does that), and must not import the Docker SDK.

@@ -80,6 +80,8 @@ type fakeEnv struct {
 	clock    *fake.Clock
 	// wrap, when set, stands between the reconciler and the store.
 	wrap func(Store) Store
+	// observer, when set, is the reconcilers' Observer.
+	observer Observer
 }
 
 func newFakeEnv(t *testing.T) *fakeEnv {
@@ -130,6 +132,7 @@ func (e *fakeEnv) reconciler() *TestRunReconciler {
 		// The fake's tasks do not change after a restore: no settle window to wait out.
 		RestoreSettle: time.Millisecond,
 		WarmPoll:      time.Millisecond,
+		Observer:      e.observer,
 	})
 	if err != nil {
 		e.t.Fatal(err)

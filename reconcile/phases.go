@@ -302,6 +302,7 @@ func (r *TestRunReconciler) look(ctx context.Context, rn *run, role string) (nex
 		start = rec.StartedAt.Time
 	}
 	took := rec.ConvergedAt.Sub(start)
+	r.o.Observer.DeployConverged(role, took)
 	if r.o.Progress != nil {
 		r.o.Progress(Progress{TestRun: tr.Name, Role: role, Converged: took})
 	}

@@ -85,6 +85,9 @@ type Options struct {
 	// the bound waits its turn, first come first, with the Succeeded condition Unknown
 	// (Queued). Zero means DefaultMaxRuns; negative, no bound.
 	MaxRuns int
+	// Observer, when set, is told what runs did (verdicts, convergence times, prunes,
+	// promotions), for metrics.
+	Observer Observer
 }
 
 // DefaultMaxRuns is how many runs are in flight at once by default: each deploys stacks,
@@ -128,6 +131,9 @@ func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
 	}
 	if o.WarmPoll <= 0 {
 		o.WarmPoll = DefaultWarmPoll
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	r := &TestRunReconciler{o: o, now: o.Now, stacks: o.Stacks, memory: newMemory()}
 	r.checks = newCheckBatches(o.CheckWorkers, func(name string) {
@@ -216,6 +222,10 @@ func (r *TestRunReconciler) Reconcile(ctx context.Context, req controller.Reques
 	}
 	var f *failure
 	if !errors.As(err, &f) {
+		if ctx.Err() == nil && !errors.Is(err, store.ErrConflict) {
+			// The driver retries with backoff; the run says why it does not advance.
+			r.event(ctx, rn, v1alpha1.EventWarning, v1alpha1.ReasonEngineError, "%s (retried)", err.Error())
+		}
 		return controller.Result{}, err
 	}
 	if err := r.fail(ctx, rn, f); err != nil {

@@ -434,3 +434,23 @@ func TestOperatorSecretsAreMasked(t *testing.T) {
 		}
 	}
 }
+
+// A step that fails for now (here the engine refuses a listing) says so in a Warning event
+// (EngineError) and is retried; the run does not end.
+func TestTransientErrorIsAnEventAndRetried(t *testing.T) {
+	e := newFakeEnv(t)
+	url, _ := standardRepo(t, "main")
+	e.apply(newRecipe("demo", url))
+	tr := newTestRun("demo-flaky", "demo", "")
+	tr.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall}
+	e.apply(tr)
+	e.engine.FailNext("ServiceList", errors.New("engine busy"))
+	got := e.reconcileDone(e.rec, "demo-flaky", steps)
+	if c := condition(got, v1alpha1.ConditionSucceeded); c.Status != v1alpha1.ConditionTrue {
+		t.Fatalf("Succeeded = %s %s: %s", c.Status, c.Reason, c.Message)
+	}
+	evs := e.events(v1alpha1.KindTestRun, "demo-flaky", v1alpha1.ReasonEngineError)
+	if len(evs) != 1 || evs[0].Type != v1alpha1.EventWarning || !strings.Contains(evs[0].Message, "engine busy") {
+		t.Errorf("EngineError events = %+v, want one Warning naming the refusal", evs)
+	}
+}

@@ -212,6 +212,10 @@ func (r *TestRunReconciler) conclude(ctx context.Context, rn *run, status metav1
 	if err := r.save(ctx, rn); err != nil {
 		return err
 	}
+	r.o.Observer.RunFinished(reason, tr.Status.Level)
+	if c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionPromoted); c != nil {
+		r.o.Observer.Promotion(c.Status == v1alpha1.ConditionTrue)
+	}
 	r.dropDeployDirs(ctx, tr)
 	r.forget(tr.Name)
 	typ := v1alpha1.EventNormal

@@ -20,6 +20,8 @@ func (r *TestRunReconciler) prune(ctx context.Context, rn *run) error {
 	if err != nil {
 		return withTier(fmt.Errorf("prune: %w", err), headTier(tr))
 	}
+	// Counted as they go, whatever becomes of this step: a repeat finds them gone.
+	r.o.Observer.ServicesPruned(roleHead, len(removed))
 	// A prune resumed after a crash finds nothing left to remove. The services the head
 	// dropped from the base are gone now either way, so they are what was pruned.
 	tr.Status.Pruned = sortedUnion(tr.Status.Pruned, removed)

@@ -204,6 +204,8 @@ func ClearStatus(obj v1alpha1.Object) {
 		o.Status = v1alpha1.RecipeStatus{}
 	case *v1alpha1.TestRun:
 		o.Status = v1alpha1.TestRunStatus{}
+	case *v1alpha1.Repository:
+		o.Status = v1alpha1.RepositoryStatus{}
 	}
 }
 

@@ -31,9 +31,9 @@ type Document struct {
 	Index int
 	// Line is the line the document starts on.
 	Line int
-	// Object is a *v1alpha1.Recipe or a *v1alpha1.TestRun. Its status is always empty: status
-	// belongs to the controller, so a status in a file (as `get -o yaml` prints it) is
-	// dropped.
+	// Object is a *v1alpha1.Recipe, a *v1alpha1.TestRun or a *v1alpha1.Repository. Its status
+	// is always empty: status belongs to the controllers, so a status in a file (as `get -o
+	// yaml` prints it) is dropped.
 	Object v1alpha1.Object
 }
 

@@ -109,6 +109,13 @@ func TestReadGood(t *testing.T) {
 				t.Errorf("the example runs recipe %q, not the example recipe", tr.Spec.Recipe)
 			}
 		}},
+		{"../examples/repository.yaml", func(t *testing.T, docs []Document) {
+			r := only[*v1alpha1.Repository](t, docs)
+			if r.Spec.Recipe != "demo" || len(r.Spec.Trigger.Teams) == 0 || r.Spec.Poll() == 0 {
+				t.Errorf("the example maps recipe %q, with teams %v and poll %s: want demo, a team and polling",
+					r.Spec.Recipe, r.Spec.Trigger.Teams, r.Spec.Poll())
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
@@ -243,7 +250,7 @@ func (iotestErrReader) Read([]byte) (int, error) { return 0, errors.New("disk on
 // TestReadObjectsAreJSONRoundTrips guards the API contract: what the reader returns encodes
 // to JSON that decodes to the same object, as the store and the server will do with it.
 func TestReadObjectsAreJSONRoundTrips(t *testing.T) {
-	for _, file := range []string{"../examples/recipe.yaml", "../examples/testrun.yaml", "testdata/good/02-recipe-and-testrun.yaml"} {
+	for _, file := range []string{"../examples/recipe.yaml", "../examples/testrun.yaml", "../examples/repository.yaml", "testdata/good/02-recipe-and-testrun.yaml"} {
 		docs, err := ReadFile(file)
 		if err != nil {
 			t.Fatalf("ReadFile(%s): %v", file, err)

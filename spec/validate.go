@@ -16,32 +16,30 @@ import (
 // 45), so that <stack>_<service> keeps 63-47-1 = 15 characters for the service's own name.
 const MaxNameLength = 40
 
-// Validate returns every problem of obj, a *v1alpha1.Recipe or a *v1alpha1.TestRun, with
-// Object and Field set; it is empty for a valid object. Fields the defaults fill (a TestRun's
+// Validate returns every problem of obj, a *v1alpha1.Recipe, a *v1alpha1.TestRun or a
+// *v1alpha1.Repository, with Object and Field set; it is empty for a valid object. Fields the defaults fill (a TestRun's
 // stages, teardown and timeout) may be empty. The API server calls it on objects that arrive
 // as JSON; the spec reader calls it after defaulting and adds the file and line.
 func Validate(obj v1alpha1.Object) []Problem {
+	if !known(obj) {
+		switch obj.(type) {
+		case *v1alpha1.Recipe, *v1alpha1.TestRun, *v1alpha1.Repository:
+			return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		}
+		return []Problem{{Message: fmt.Sprintf("unsupported object %T (want a Recipe, a TestRun or a Repository)", obj)}}
+	}
+	v := &validator{object: objectName(obj)}
+	v.typeMeta(*obj.GetTypeMeta(), kindOf(obj))
+	v.meta(*obj.GetObjectMeta())
 	switch o := obj.(type) {
 	case *v1alpha1.Recipe:
-		if o != nil {
-			v := &validator{object: objectName(o)}
-			v.typeMeta(o.TypeMeta, v1alpha1.KindRecipe)
-			v.meta(o.ObjectMeta)
-			v.recipe(&o.Spec)
-			return v.problems
-		}
-		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		v.recipe(&o.Spec)
 	case *v1alpha1.TestRun:
-		if o != nil {
-			v := &validator{object: objectName(o)}
-			v.typeMeta(o.TypeMeta, v1alpha1.KindTestRun)
-			v.meta(o.ObjectMeta)
-			v.testRun(&o.Spec)
-			return v.problems
-		}
-		return []Problem{{Message: fmt.Sprintf("no object: a nil %T", obj)}}
+		v.testRun(&o.Spec)
+	case *v1alpha1.Repository:
+		v.repository(&o.Spec)
 	}
-	return []Problem{{Message: fmt.Sprintf("unsupported object %T (want a Recipe or a TestRun)", obj)}}
+	return v.problems
 }
 
 // ValidateUpdate returns the problems of replacing old with new: those of Validate(new), and
@@ -92,12 +90,14 @@ func ownFinalizers(obj v1alpha1.Object) []string {
 	return out
 }
 
-// known reports whether obj is a Recipe or a TestRun that is not nil.
+// known reports whether obj is a Recipe, a TestRun or a Repository that is not nil.
 func known(obj v1alpha1.Object) bool {
 	switch o := obj.(type) {
 	case *v1alpha1.Recipe:
 		return o != nil
 	case *v1alpha1.TestRun:
+		return o != nil
+	case *v1alpha1.Repository:
 		return o != nil
 	}
 	return false
@@ -110,6 +110,8 @@ func kindOf(obj v1alpha1.Object) string {
 		return v1alpha1.KindRecipe
 	case *v1alpha1.TestRun:
 		return v1alpha1.KindTestRun
+	case *v1alpha1.Repository:
+		return v1alpha1.KindRepository
 	}
 	return fmt.Sprintf("%T", obj)
 }
@@ -164,6 +166,10 @@ func (v *validator) meta(m v1alpha1.ObjectMeta) {
 	}
 }
 
+// ValidName reports whether name may name a Recipe or a TestRun: a DNS label of at most
+// MaxNameLength characters. Whatever passes is safe as one path element.
+func ValidName(name string) bool { return len(name) <= MaxNameLength && dnsLabel(name) }
+
 // name checks the name of a Recipe or TestRun at field; what says what a missing one is.
 func (v *validator) name(field, name, what string) {
 	switch {
@@ -216,35 +222,51 @@ func (v *validator) testRun(s *v1alpha1.TestRunSpec) {
 	v.name("spec.recipe", s.Recipe, "the name of a Recipe")
 	v.ref("spec.head", s.Head)
 	v.ref("spec.upgradeBase", s.UpgradeBase)
+	v.stages("spec.stages", s.Stages)
+	v.teardown("spec.teardown", s.Teardown)
+	v.duration("spec.timeout", s.Timeout)
+	v.env("spec.env", s.Env)
+	v.base(s)
+}
+
+// base checks spec.base: a known place to start from, and warm only where an upgrade base is
+// asked for and no explicit one is given.
+func (v *validator) base(s *v1alpha1.TestRunSpec) {
+	b := s.Base
+	if b == nil || b.From == "" {
+		return
+	}
+	switch {
+	case !b.From.Known():
+		v.add("spec.base.from", "unknown base %s (want %s or %s)", quote(string(b.From)), v1alpha1.BaseFromCold, v1alpha1.BaseFromWarm)
+	case b.From == v1alpha1.BaseFromWarm && s.UpgradeBase != "":
+		v.add("spec.base.from", "warm starts from the warm stack's canonical version, and spec.upgradeBase names another base: choose one")
+	case b.From == v1alpha1.BaseFromWarm && len(s.Stages) > 0 && !s.HasStage(v1alpha1.StageUpgrade):
+		v.add("spec.base.from", "warm is an upgrade base, and the upgrade stage is not in spec.stages")
+	}
+}
+
+func (v *validator) stages(field string, stages []v1alpha1.Stage) {
 	seen := map[v1alpha1.Stage]bool{}
-	for i, stage := range s.Stages {
-		field := fmt.Sprintf("spec.stages[%d]", i)
+	for i, stage := range stages {
+		f := fmt.Sprintf("%s[%d]", field, i)
 		switch {
 		case !stage.Known():
-			v.add(field, "unknown stage %s (want one of %s)", quote(string(stage)), stageList())
+			v.add(f, "unknown stage %s (want one of %s)", quote(string(stage)), stageList())
 		case seen[stage]:
-			v.add(field, "duplicate stage %s", quote(string(stage)))
+			v.add(f, "duplicate stage %s", quote(string(stage)))
 		}
 		seen[stage] = true
 	}
-	if s.Teardown != "" && !s.Teardown.Known() {
+}
+
+func (v *validator) teardown(field string, t v1alpha1.TeardownPolicy) {
+	if t != "" && !t.Known() {
 		names := make([]string, 0, 3)
 		for _, p := range v1alpha1.TeardownPolicies() {
 			names = append(names, string(p))
 		}
-		v.add("spec.teardown", "unknown teardown policy %s (want one of %s)", quote(string(s.Teardown)), strings.Join(names, ", "))
-	}
-	v.duration("spec.timeout", s.Timeout)
-	v.env("spec.env", s.Env)
-	if b := s.Base; b != nil && b.From != "" {
-		switch {
-		case !b.From.Known():
-			v.add("spec.base.from", "unknown base %s (want %s or %s)", quote(string(b.From)), v1alpha1.BaseFromCold, v1alpha1.BaseFromWarm)
-		case b.From == v1alpha1.BaseFromWarm && s.UpgradeBase != "":
-			v.add("spec.base.from", "warm starts from the warm stack's canonical version, and spec.upgradeBase names another base: choose one")
-		case b.From == v1alpha1.BaseFromWarm && len(s.Stages) > 0 && !s.HasStage(v1alpha1.StageUpgrade):
-			v.add("spec.base.from", "warm is an upgrade base, and the upgrade stage is not in spec.stages")
-		}
+		v.add(field, "unknown teardown policy %s (want one of %s)", quote(string(t)), strings.Join(names, ", "))
 	}
 }
 
@@ -384,9 +406,10 @@ func (v *validator) checkTiers(prefix string, c v1alpha1.Checks, na map[v1alpha1
 	}
 }
 
-// httpMethods are the methods an http check may use.
+// httpMethods are the methods an http check may use: the ones its probe sends (a GET, or a
+// PUT of the check's body).
 func httpMethods() []string {
-	return []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+	return []string{"GET", "PUT"}
 }
 
 func (v *validator) check(field string, c v1alpha1.Check) {
@@ -429,6 +452,9 @@ func (v *validator) check(field string, c v1alpha1.Check) {
 		}
 		if h.Method != "" && !slices.Contains(httpMethods(), h.Method) {
 			v.add(field+".http.method", "unknown method %s (want one of %s)", quote(h.Method), strings.Join(httpMethods(), ", "))
+		}
+		if h.Body != "" && h.Method != "PUT" {
+			v.add(field+".http.body", "a body is sent with method PUT only")
 		}
 	}
 	if e := c.Exec; e != nil {

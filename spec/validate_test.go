@@ -141,9 +141,9 @@ func TestValidate(t *testing.T) {
 		{"nil recipe", func() v1alpha1.Object { return (*v1alpha1.Recipe)(nil) },
 			[]string{"no object: a nil *v1alpha1.Recipe"}},
 		{"other object", func() v1alpha1.Object { return &otherObject{} },
-			[]string{"unsupported object *spec.otherObject (want a Recipe or a TestRun)"}},
+			[]string{"unsupported object *spec.otherObject (want a Recipe, a TestRun or a Repository)"}},
 		{"nil", func() v1alpha1.Object { return nil },
-			[]string{"unsupported object <nil> (want a Recipe or a TestRun)"}},
+			[]string{"unsupported object <nil> (want a Recipe, a TestRun or a Repository)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,5 +249,17 @@ func TestNameRulesMatchTheirGrammars(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"discourse": true, "disc-pr4": true, "a": true, strings.Repeat("a", MaxNameLength): true,
+		"": false, strings.Repeat("a", MaxNameLength+1): false, "..": false, "a/b": false, "-a": false, "a-": false,
+		"A": false, "a.b": false, "a%2fb": false,
+	} {
+		if got := ValidName(name); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+		}
 	}
 }

@@ -29,6 +29,10 @@
 // stack's labels right before removing it; every removal is an event on its owner and a log
 // line, every failure is reported and retried on the next pass.
 //
+// The RecipeReconciler tells an Observer (defined here; the wiring passes swarmrun's metrics)
+// how long each warm deploy took to converge and how many services it pruned; garbage
+// collection's removals are in the Report each pass returns.
+//
 // warm provides reconcilers, policy and the collector; the controller that drives the
 // RecipeReconciler is wired in cmd (package app). warm must not import the Docker SDK, must
 // not import reconcile, and must not deploy by hand: stacks are deployed and removed through

@@ -35,6 +35,9 @@ type RecipeOptions struct {
 	RemoveVolumes bool
 	// Now is the clock of condition times (default time.Now).
 	Now func() time.Time
+	// Observer, when set, is told what warm stacks did (convergence times, prunes), for
+	// metrics.
+	Observer Observer
 }
 
 // RecipeReconciler keeps each Recipe's warm stack at its canonical version, one step per
@@ -57,6 +60,9 @@ func NewRecipeReconciler(o RecipeOptions) (*RecipeReconciler, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	return &RecipeReconciler{o: o}, nil
 }
@@ -179,6 +185,7 @@ func (r *RecipeReconciler) look(ctx context.Context, rc *v1alpha1.Recipe) (contr
 	if !l.Done {
 		return controller.Result{RequeueAfter: l.Again}, nil
 	}
+	r.o.Observer.DeployConverged(v1alpha1.RoleWarm, ws.Deploy.ConvergedAt.Sub(ws.Deploy.StartedAt.Time))
 	return controller.Result{Requeue: true}, nil
 }
 
@@ -200,6 +207,7 @@ func (r *RecipeReconciler) ready(ctx context.Context, rc *v1alpha1.Recipe) (cont
 	if err != nil {
 		return controller.Result{}, fmt.Errorf("reconcile recipe %s: %w", rc.Name, err)
 	}
+	r.o.Observer.ServicesPruned(v1alpha1.RoleWarm, len(pruned))
 	log := logr.FromContextOrDiscard(ctx)
 	if len(pruned) > 0 {
 		log.Info("warm stack pruned", "services", pruned)

@@ -31,7 +31,21 @@ type recipeEnv struct {
 	dataDir string
 	url     string
 	commits []string
+	obs     *countingObserver
 }
+
+// countingObserver counts convergences and pruned services by role.
+type countingObserver struct {
+	converged, pruned map[string]int
+}
+
+func (o *countingObserver) DeployConverged(role string, took time.Duration) {
+	if took < 0 {
+		panic("negative convergence time")
+	}
+	o.converged[role]++
+}
+func (o *countingObserver) ServicesPruned(role string, n int) { o.pruned[role] += n }
 
 func newRecipeEnv(t *testing.T) *recipeEnv {
 	t.Helper()
@@ -43,9 +57,10 @@ func newRecipeEnv(t *testing.T) *recipeEnv {
 		t.Fatal(err)
 	}
 	url, commits := testkit.Standard(t, "main")
-	e := &recipeEnv{f: f, st: newStore(t), dataDir: dataDir, url: url, commits: commits}
+	e := &recipeEnv{f: f, st: newStore(t), dataDir: dataDir, url: url, commits: commits,
+		obs: &countingObserver{converged: map[string]int{}, pruned: map[string]int{}}}
 	if e.r, err = warm.NewRecipeReconciler(warm.RecipeOptions{Objects: e.st, Stacks: pipeline, DataDir: dataDir,
-		Now: func() time.Time { return now }}); err != nil {
+		Now: func() time.Time { return now }, Observer: e.obs}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -151,6 +166,10 @@ func TestRecipeReconcilerConvergesRemovesAndReports(t *testing.T) {
 	}
 	if got := serviceNames(e.stack(t, "warm-keycloak")); len(got) != 1 || got[0] != "warm-keycloak_app" {
 		t.Errorf("services after the upgrade %v, want the app alone", got)
+	}
+	// Two deploys converged (the first version, then the second), one service pruned.
+	if c, p := e.obs.converged[v1alpha1.RoleWarm], e.obs.pruned[v1alpha1.RoleWarm]; c != 2 || p != 1 {
+		t.Errorf("observer heard %d warm convergences and %d pruned services, want 2 and 1", c, p)
 	}
 
 	// Warm off: the stack goes, its volume stays.

@@ -157,6 +157,8 @@ func (c *Client) List(ctx context.Context, kind string) ([]v1alpha1.Object, stri
 		return list[v1alpha1.TestRun](ctx, c, kind)
 	case v1alpha1.KindRecipe:
 		return list[v1alpha1.Recipe](ctx, c, kind)
+	case v1alpha1.KindRepository:
+		return list[v1alpha1.Repository](ctx, c, kind)
 	}
 	_, err := store.NewObject(kind)
 	return nil, "", err
@@ -229,6 +231,15 @@ func (c *Client) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, 
 func (c *Client) Events(ctx context.Context, kind, name string) ([]v1alpha1.Event, error) {
 	var list v1alpha1.EventList
 	if err := c.do(ctx, http.MethodGet, server.Path(kind, name, "events"), "", nil, &list, nil); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// AllEvents returns the events of every object, oldest first by their last occurrence.
+func (c *Client) AllEvents(ctx context.Context) ([]v1alpha1.Event, error) {
+	var list v1alpha1.EventList
+	if err := c.do(ctx, http.MethodGet, server.EventsPath, "", nil, &list, nil); err != nil {
 		return nil, err
 	}
 	return list.Items, nil

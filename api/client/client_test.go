@@ -30,6 +30,8 @@ type objects interface {
 	Watch(ctx context.Context, kind, since string) (<-chan store.WatchEvent, error)
 	RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, typ v1alpha1.EventType, reason, message string) error
 	Events(ctx context.Context, kind, name string) ([]v1alpha1.Event, error)
+	AllEvents(ctx context.Context) ([]v1alpha1.Event, error)
+	WatchEvents(ctx context.Context, kind, name string) (<-chan store.EventChange, error)
 }
 
 var (
@@ -278,5 +280,85 @@ func TestWatchTooOldRelistsThroughAPI(t *testing.T) {
 	}
 	if _, ok := <-ch; ok {
 		t.Error("stream open after RELIST")
+	}
+}
+
+func TestEventsThroughAPI(t *testing.T) {
+	c, _ := start(t)
+	ctx := t.Context()
+	for _, n := range []string{"a", "b"} {
+		if err := c.Create(ctx, testRun(n, "r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := func(n string) v1alpha1.ObjectReference {
+		return v1alpha1.ObjectReference{Kind: v1alpha1.KindTestRun, Name: n}
+	}
+	if err := c.RecordEvent(ctx, ref("a"), v1alpha1.EventNormal, "Applied", "base applied"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := c.AllEvents(ctx)
+	if err != nil || len(all) != 1 || all[0].Object.Name != "a" || all[0].Reason != "Applied" {
+		t.Fatalf("all events = %+v, %v", all, err)
+	}
+
+	every, err := c.WatchEvents(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyB, err := c.WatchEvents(ctx, v1alpha1.KindTestRun, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WatchEvents(ctx, v1alpha1.KindTestRun, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("watching the events of a missing object: %v, want not found", err)
+	}
+	if err := c.RecordEvent(ctx, ref("a"), v1alpha1.EventNormal, "Applied", "base applied"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordEvent(ctx, ref("b"), v1alpha1.EventWarning, "CheckFailed", "check http failed"); err != nil {
+		t.Fatal(err)
+	}
+	next := func(ch <-chan store.EventChange) string {
+		t.Helper()
+		select {
+		case ev := <-ch:
+			return fmt.Sprintf("%s %s %s x%d", ev.Type, ev.Event.Object.Name, ev.Event.Reason, ev.Event.Count)
+		case <-time.After(5 * time.Second):
+			return "nothing"
+		}
+	}
+	for _, want := range []string{"MODIFIED a Applied x2", "ADDED b CheckFailed x1"} {
+		if got := next(every); got != want {
+			t.Errorf("every object: %s, want %s", got, want)
+		}
+	}
+	if got, want := next(onlyB), "ADDED b CheckFailed x1"; got != want {
+		t.Errorf("testrun b: %s, want %s", got, want)
+	}
+}
+
+// Applying a file again after a controller added swarmrun's finalizer works: an apply keeps
+// the stored finalizers, and is validated as keeping them.
+func TestApplyAgainKeepsSwarmrunsFinalizer(t *testing.T) {
+	c, s := start(t)
+	ctx := t.Context()
+	if _, err := c.Apply(ctx, testRun("a", "r")); err != nil {
+		t.Fatal(err)
+	}
+	stored := &v1alpha1.TestRun{}
+	if err := s.Get(ctx, "a", stored); err != nil {
+		t.Fatal(err)
+	}
+	stored.Finalizers = []string{v1alpha1.FinalizerTeardown}
+	if err := s.Update(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Apply(ctx, testRun("a", "r"))
+	if err != nil || res != store.Unchanged {
+		t.Fatalf("apply again = %s, %v; want unchanged", res, err)
+	}
+	if err := s.Get(ctx, "a", stored); err != nil || !stored.HasFinalizer(v1alpha1.FinalizerTeardown) {
+		t.Errorf("finalizers after the apply: %v (%v)", stored.Finalizers, err)
 	}
 }

@@ -1,7 +1,10 @@
 // Package server is swarmrun's HTTP JSON API over the store: Kubernetes-style paths
 // (/apis/swarmrun.dev/v1alpha1/testruns/NAME/status), server-side apply, validation with every
-// field error, deletion that honours finalizers, events, watch as JSON lines, and errors as a
-// Status with an HTTP code, a reason and a message.
+// field error, deletion that honours finalizers, events (per object, and all of them under
+// /apis/swarmrun.dev/v1alpha1/events), watch of objects and of events as JSON lines, and
+// errors as a Status with an HTTP code, a reason and a message. Mounts add handlers beside the
+// API (serve's /metrics and status page) under the same auth, or, when public, readable
+// without the token.
 //
 // Clients ask for runs; they never write status. The status subresource is read-only to every
 // client (403 Forbidden), and every spec write drops the status it carries: status is written

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -31,6 +32,21 @@ type Options struct {
 	// old is the stored object, or nil for a new one. Default: spec.Validate, and
 	// spec.ValidateUpdate when replacing.
 	Validate func(old, obj v1alpha1.Object) []spec.Problem
+	// Mounts are handlers served beside the API, such as serve's /metrics and status page.
+	Mounts []Mount
+}
+
+// Mount is a handler served beside the API, on the same listener and under the same rules:
+// behind the token when Options.Token is set, unless it is Public.
+type Mount struct {
+	// Pattern is an http.ServeMux pattern with a method and a path outside the API's, such as
+	// "GET /metrics" or "GET /badge/{file}".
+	Pattern string
+	Handler http.Handler
+	// Public serves the mount without the token, for what an operator chose to publish (the
+	// status page, metrics). Only GET and HEAD requests reach a public mount without the
+	// token; any other method is refused as every request without the token is.
+	Public bool
 }
 
 type handler struct {
@@ -56,6 +72,7 @@ func New(st *store.Store, o Options) http.Handler {
 	ok := func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") }
 	mux.HandleFunc("GET /healthz", ok)
 	mux.HandleFunc("GET /readyz", ok)
+	mux.HandleFunc("GET "+EventsPath, h.allEvents)
 	mux.HandleFunc("GET "+PathPrefix+"/{resource}", h.list)
 	mux.HandleFunc("POST "+PathPrefix+"/{resource}", h.create)
 	mux.HandleFunc("GET "+PathPrefix+"/{resource}/{name}", h.get)
@@ -70,11 +87,38 @@ func New(st *store.Store, o Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, newStatus(ReasonNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)))
 	})
+	public := http.NewServeMux()
+	var publics int
+	for _, m := range o.Mounts {
+		mux.Handle(m.Pattern, m.Handler)
+		if m.Public {
+			public.Handle(m.Pattern, m.Handler)
+			publics++
+		}
+	}
 	var out http.Handler = mux
 	if o.Token != "" {
 		out = requireToken(o.Token, out)
+		if publics > 0 {
+			out = servePublic(public, out)
+		}
 	}
 	return logRequests(out)
+}
+
+// servePublic serves GET and HEAD requests that a public mount matches without the token;
+// everything else goes to protected.
+func servePublic(public *http.ServeMux, protected http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			// Handler only matches; ServeHTTP matches again and sets the path values.
+			if _, pattern := public.Handler(r); pattern != "" {
+				public.ServeHTTP(w, r)
+				return
+			}
+		}
+		protected.ServeHTTP(w, r)
+	})
 }
 
 // kind reads the {resource} path segment.
@@ -82,7 +126,12 @@ func kind(w http.ResponseWriter, r *http.Request) (string, bool) {
 	res := r.PathValue("resource")
 	k, ok := KindOfResource(res)
 	if !ok {
-		writeStatus(w, newStatus(ReasonNotFound, fmt.Sprintf("the server does not serve resource %q (want recipes or testruns)", res)))
+		var want []string
+		for _, k := range v1alpha1.Kinds() {
+			r, _ := v1alpha1.ResourceFor(k)
+			want = append(want, r)
+		}
+		writeStatus(w, newStatus(ReasonNotFound, fmt.Sprintf("the server does not serve resource %q (want one of %s)", res, strings.Join(want, ", "))))
 	}
 	return k, ok
 }
@@ -105,7 +154,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if v := r.URL.Query().Get("watch"); v == "1" || v == "true" {
+	if watching(r) {
 		h.watch(w, r, k)
 		return
 	}
@@ -144,7 +193,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, "")
+	obj, ok := h.readObject(w, r, k, "", false)
 	if !ok {
 		return
 	}
@@ -160,7 +209,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"))
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"), false)
 	if !ok {
 		return
 	}
@@ -195,7 +244,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, newStatus(ReasonUnsupported, fmt.Sprintf("PATCH needs Content-Type %s, got %q", ApplyContentType, ct)))
 		return
 	}
-	obj, ok := h.readObject(w, r, k, r.PathValue("name"))
+	obj, ok := h.readObject(w, r, k, r.PathValue("name"), true)
 	if !ok {
 		return
 	}
@@ -225,20 +274,53 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, obj)
 }
 
+// events lists an object's events, or with ?watch=1 streams those recorded from now on.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	k, ok := kind(w, r)
 	if !ok {
 		return
 	}
-	events, err := h.st.Events(r.Context(), k, r.PathValue("name"))
+	name := r.PathValue("name")
+	events, err := h.st.Events(r.Context(), k, name)
 	if err != nil {
-		writeError(w, k, r.PathValue("name"), err)
+		writeError(w, k, name, err)
 		return
+	}
+	if watching(r) {
+		h.watchEvents(w, r, k, name)
+		return
+	}
+	writeEvents(w, events)
+}
+
+// allEvents lists every object's events, oldest first, or with ?watch=1 streams those
+// recorded from now on.
+func (h *handler) allEvents(w http.ResponseWriter, r *http.Request) {
+	if watching(r) {
+		h.watchEvents(w, r, "", "")
+		return
+	}
+	events, err := h.st.AllEvents(r.Context())
+	if err != nil {
+		writeError(w, "", "", err)
+		return
+	}
+	writeEvents(w, events)
+}
+
+func writeEvents(w http.ResponseWriter, events []v1alpha1.Event) {
+	if events == nil {
+		events = []v1alpha1.Event{}
 	}
 	writeJSON(w, http.StatusOK, &v1alpha1.EventList{
 		TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: "EventList"},
 		Items:    events,
 	})
+}
+
+func watching(r *http.Request) bool {
+	v := r.URL.Query().Get("watch")
+	return v == "1" || v == "true"
 }
 
 func (h *handler) recordEvent(w http.ResponseWriter, r *http.Request) {
@@ -268,7 +350,9 @@ func (h *handler) recordEvent(w http.ResponseWriter, r *http.Request) {
 // body carries is dropped: only the controllers write status, so a client can neither create
 // an object with one (a stack name for a teardown to remove, a green verdict) nor change one
 // with a spec write; the store keeps the stored status on update and apply.
-func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string) (v1alpha1.Object, bool) {
+// A server-side apply (apply) keeps the stored finalizers whatever the request says, so they
+// are validated as kept.
+func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name string, apply bool) (v1alpha1.Object, bool) {
 	obj, _ := store.NewObject(k)
 	if !h.decode(w, r, obj) {
 		return nil, false
@@ -294,7 +378,11 @@ func (h *handler) readObject(w http.ResponseWriter, r *http.Request, k, name str
 		if d, ok := obj.(interface{ Default() }); ok {
 			d.Default()
 		}
-		for _, p := range h.o.Validate(h.stored(r.Context(), k, m.Name), obj) {
+		old := h.stored(r.Context(), k, m.Name)
+		if apply && old != nil {
+			m.Finalizers = slices.Clone(old.GetObjectMeta().Finalizers)
+		}
+		for _, p := range h.o.Validate(old, obj) {
 			causes = append(causes, Cause{Field: p.Field, Message: p.Message})
 		}
 	}

@@ -91,16 +91,22 @@ func (e endpoint) doRaw(t *testing.T, method, path, ctype, body string) (int, []
 	return resp.StatusCode, b
 }
 
-// owned returns a TestRun and a Recipe as the controllers left them: valid specs and a status
-// that matters (a stack for teardown to remove, a verdict, a canonical).
+// owned returns a TestRun, a Recipe and a Repository as the controllers left them: valid
+// specs and a status that matters (a stack for teardown to remove, a verdict, a canonical, the
+// comments already handled).
 func owned(t *testing.T, st *store.Store) []v1alpha1.Object {
 	t.Helper()
 	tr := testRun("pr-1", "demo")
 	rc := &v1alpha1.Recipe{ObjectMeta: v1alpha1.ObjectMeta{Name: "demo"},
 		Spec: v1alpha1.RecipeSpec{Source: v1alpha1.RecipeSource{URL: "/srv/recipes/demo"}}}
+	repo := &v1alpha1.Repository{ObjectMeta: v1alpha1.ObjectMeta{Name: "demo"},
+		Spec: v1alpha1.RepositorySpec{Forge: v1alpha1.ForgeForgejo, URL: "https://git.example.org", Owner: "recipes", Repo: "demo",
+			Recipe: "demo", TokenFile: "token", WebhookSecretFile: "secret", Trigger: v1alpha1.RepositoryTrigger{Users: []string{"alice"}}}}
 	tr.Default()
 	rc.Default()
-	for _, obj := range []v1alpha1.Object{tr, rc} {
+	repo.Default()
+	objs := []v1alpha1.Object{tr, rc, repo}
+	for _, obj := range objs {
 		if err := st.Create(t.Context(), obj); err != nil {
 			t.Fatal(err)
 		}
@@ -109,16 +115,19 @@ func owned(t *testing.T, st *store.Store) []v1alpha1.Object {
 	tr.Status.Level = 1
 	tr.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionSucceeded, Status: v1alpha1.ConditionFalse, Reason: v1alpha1.ReasonCheckFailed, Message: "home-page: want 200, got 502"}}
 	rc.Status.Canonical = &v1alpha1.Canonical{Version: "0.1.0+1", Commit: "2ba9d171", Status: "passed", Run: "pr-0"}
-	for _, obj := range []v1alpha1.Object{tr, rc} {
+	repo.Status.ForgeUser = "swarmrun-bot"
+	repo.Status.PullRequests = []v1alpha1.PullRequestRecord{{Number: 1, LastComment: 10, TestRun: "demo-pr1", Comment: 10}}
+	for _, obj := range objs {
 		if err := st.UpdateStatus(t.Context(), obj); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return []v1alpha1.Object{tr, rc}
+	return objs
 }
 
 // forge gives obj the status an attacker wants: a production stack for teardown, a green
-// verdict at level 5, a canonical of their choosing.
+// verdict at level 5, a canonical of their choosing, a queued comment that the forge never
+// saw and a forgotten pull request.
 func forge(obj v1alpha1.Object) {
 	switch o := obj.(type) {
 	case *v1alpha1.TestRun:
@@ -128,6 +137,10 @@ func forge(obj v1alpha1.Object) {
 	case *v1alpha1.Recipe:
 		o.Status.Canonical = &v1alpha1.Canonical{Version: "6.6.6", Commit: "deadbeef", Status: "passed", Run: "forged"}
 		o.Status.WarmStack = &v1alpha1.WarmStack{Name: "production", Ready: true}
+	case *v1alpha1.Repository:
+		o.Status.ForgeUser = "forged"
+		o.Status.Pending = []v1alpha1.PendingComment{{ID: 666, PullRequest: 1}}
+		o.Status.PullRequests = []v1alpha1.PullRequestRecord{{Number: 1, TestRun: "production"}}
 	}
 }
 
@@ -148,6 +161,8 @@ func statusOf(obj v1alpha1.Object) string {
 		s = o.Status
 	case *v1alpha1.Recipe:
 		s = o.Status
+	case *v1alpha1.Repository:
+		s = o.Status
 	}
 	b, _ := json.Marshal(s)
 	return string(b)
@@ -165,7 +180,7 @@ func eachCase(t *testing.T, eps []endpoint, objs []v1alpha1.Object, fn func(t *t
 
 // TestClientsCannotWriteStatus: only the controllers (in process, on the store) write status.
 // Every write to the status subresource is refused with 403, on the socket and on TCP with a
-// valid token, for both kinds; reads still work.
+// valid token, for every kind; reads still work.
 func TestClientsCannotWriteStatus(t *testing.T) {
 	st, eps := endpoints(t)
 	eachCase(t, eps, owned(t, st), func(t *testing.T, e endpoint, obj v1alpha1.Object) {

@@ -11,6 +11,10 @@ import (
 // PathPrefix is the root of the object API.
 const PathPrefix = "/apis/" + v1alpha1.APIVersion
 
+// EventsPath lists the events of every object (GET, and GET ?watch=1 to follow them). An
+// object's own events are under its path: Path(kind, name, "events").
+const EventsPath = PathPrefix + "/events"
+
 // ApplyContentType marks a PATCH as a server-side apply of a whole object.
 const ApplyContentType = "application/apply-patch+json"
 
@@ -76,26 +80,32 @@ type EventRequest struct {
 	Message string             `json:"message"`
 }
 
-// List is the body of a list response: a RecipeList or a TestRunList.
+// List is the body of a list response: a RecipeList, a TestRunList or a RepositoryList.
 type List struct {
 	v1alpha1.TypeMeta `json:",inline"`
 	Metadata          v1alpha1.ListMeta `json:"metadata"`
 	Items             []json.RawMessage `json:"items"`
 }
 
-// KindOfResource returns the kind served under a path segment such as "testruns".
+// KindOfResource returns the kind served under a path segment such as "testruns": the plural
+// resource name of one of v1alpha1.Kinds, exactly.
 func KindOfResource(resource string) (string, bool) {
-	switch resource {
-	case "recipes":
-		return v1alpha1.KindRecipe, true
-	case "testruns":
-		return v1alpha1.KindTestRun, true
+	for _, k := range v1alpha1.Kinds() {
+		if r, _ := v1alpha1.ResourceFor(k); r == resource {
+			return k, true
+		}
 	}
 	return "", false
 }
 
-// Resource returns the path segment of a kind: "testruns" for TestRun.
-func Resource(kind string) string { return strings.ToLower(kind) + "s" }
+// Resource returns the path segment of a kind: "testruns" for TestRun, "repositories" for
+// Repository.
+func Resource(kind string) string {
+	if r, err := v1alpha1.ResourceFor(kind); err == nil {
+		return r
+	}
+	return strings.ToLower(kind) + "s"
+}
 
 // Path is the API path of a kind's collection, or of one object when name is set, with
 // optional subresource ("status", "events").

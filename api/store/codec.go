@@ -16,6 +16,8 @@ func KindOf(obj v1alpha1.Object) (string, error) {
 		return v1alpha1.KindRecipe, nil
 	case *v1alpha1.TestRun:
 		return v1alpha1.KindTestRun, nil
+	case *v1alpha1.Repository:
+		return v1alpha1.KindRepository, nil
 	}
 	return "", fmt.Errorf("kind of %T: %w", obj, ErrInvalid)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -67,7 +68,9 @@ func (s *Store) RecordEvent(ctx context.Context, ref v1alpha1.ObjectReference, t
 		if err != nil {
 			return nil, err
 		}
-		return nil, b.Put(key, raw)
+		// addEvent puts the new or repeated event last; the commit hands it to the watchers
+		// of events, in the order of the writes.
+		return &change{event: &events[len(events)-1]}, b.Put(key, raw)
 	})
 	if err != nil {
 		return fmt.Errorf("record event on %s %q: %w", ref.Kind, ref.Name, err)
@@ -126,6 +129,28 @@ func (s *Store) Events(ctx context.Context, kind, name string) ([]v1alpha1.Event
 		return nil, fmt.Errorf("events of %s %q: %w", kind, name, err)
 	}
 	return events, nil
+}
+
+// AllEvents returns the events kept for every object, oldest first by their last
+// occurrence, as kubectl get events lists them.
+func (s *Store) AllEvents(ctx context.Context) ([]v1alpha1.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	var out []v1alpha1.Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketEvents)).ForEach(func(_, v []byte) error {
+			events, err := decodeEvents(v)
+			out = append(out, events...)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	// Stable: an object's own events keep their order within a second.
+	slices.SortStableFunc(out, func(a, b v1alpha1.Event) int { return a.LastTimestamp.Compare(b.LastTimestamp) })
+	return out, nil
 }
 
 func eventsKey(kind, name string) []byte { return []byte(kind + "/" + name) }

@@ -485,7 +485,11 @@ func (s *Store) commitBatch(batch []*pendingWrite) error {
 	}
 	for i, w := range batch {
 		w.err = err
-		if c := changes[i]; err == nil && c != nil {
+		switch c := changes[i]; {
+		case err != nil || c == nil:
+		case c.event != nil:
+			s.publishEventLocked(*c.event)
+		default:
 			s.rv = c.rv
 			s.publishLocked(*c)
 		}

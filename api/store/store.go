@@ -25,8 +25,8 @@ type Options struct {
 	Now func() time.Time
 	// LockTimeout bounds the wait for the file lock another process holds. Default 500ms.
 	LockTimeout time.Duration
-	// WatchBuffer is how many changes a watcher may fall behind before it is told to re-list.
-	// Default 1024.
+	// WatchBuffer is how many changes (or events, for a watcher of events) a watcher may fall
+	// behind before it is told to re-list. Default 1024.
 	WatchBuffer int
 	// History is at least how many recent changes are kept in memory so that a watch can
 	// start from a resourceVersion slightly in the past (typically the one a list returned).
@@ -73,6 +73,8 @@ type Store struct {
 	rv      uint64 // last committed resourceVersion
 	history []change
 	subs    map[*subscriber]struct{}
+	// eventSubs are the watchers of events (WatchEvents).
+	eventSubs map[*eventSubscriber]struct{}
 
 	// qmu guards the writes waiting for a commit, and whether a writer is committing them
 	// (see write).
@@ -95,9 +97,9 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, o: o, subs: map[*subscriber]struct{}{}}
+	s := &Store{db: db, o: o, subs: map[*subscriber]struct{}{}, eventSubs: map[*eventSubscriber]struct{}{}}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range []string{bucketMeta, bucketEvents, v1alpha1.KindRecipe, v1alpha1.KindTestRun} {
+		for _, name := range append([]string{bucketMeta, bucketEvents}, v1alpha1.Kinds()...) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return err
 			}
@@ -118,6 +120,9 @@ func (s *Store) Close() error {
 	s.closed = true
 	for sub := range s.subs {
 		s.unsubscribeLocked(sub)
+	}
+	for sub := range s.eventSubs {
+		s.dropEventSubLocked(sub)
 	}
 	s.mu.Unlock()
 	if err := s.db.Close(); err != nil {

@@ -35,6 +35,9 @@ type change struct {
 	name string
 	rv   uint64
 	raw  []byte
+	// event, when set, makes this the recording of an event (RecordEvent), for the watchers
+	// of events; it has no resourceVersion and none of the fields above.
+	event *v1alpha1.Event
 }
 
 type subscriber struct {

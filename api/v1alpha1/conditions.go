@@ -22,6 +22,13 @@ const (
 	ConditionWarmReady = "WarmReady"
 )
 
+// Condition types of a Repository.
+const (
+	// ConditionReady says whether the last exchange with the forge worked: its secrets
+	// were readable and the forge answered.
+	ConditionReady = "Ready"
+)
+
 // Reasons of a run's step conditions when the step went well.
 const (
 	ReasonResolved = "Resolved"
@@ -66,8 +73,8 @@ const (
 	// ReasonPolicyDenied: the rendered stack breaks the deploy policy; nothing of it was
 	// applied.
 	ReasonPolicyDenied = "PolicyDenied"
-	// ReasonEngineError is what a transient error is called where one is shown; it never ends
-	// a run (the controller retries).
+	// ReasonEngineError is the Warning event of a step that failed for now (the engine, a git
+	// remote or the store refused): it never ends a run, the controller retries the step.
 	ReasonEngineError = "EngineError"
 	// ReasonTimeout: the run exceeded spec.timeout.
 	ReasonTimeout = "Timeout"
@@ -117,4 +124,28 @@ const (
 	ReasonWarmStackRemoved = "WarmStackRemoved"
 	// ReasonGarbageCollected: an object of a run or recipe was removed as stale.
 	ReasonGarbageCollected = "GarbageCollected"
+)
+
+// Reasons of a Repository's Ready condition and of the events about pull requests.
+const (
+	// ReasonForgeReachable: the forge answered the last requests.
+	ReasonForgeReachable = "ForgeReachable"
+	// ReasonSecretUnreadable: the token file cannot be read, or may be read by others. (A
+	// webhook secret that cannot be read makes the webhook endpoint answer 500, with the
+	// reason in serve's log.)
+	ReasonSecretUnreadable = "SecretUnreadable"
+	// ReasonForgeError: a step of the Repository controller failed: the forge refused a
+	// request or did not answer, or the store refused a write; it is retried.
+	ReasonForgeError = "ForgeError"
+	// ReasonRunStarted: an authorised comment started a TestRun.
+	ReasonRunStarted = "RunStarted"
+	// ReasonRunReplaced: a new comment replaced a pull request's finished TestRun.
+	ReasonRunReplaced = "RunReplaced"
+	// ReasonRunReported: a run's verdict was posted to its pull request.
+	ReasonRunReported = "RunReported"
+	// ReasonTriggerRefused: a comment asked for a run but its author may not.
+	ReasonTriggerRefused = "TriggerRefused"
+	// ReasonTriggerIgnored: a comment could not start a run (the pull request is closed,
+	// or a TestRun of the run's name belongs to someone else).
+	ReasonTriggerIgnored = "TriggerIgnored"
 )

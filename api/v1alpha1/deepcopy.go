@@ -17,9 +17,7 @@ func (r *Recipe) DeepCopy() *Recipe {
 		return nil
 	}
 	out := *r
-	out.ObjectMeta = r.ObjectMeta.DeepCopy()
-	out.Spec = r.Spec.DeepCopy()
-	out.Status = r.Status.DeepCopy()
+	out.ObjectMeta, out.Spec, out.Status = copyParts(r.ObjectMeta, r.Spec, r.Status)
 	return &out
 }
 
@@ -29,10 +27,23 @@ func (r *TestRun) DeepCopy() *TestRun {
 		return nil
 	}
 	out := *r
-	out.ObjectMeta = r.ObjectMeta.DeepCopy()
-	out.Spec = r.Spec.DeepCopy()
-	out.Status = r.Status.DeepCopy()
+	out.ObjectMeta, out.Spec, out.Status = copyParts(r.ObjectMeta, r.Spec, r.Status)
 	return &out
+}
+
+// DeepCopy returns a copy of r that shares no memory with it.
+func (r *Repository) DeepCopy() *Repository {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	out.ObjectMeta, out.Spec, out.Status = copyParts(r.ObjectMeta, r.Spec, r.Status)
+	return &out
+}
+
+// copyParts deep-copies the three parts of an object.
+func copyParts[S interface{ DeepCopy() S }, T interface{ DeepCopy() T }](m ObjectMeta, spec S, status T) (ObjectMeta, S, T) {
+	return m.DeepCopy(), spec.DeepCopy(), status.DeepCopy()
 }
 
 // DeepCopy returns a copy of m that shares no memory with it.
@@ -143,6 +154,28 @@ func (s TestRunStatus) DeepCopy() TestRunStatus {
 	}
 	s.StartedAt = clonePtr(s.StartedAt)
 	s.CompletedAt = clonePtr(s.CompletedAt)
+	return s
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s RepositorySpec) DeepCopy() RepositorySpec {
+	s.Trigger.Users = slices.Clone(s.Trigger.Users)
+	s.Trigger.Teams = slices.Clone(s.Trigger.Teams)
+	s.PollInterval = clonePtr(s.PollInterval)
+	s.Template.Stages = slices.Clone(s.Template.Stages)
+	s.Template.Env = maps.Clone(s.Template.Env)
+	s.Template.Timeout = clonePtr(s.Template.Timeout)
+	return s
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s RepositoryStatus) DeepCopy() RepositoryStatus {
+	s.Conditions = slices.Clone(s.Conditions)
+	s.Deliveries = slices.Clone(s.Deliveries)
+	s.Pending = slices.Clone(s.Pending)
+	s.PollCursor = clonePtr(s.PollCursor)
+	s.LastPollTime = clonePtr(s.LastPollTime)
+	s.PullRequests = slices.Clone(s.PullRequests)
 	return s
 }
 

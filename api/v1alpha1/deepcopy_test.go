@@ -15,6 +15,8 @@ func TestDeepCopySharesNothing(t *testing.T) {
 		{"testrun", &TestRun{}, func(o Object) Object { return o.(*TestRun).DeepCopy() }},
 		{"recipe via DeepCopyObject", &Recipe{}, DeepCopyObject},
 		{"testrun via DeepCopyObject", &TestRun{}, DeepCopyObject},
+		{"repository", &Repository{}, func(o Object) Object { return o.(*Repository).DeepCopy() }},
+		{"repository via DeepCopyObject", &Repository{}, DeepCopyObject},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,6 +36,9 @@ func TestDeepCopyNil(t *testing.T) {
 	}
 	if got := (*TestRun)(nil).DeepCopy(); got != nil {
 		t.Errorf("nil TestRun copied to %v", got)
+	}
+	if got := (*Repository)(nil).DeepCopy(); got != nil {
+		t.Errorf("nil Repository copied to %v", got)
 	}
 	if got := DeepCopyObject(nil); got != nil {
 		t.Errorf("nil Object copied to %v", got)

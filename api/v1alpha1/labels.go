@@ -17,6 +17,15 @@ const (
 	LabelRecipe = "swarmrun.dev/recipe"
 )
 
+// Labels of the TestRuns a Repository starts: which Repository, pull request and comment
+// asked for the run. The Repository controller reports back only on runs labelled with its
+// own name.
+const (
+	LabelRepository  = "swarmrun.dev/repository"
+	LabelPullRequest = "swarmrun.dev/pull-request"
+	LabelComment     = "swarmrun.dev/comment"
+)
+
 // Values of LabelRole.
 const (
 	RoleBase  = "base"

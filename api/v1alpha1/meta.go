@@ -12,8 +12,9 @@ const (
 	Version    = "v1alpha1"
 	APIVersion = Group + "/" + Version
 
-	KindRecipe  = "Recipe"
-	KindTestRun = "TestRun"
+	KindRecipe     = "Recipe"
+	KindTestRun    = "TestRun"
+	KindRepository = "Repository"
 )
 
 // TypeMeta names the schema of an object.

@@ -16,6 +16,10 @@ func TestKindFor(t *testing.T) {
 		{"TestRun", KindTestRun, false},
 		{"tr", KindTestRun, false},
 		{"TR", KindTestRun, false},
+		{"repositories", KindRepository, false},
+		{"repository", KindRepository, false},
+		{"repo", KindRepository, false},
+		{"Repository", KindRepository, false},
 		{"pods", "", true},
 		{"", "", true},
 	}
@@ -50,6 +54,7 @@ func TestNew(t *testing.T) {
 	}{
 		{KindRecipe, false},
 		{KindTestRun, false},
+		{KindRepository, false},
 		{"testrun", true},
 		{"Pod", true},
 	}

@@ -53,12 +53,16 @@ convergence and prune by default.`,
 	root.AddCommand(stackcmd.Command(g))
 	controllerFlags := &app.Flags{}
 	gcOptions := &app.GCOptions{}
+	forgeOptions := &app.ForgeOptions{}
 	root.AddCommand(objcmd.Commands(g, objcmd.Options{
-		// serve runs the TestRun and Recipe controllers and the periodic garbage collection.
-		Runners: []objcmd.Runner{app.Serve(g, controllerFlags, gcOptions)},
+		// serve runs the TestRun, Recipe and Repository controllers and the periodic garbage
+		// collection, and takes the forges' webhook deliveries.
+		Runners: []objcmd.Runner{app.Serve(g, controllerFlags, gcOptions, forgeOptions)},
+		Hooks:   app.Hooks(g, forgeOptions),
 		ServeFlags: func(f *pflag.FlagSet) {
 			controllerFlags.Bind(f)
 			app.BindGC(f, gcOptions)
+			app.BindForge(f, forgeOptions)
 		},
 	})...)
 	root.AddCommand(runcmd.Command(g))

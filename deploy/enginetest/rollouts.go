@@ -20,6 +20,11 @@ func rolloutCases() []testCase {
 // monitor keeps rollouts short; the engine's default is 5 s.
 const monitor = 500 * time.Millisecond
 
+// failureMonitor is the monitor of the rollouts that must fail: long enough that a task which
+// crashes 100 ms after it starts is seen failing within it on a loaded machine, where the
+// engine may take a while to record the exit.
+const failureMonitor = 3 * time.Second
+
 // testRolloutImage: a task template change replaces the task of each slot and the update
 // state goes updating, then completed after the monitor period.
 func testRolloutImage(h *harness) {
@@ -63,7 +68,7 @@ func testRolloutImage(h *harness) {
 // rollback_completed with the previous spec restored.
 func testRolloutRollback(h *harness) {
 	spec := h.spec("rb", h.env.Image)
-	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: monitor, FailureAction: swarm.UpdateFailureActionRollback}
+	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: failureMonitor, FailureAction: swarm.UpdateFailureActionRollback}
 	id := h.create(spec)
 	h.waitRunning(id, 1)
 	s := h.inspect(id)
@@ -91,7 +96,7 @@ func testRolloutRollback(h *harness) {
 // paused; the previous spec is kept.
 func testRolloutPause(h *harness) {
 	spec := h.spec("pause", h.env.Image)
-	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: monitor}
+	spec.UpdateConfig = &swarm.UpdateConfig{Parallelism: 1, Monitor: failureMonitor}
 	id := h.create(spec)
 	h.waitRunning(id, 1)
 	s := h.inspect(id)

@@ -120,6 +120,9 @@ func violations(pkgs []pkg) []string {
 			if under(p.path, "reconcile") && under(imp, "deploy") && imp != module+"/deploy/stack" {
 				out = append(out, p.path+" imports "+imp+": reconcile takes the deploy tree through deploy/stack alone")
 			}
+			if (under(p.path, "reconcile") || under(p.path, "warm")) && strings.HasPrefix(imp, "github.com/prometheus/") {
+				out = append(out, p.path+" imports "+imp+": reconcile and warm report to an Observer they define, never to Prometheus")
+			}
 			if under(p.path, "warm") && under(imp, "reconcile") {
 				out = append(out, p.path+" imports "+imp+": warm must not import reconcile")
 			}
@@ -151,11 +154,12 @@ func TestArchitectureRulesBite(t *testing.T) {
 	if i < 0 {
 		t.Fatal("no reconcile package")
 	}
-	pkgs[i].imports = append(pkgs[i].imports, "github.com/docker/docker/client")
+	pkgs[i].imports = append(pkgs[i].imports, "github.com/docker/docker/client", "github.com/prometheus/client_golang/prometheus")
 	pkgs[i].controllers = append(pkgs[i].controllers, "reconcile/testrun.go:1:1")
 	got := strings.Join(violations(pkgs), "\n")
 	for _, want := range []string{
 		"reconcile imports the Docker SDK (github.com/docker/docker/client)",
+		"reconcile imports github.com/prometheus/client_golang/prometheus: reconcile and warm report to an Observer",
 		"reconcile builds a controller",
 	} {
 		if !strings.Contains(got, want) {

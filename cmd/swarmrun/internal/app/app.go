@@ -14,6 +14,7 @@ import (
 	"github.com/swarmrun/swarmrun/api/store"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
 	"github.com/swarmrun/swarmrun/controller"
 	"github.com/swarmrun/swarmrun/deploy"
 	"github.com/swarmrun/swarmrun/deploy/checks"
@@ -21,7 +22,9 @@ import (
 	"github.com/swarmrun/swarmrun/deploy/policy"
 	"github.com/swarmrun/swarmrun/deploy/stack"
 	"github.com/swarmrun/swarmrun/internal/mask"
+	"github.com/swarmrun/swarmrun/internal/metrics"
 	"github.com/swarmrun/swarmrun/reconcile"
+	"github.com/swarmrun/swarmrun/trigger"
 	"github.com/swarmrun/swarmrun/warm"
 )
 
@@ -79,6 +82,8 @@ type GCOptions struct {
 	Policy   warm.Policy
 	// MaxDeletions per pass (default warm.DefaultMaxDeletions).
 	MaxDeletions int
+	// Report, when set, receives each pass's report (serve's status page keeps the removals).
+	Report func(*warm.Report)
 }
 
 // BindGC registers serve's garbage collection flags on f, filling o.
@@ -102,12 +107,18 @@ type Options struct {
 	Promotion bool
 	// GC, when set with a positive interval, runs garbage collection passes (serve).
 	GC *GCOptions
+	// Forge, when set, runs the Repository controller: comments on pull requests start runs
+	// and their verdicts go back to the forge (serve).
+	Forge *ForgeOptions
 	// NoEvents turns the Docker event source off (an engine without an event stream).
 	NoEvents bool
 	// Progress receives the runs' convergence progress (swarmrun run's live view).
 	Progress func(reconcile.Progress)
 	// Metrics receives the controllers' collectors.
 	Metrics prometheus.Registerer
+	// Observer counts what runs, warm stacks and garbage collection did (swarmrun's own
+	// metrics); a nil one counts nothing.
+	Observer *metrics.Metrics
 	// Policy is the deploy policy every stack must pass.
 	Policy policy.Policy
 	// Stable tunes the convergence judge (stack.Options.Stable); tests shorten it.
@@ -154,6 +165,7 @@ func Run(ctx context.Context, o Options) error {
 		Promoter: promoter,
 		Wake:     func(req controller.Request) { runs.Enqueue(req) },
 		MaxRuns:  o.Flags.MaxRuns,
+		Observer: o.Observer,
 	})
 	if err != nil {
 		return err
@@ -163,7 +175,8 @@ func Run(ctx context.Context, o Options) error {
 
 	var recipes *controller.Controller
 	if o.Warm {
-		rr, err := warm.NewRecipeReconciler(warm.RecipeOptions{Objects: o.Store, Stacks: pipeline, DataDir: o.DataDir, Now: o.Now})
+		rr, err := warm.NewRecipeReconciler(warm.RecipeOptions{Objects: o.Store, Stacks: pipeline, DataDir: o.DataDir, Now: o.Now,
+			Observer: o.Observer})
 		if err != nil {
 			return err
 		}
@@ -192,6 +205,17 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.GC != nil && o.GC.Interval > 0 {
 		eg.Go(func() error { return collect(ctx, o) })
+	}
+	if o.Forge != nil {
+		rr, err := trigger.NewRepositoryReconciler(trigger.Options{Objects: o.Store, SecretsDir: o.Forge.Dir(o.DataDir),
+			TargetURL: o.Forge.TargetURL, Now: o.Now})
+		if err != nil {
+			return err
+		}
+		repos := controller.New(rr, o.controllerOptions("repositories"))
+		eg.Go(func() error {
+			return repos.Run(ctx, controller.StoreSource{Store: o.Store, Kinds: trigger.Kinds(), Map: trigger.Wakes}, o.ticker(v1alpha1.KindRepository))
+		})
 	}
 	return eg.Wait()
 }
@@ -273,6 +297,17 @@ func collect(ctx context.Context, o Options) error {
 		case <-tick.C:
 		}
 		r, err := c.Pass(ctx, false)
+		if r != nil {
+			for _, it := range r.Removed {
+				o.Observer.Collected(it.Kind, false)
+			}
+			for _, f := range r.Failed {
+				o.Observer.Collected(f.Item.Kind, true)
+			}
+			if o.GC.Report != nil {
+				o.GC.Report(r)
+			}
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error(err, "gc pass failed, retried next pass", "interval", o.GC.Interval)
@@ -306,10 +341,12 @@ func Engine(g *cli.Globals) (deploy.Engine, func(), error) {
 
 // Serve is serve's controllers over the served store: the TestRun controller (promoting the
 // green runs of warm recipes), the Recipe controller that keeps each warm recipe's stack at
-// its canonical version, and garbage collection every gc.Interval. flags and gc are read
-// when serve starts, after its flags are parsed.
-func Serve(g *cli.Globals, flags *Flags, gc *GCOptions) func(ctx context.Context, st *store.Store) error {
-	return func(ctx context.Context, st *store.Store) error {
+// its canonical version, the Repository controller of the pull request trigger, and garbage
+// collection every gc.Interval, all reporting to serve's metrics, garbage collection to its
+// status page too. flags, gc and forge are read when serve starts, after its flags are
+// parsed.
+func Serve(g *cli.Globals, flags *Flags, gc *GCOptions, forge *ForgeOptions) objcmd.Runner {
+	return func(ctx context.Context, s objcmd.Served) error {
 		p, err := flags.Policy()
 		if err != nil {
 			return err
@@ -319,7 +356,9 @@ func Serve(g *cli.Globals, flags *Flags, gc *GCOptions) func(ctx context.Context
 			return err
 		}
 		defer closeEngine()
-		return Run(ctx, Options{Store: st, Engine: engine, DataDir: g.DataDir, Flags: *flags, Warm: true,
-			Promotion: true, GC: gc, Policy: p})
+		gcOpts := *gc
+		gcOpts.Report = s.GC.Record
+		return Run(ctx, Options{Store: s.Store, Engine: engine, DataDir: g.DataDir, Flags: *flags, Warm: true,
+			Promotion: true, GC: &gcOpts, Forge: forge, Policy: p, Metrics: s.Registry, Observer: s.Metrics})
 	}
 }

@@ -65,7 +65,19 @@ type Globals struct {
 	// CAFile is the PEM file of the CA an https:// API server's certificate must chain to
 	// (--ca-file, SWARMRUN_CA_FILE).
 	CAFile string
+	// LogFormat is how logs are written (--log-format): LogConsole or LogJSON.
+	LogFormat string
 }
+
+// Log formats (--log-format).
+const (
+	// LogConsole is zap's console encoding, for people: time, level, logger, caller, message,
+	// then the key/values as JSON.
+	LogConsole = "console"
+	// LogJSON is one JSON object a line, for log collectors: ts (ISO 8601), level, logger,
+	// caller, msg, v (the logr verbosity of info lines), then the key/values.
+	LogJSON = "json"
+)
 
 // Bind registers the global flags on the root command, and reads the token once they are
 // parsed. A token file open to group or others fails the command with exit code 2.
@@ -77,9 +89,13 @@ func (g *Globals) Bind(cmd *cobra.Command) {
 	f.StringVar(&g.Server, "server", os.Getenv("SWARMRUN_SERVER"), "API server: unix socket path or http(s) URL (default: the socket under --data-dir; env SWARMRUN_SERVER)")
 	f.StringVar(&g.TokenFile, "token-file", "", "file holding the bearer token of a TCP API server, mode 0600 (default: env SWARMRUN_TOKEN)")
 	f.StringVar(&g.CAFile, "ca-file", os.Getenv("SWARMRUN_CA_FILE"), "PEM file of the CA that signed an https:// API server's certificate (default: the system's; env SWARMRUN_CA_FILE)")
+	f.StringVar(&g.LogFormat, "log-format", LogConsole, "log encoding on stderr: console (for people) or json (one object a line, for log collectors)")
 	// The token's environment default is read after parsing, never as a flag default: flag
 	// defaults are printed by --help.
 	cmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.LogFormat != LogConsole && g.LogFormat != LogJSON {
+			return Invalid(fmt.Errorf("--log-format %q: want console or json", g.LogFormat))
+		}
 		if g.TokenFile == "" {
 			g.Token = os.Getenv("SWARMRUN_TOKEN")
 			return nil
@@ -138,16 +154,26 @@ func DefaultDataDir() string {
 // SocketPath is the API's unix socket under the data dir.
 func (g *Globals) SocketPath() string { return filepath.Join(g.DataDir, "swarmrun.sock") }
 
-// Logger builds the process logger: zap in console form on stderr, V(n) shown for n ≤ -v count.
-func (g *Globals) Logger() logr.Logger {
-	cfg := zap.NewDevelopmentConfig()
-	cfg.Level = zap.NewAtomicLevelAt(zapcore.Level(-g.Verbosity))
-	cfg.DisableStacktrace = true
-	cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
-	z, err := cfg.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "logger:", err)
-		return logr.Discard()
+// Logger builds the process logger on stderr (see LoggerTo).
+func (g *Globals) Logger() logr.Logger { return g.LoggerTo(os.Stderr) }
+
+// LoggerTo builds the process logger, writing to w in the --log-format encoding, with V(n)
+// shown for n ≤ the -v count. Stack traces are left out: errors carry their causes.
+func (g *Globals) LoggerTo(w io.Writer) logr.Logger {
+	var (
+		enc  zapcore.Encoder
+		opts []zapr.Option
+	)
+	if g.LogFormat == LogJSON {
+		ec := zap.NewProductionEncoderConfig()
+		ec.EncodeTime = zapcore.ISO8601TimeEncoder
+		enc = zapcore.NewJSONEncoder(ec)
+		opts = append(opts, zapr.LogInfoLevel("v"))
+	} else {
+		ec := zap.NewDevelopmentEncoderConfig()
+		ec.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(ec)
 	}
-	return zapr.NewLogger(z)
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), zap.NewAtomicLevelAt(zapcore.Level(-g.Verbosity)))
+	return zapr.NewLoggerWithOptions(zap.New(core, zap.AddCaller(), zap.ErrorOutput(zapcore.Lock(os.Stderr))), opts...)
 }

@@ -50,7 +50,7 @@ is 2.`,
 				case len(d) == 0:
 					// An empty input is a mistake (the wrong file, a failed pipe), not a
 					// request to do nothing.
-					problems = append(problems, spec.Problem{File: name, Message: "no objects (want Recipe or TestRun documents)"})
+					problems = append(problems, spec.Problem{File: name, Message: "no objects (want Recipe, TestRun or Repository documents)"})
 				}
 				docs = append(docs, d...)
 			}

@@ -13,7 +13,7 @@ import (
 
 func newDeleteCommand(g *cli.Globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete testrun|recipe NAME...",
+		Use:   "delete testrun|recipe|repository NAME...",
 		Short: "Delete objects; one with finalizers goes once they are done (a run's teardown)",
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -18,7 +18,7 @@ import (
 
 func newDescribeCommand(g *cli.Globals, o Options) *cobra.Command {
 	return &cobra.Command{
-		Use:   "describe testrun|recipe NAME",
+		Use:   "describe testrun|recipe|repository NAME",
 		Short: "Show an object: spec summary, status, conditions and events",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -56,7 +56,7 @@ func describe(w io.Writer, obj v1alpha1.Object, events []v1alpha1.Event, now tim
 	p(0, "Name", "%s", m.Name)
 	p(0, "Kind", "%s", obj.GetTypeMeta().Kind)
 	p(0, "Labels", "%s", orNone(labels(m.Labels)))
-	p(0, "Created", "%s (%s ago)", m.CreationTimestamp.Format(time.RFC3339), formatAge(now, m.CreationTimestamp))
+	p(0, "Created", "%s (%s ago)", m.CreationTimestamp.Format(time.RFC3339), cli.Age(now, m.CreationTimestamp))
 	if m.DeletionTimestamp != nil {
 		p(0, "Deleting", "since %s, waiting for %s", m.DeletionTimestamp.Format(time.RFC3339), strings.Join(m.Finalizers, ", "))
 	}
@@ -100,13 +100,17 @@ func describe(w io.Writer, obj v1alpha1.Object, events []v1alpha1.Event, now tim
 			len(ch.Install), len(ch.Upgrade.Before), len(ch.Upgrade.After), len(ch.Backup), len(ch.Restore), len(ch.Custom))
 		fmt.Fprintln(tw, "Status:")
 		if c := o.Status.Canonical; c != nil {
-			p(1, "Canonical", "%s (%s) %s, from %s, promoted %s", c.Version, shortCommit(c.Commit), c.Status, c.Run, c.PromotedAt.Format(time.RFC3339))
+			p(1, "Canonical", "%s (%s) %s, from %s, promoted %s", c.Version, cli.ShortCommit(c.Commit), c.Status, c.Run, c.PromotedAt.Format(time.RFC3339))
 		} else {
 			p(1, "Canonical", "<none>")
 		}
 		if ws := o.Status.WarmStack; ws != nil {
 			p(1, "Warm stack", "%s at %s, ready %t", ws.Name, orDash(ws.Version), ws.Ready)
 		}
+		conditions = o.Status.Conditions
+	case *v1alpha1.Repository:
+		p(0, "Generation", "%d (observed %d)", o.Generation, o.Status.ObservedGeneration)
+		describeRepository(tw, p, o, now)
 		conditions = o.Status.Conditions
 	}
 	tw.Flush()
@@ -123,7 +127,7 @@ func describeTestRunStatus(tw io.Writer, p func(int, string, string, ...any), s 
 			what += " " + b.Version
 		}
 		if b.Commit != "" {
-			what += " (" + shortCommit(b.Commit) + ")"
+			what += " (" + cli.ShortCommit(b.Commit) + ")"
 		}
 		p(1, "Base", "%s: %s", what, b.Reason)
 		if b.Previous != "" {
@@ -140,14 +144,14 @@ func describeTestRunStatus(tw io.Writer, p func(int, string, string, ...any), s 
 		p(1, "Base", "<not resolved>")
 	}
 	if h := s.Head; h != nil {
-		p(1, "Head", "%s (%s) version %s", h.Ref, shortCommit(h.Commit), orDash(h.Version))
+		p(1, "Head", "%s (%s) version %s", h.Ref, cli.ShortCommit(h.Commit), orDash(h.Version))
 	}
 	for _, d := range s.Deploys {
 		state := "deploying"
 		if d.ConvergedAt != nil {
-			state = "converged " + formatAge(now, d.ConvergedAt.Time) + " ago"
+			state = "converged " + cli.Age(now, d.ConvergedAt.Time) + " ago"
 		}
-		p(1, "Deploy "+d.Role, "%s, %s; created %d, updated %d, unchanged %d", shortCommit(d.Commit), state, len(d.Created), len(d.Updated), len(d.Unchanged))
+		p(1, "Deploy "+d.Role, "%s, %s; created %d, updated %d, unchanged %d", cli.ShortCommit(d.Commit), state, len(d.Created), len(d.Updated), len(d.Unchanged))
 	}
 	if len(s.Pruned) > 0 {
 		p(1, "Pruned", "%s", strings.Join(s.Pruned, ", "))
@@ -166,6 +170,60 @@ func describeTestRunStatus(tw io.Writer, p func(int, string, string, ...any), s 
 	p(1, "Level", "%d", s.Level)
 }
 
+func describeRepository(tw io.Writer, p func(int, string, string, ...any), o *v1alpha1.Repository, now time.Time) {
+	s := o.Spec
+	fmt.Fprintln(tw, "Spec:")
+	p(1, "Forge", "%s at %s", s.Forge, s.URL)
+	p(1, "Repository", "%s/%s", s.Owner, s.Repo)
+	p(1, "Recipe", "%s", s.Recipe)
+	p(1, "Token file", "%s", s.TokenFile)
+	p(1, "Webhook secret", "%s", orDefault(s.WebhookSecretFile, "<none: deliveries refused, polling only>"))
+	var who []string
+	if len(s.Trigger.Users) > 0 {
+		who = append(who, "users "+strings.Join(s.Trigger.Users, ", "))
+	}
+	for _, t := range s.Trigger.Teams {
+		if t.Team == "" {
+			who = append(who, "members of "+t.Org)
+		} else {
+			who = append(who, "team "+t.Org+"/"+t.Team)
+		}
+	}
+	p(1, "Trigger", "%q by %s", s.Trigger.Phrase, strings.Join(who, "; "))
+	if d := s.Poll(); d > 0 {
+		p(1, "Poll", "every %s", d)
+	} else {
+		p(1, "Poll", "never: webhook deliveries only")
+	}
+	t := s.Template
+	timeout := "default"
+	if t.Timeout != nil {
+		timeout = t.Timeout.Duration.String()
+	}
+	p(1, "Template", "stages %s; upgrade base %s; teardown %s; timeout %s; env %s", stages(t.Stages), orDash(t.UpgradeBase),
+		orDefault(string(t.Teardown), "default"), timeout, orNone(strings.Join(slices.Sorted(maps.Keys(t.Env)), ", ")))
+	st := o.Status
+	fmt.Fprintln(tw, "Status:")
+	p(1, "Forge user", "%s", orNone(st.ForgeUser))
+	p(1, "Pending comments", "%d", len(st.Pending))
+	if st.LastPollTime != nil {
+		p(1, "Last poll", "%s ago", cli.Age(now, st.LastPollTime.Time))
+	}
+	for _, pr := range st.PullRequests {
+		line := "no run"
+		if pr.TestRun != "" {
+			line = fmt.Sprintf("%s at %s, asked by %s in comment %d; reported %s", pr.TestRun, cli.ShortCommit(pr.Head), orDash(pr.User), pr.Comment, orDefault(pr.Reported, "nothing yet"))
+			if pr.SummaryComment != 0 {
+				line += fmt.Sprintf(", summary comment %d", pr.SummaryComment)
+			}
+		}
+		if pr.RefusalComment != 0 {
+			line += fmt.Sprintf("; refusal comment %d", pr.RefusalComment)
+		}
+		p(1, fmt.Sprintf("Pull request #%d", pr.Number), "%s", line)
+	}
+}
+
 func describeConditions(w io.Writer, cs []v1alpha1.Condition, now time.Time) {
 	fmt.Fprintln(w, "Conditions:")
 	if len(cs) == 0 {
@@ -175,7 +233,7 @@ func describeConditions(w io.Writer, cs []v1alpha1.Condition, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TYPE\tSTATUS\tREASON\tAGE\tMESSAGE")
 	for _, c := range cs {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", oneLine(c.Type), oneLine(string(c.Status)), oneLine(c.Reason), formatAge(now, c.LastTransitionTime.Time), oneLine(c.Message))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", oneLine(c.Type), oneLine(string(c.Status)), oneLine(c.Reason), cli.Age(now, c.LastTransitionTime.Time), oneLine(c.Message))
 	}
 	tw.Flush()
 }
@@ -189,11 +247,7 @@ func describeEvents(w io.Writer, events []v1alpha1.Event, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TYPE\tREASON\tAGE\tCOUNT\tMESSAGE")
 	for _, e := range events {
-		age := formatAge(now, e.LastTimestamp)
-		if e.Count > 1 {
-			age += " (x" + fmt.Sprint(e.Count) + " over " + formatAge(now, e.FirstTimestamp) + ")"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", oneLine(string(e.Type)), oneLine(e.Reason), age, e.Count, oneLine(e.Message))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", oneLine(string(e.Type)), oneLine(e.Reason), lastSeen(now, e), e.Count, oneLine(e.Message))
 	}
 	tw.Flush()
 }

@@ -24,7 +24,7 @@ func newGetCommand(g *cli.Globals, o Options) *cobra.Command {
 		watch  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "get testruns|recipes [NAME]",
+		Use:   "get testruns|recipes|repositories [NAME]",
 		Short: "List objects, or show one, as a table, YAML or JSON",
 		Long: `List objects, or show one, as a table, YAML or JSON. In YAML and JSON the values of
 secret-shaped env keys (PASSWORD, TOKEN, SECRET, KEY, ...) are shown as ***: output applied

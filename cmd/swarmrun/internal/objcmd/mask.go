@@ -7,7 +7,8 @@ import (
 
 // masked returns a copy of obj whose env values under secret-shaped keys (DB_PASSWORD,
 // API_TOKEN, ...) are masked, as `swarmrun run -o json` prints them: a TestRun's spec.env; a
-// Recipe's spec.env, spec.previous.env and its job checks' env. Printed objects are read by
+// Recipe's spec.env, spec.previous.env and its job checks' env; a Repository's
+// spec.template.env. Printed objects are read by
 // people and pasted into issues; the store keeps the values.
 func masked(obj v1alpha1.Object) v1alpha1.Object {
 	m := mask.New()
@@ -15,6 +16,8 @@ func masked(obj v1alpha1.Object) v1alpha1.Object {
 	switch o := out.(type) {
 	case *v1alpha1.TestRun:
 		o.Spec.Env = m.Env(o.Spec.Env)
+	case *v1alpha1.Repository:
+		o.Spec.Template.Env = m.Env(o.Spec.Template.Env)
 	case *v1alpha1.Recipe:
 		o.Spec.Env = m.Env(o.Spec.Env)
 		if o.Spec.Previous != nil {

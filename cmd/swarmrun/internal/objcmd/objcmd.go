@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,9 +28,13 @@ type Options struct {
 	Runners []Runner
 	// ServeFlags, when set, registers the runners' flags on serve's flag set.
 	ServeFlags func(*pflag.FlagSet)
+	// Hooks, when set, returns the handler of the paths under /hooks/ (the forges' webhook
+	// deliveries), which serve mounts on every listener beside the API. Those requests need
+	// no bearer token: the handler authenticates them itself.
+	Hooks func(s Served) (http.Handler, error)
 }
 
-// Commands returns serve, apply, get, describe, delete and wait.
+// Commands returns serve, apply, get, describe, delete, wait and events.
 func Commands(g *cli.Globals, o Options) []*cobra.Command {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -41,6 +46,7 @@ func Commands(g *cli.Globals, o Options) []*cobra.Command {
 		newDescribeCommand(g, o),
 		newDeleteCommand(g),
 		newWaitCommand(g, o),
+		newEventsCommand(g, o),
 	}
 }
 

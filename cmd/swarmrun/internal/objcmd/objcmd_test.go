@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -105,11 +105,19 @@ type served struct {
 	st  *store.Store // its store
 	tcp string       // the address it serves --listen on, if any
 	log *syncBuffer  // its log
+	// shared is what it gave its runners.
+	shared objcmd.Served
 }
 
 // startServe starts `swarmrun serve` with args on a fresh data dir, and returns once the
 // socket answers and, with --listen, the TCP address is known.
 func startServe(t *testing.T, args ...string) served {
+	t.Helper()
+	return startServeHooks(t, nil, args...)
+}
+
+// startServeHooks is startServe with serve's webhook handler (objcmd.Options.Hooks).
+func startServeHooks(t *testing.T, hooks func(objcmd.Served) (http.Handler, error), args ...string) served {
 	t.Helper()
 	// Unix socket paths are limited to 108 bytes, which t.TempDir() can exceed.
 	dir, err := os.MkdirTemp("", "sr")
@@ -122,9 +130,9 @@ func startServe(t *testing.T, args ...string) served {
 	}, funcr.Options{})))
 	done := make(chan error, 1)
 	var out, errOut syncBuffer
-	stores := make(chan *store.Store, 1)
-	o := objcmd.Options{Now: now, Runners: []objcmd.Runner{func(ctx context.Context, st *store.Store) error {
-		stores <- st
+	shared := make(chan objcmd.Served, 1)
+	o := objcmd.Options{Now: now, Hooks: hooks, Runners: []objcmd.Runner{func(ctx context.Context, s objcmd.Served) error {
+		shared <- s
 		<-ctx.Done()
 		return nil
 	}}}
@@ -144,7 +152,8 @@ func startServe(t *testing.T, args ...string) served {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s := served{dir: dir, st: <-stores, log: log}
+	sh := <-shared
+	s := served{dir: dir, st: sh.Store, log: log, shared: sh}
 	if slices.Contains(args, "--listen") {
 		// The TCP listener's address, port included, is in its "serving API" line.
 		re := regexp.MustCompile(`"msg"="serving API" "address"="([0-9.:]+)"`)
@@ -189,8 +198,8 @@ func TestApplyGetDescribeDeleteRoundTrip(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{args: []string{"apply", "-f", examples}, want: "recipe.swarmrun.dev/demo created\ntestrun.swarmrun.dev/demo-pr12 created\n"},
-		{args: []string{"apply", "-f", examples}, want: "recipe.swarmrun.dev/demo unchanged\ntestrun.swarmrun.dev/demo-pr12 unchanged\n"},
+		{args: []string{"apply", "-f", examples}, want: "recipe.swarmrun.dev/demo created\nrepository.swarmrun.dev/demo created\ntestrun.swarmrun.dev/demo-pr12 created\n"},
+		{args: []string{"apply", "-f", examples}, want: "recipe.swarmrun.dev/demo unchanged\nrepository.swarmrun.dev/demo unchanged\ntestrun.swarmrun.dev/demo-pr12 unchanged\n"},
 		{args: []string{"apply", "-f", changed}, want: "testrun.swarmrun.dev/demo-pr12 configured\n"},
 		{args: []string{"get", "testruns"}, want: "" +
 			"NAME        RECIPE   HEAD       BASE   LEVEL   SUCCEEDED   AGE   MESSAGE\n" +
@@ -198,6 +207,13 @@ func TestApplyGetDescribeDeleteRoundTrip(t *testing.T) {
 		{args: []string{"get", "recipes"}, want: "" +
 			"NAME   URL                 WARM    CANONICAL   AGE\n" +
 			"demo   /srv/recipes/demo   false   -           0s\n"},
+		{args: []string{"get", "repositories"}, want: "" +
+			"NAME   FORGE     REPOSITORY     RECIPE   POLL   READY     AGE\n" +
+			"demo   forgejo   recipes/demo   demo     5m0s   Unknown   0s\n"},
+		{args: []string{"get", "repo", "demo", "-o", "wide"}, want: "" +
+			"NAME   FORGE     REPOSITORY     RECIPE   POLL   READY     AGE   URL                       PHRASE    PULL-REQUESTS   PENDING\n" +
+			"demo   forgejo   recipes/demo   demo     5m0s   Unknown   0s    https://git.example.org   !testme   0               0\n"},
+		{args: []string{"delete", "repository", "demo"}, want: "repository.swarmrun.dev \"demo\" deleted\n"},
 		{args: []string{"delete", "testrun", "demo-pr12"}, want: "testrun.swarmrun.dev \"demo-pr12\" deleted\n"},
 		{args: []string{"get", "testrun", "demo-pr12"}, code: 1, stderr: `testruns.swarmrun.dev "demo-pr12" not found`},
 		{args: []string{"get", "testruns"}, stderr: "No resources found."},
@@ -268,6 +284,39 @@ func TestDescribe(t *testing.T) {
 	out, errOut, code = run(t, dir, "describe", "recipe", "demo")
 	if code != 0 || !strings.Contains(out, "Not applicable: backup: the recipe declares no backup labels") || !strings.Contains(out, "Checks:         install 1, upgrade 1+2") {
 		t.Errorf("describe recipe (exit %d):\n%s%s", code, out, errOut)
+	}
+
+	var repo v1alpha1.Repository
+	if err := c.Get(t.Context(), "demo", &repo); err != nil {
+		t.Fatal(err)
+	}
+	repo.Status.ForgeUser = "swarmrun-bot"
+	repo.Status.PullRequests = []v1alpha1.PullRequestRecord{{Number: 12, LastComment: 40, TestRun: "demo-pr12", Comment: 40, User: "alice",
+		Head: "4f1c2a9e0d", Reported: v1alpha1.StateFailure, SummaryComment: 41}, {Number: 13, LastComment: 50, RefusalComment: 51}}
+	repo.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse,
+		Reason: v1alpha1.ReasonForgeError, Message: "GET /api/v1/user: 503"}}
+	if err := st.UpdateStatus(t.Context(), &repo); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = run(t, dir, "describe", "repository", "demo")
+	if code != 0 {
+		t.Fatalf("describe repository (exit %d):\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"Forge:          forgejo at https://git.example.org", "Repository:     recipes/demo",
+		`Trigger:        "!testme" by users alice; team recipes/maintainers`, "Poll:           every 5m0s",
+		"Template:       stages install,upgrade; upgrade base -; teardown Always; timeout 30m0s; env LOG_LEVEL",
+		"Forge user:       swarmrun-bot",
+		"Pull request #12: demo-pr12 at 4f1c2a9e, asked by alice in comment 40; reported failure, summary comment 41",
+		"Pull request #13: no run; refusal comment 51",
+		"Ready  False   ForgeError",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe repository lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "debug") {
+		t.Errorf("describe repository shows an env value:\n%s", out)
 	}
 }
 
@@ -447,9 +496,9 @@ func TestServeRunnersAndFlags(t *testing.T) {
 	defer os.RemoveAll(dir)
 	var every time.Duration
 	got := make(chan time.Duration, 2)
-	runner := func(ctx context.Context, st *store.Store) error {
-		if st == nil {
-			return errors.New("no store")
+	runner := func(ctx context.Context, s objcmd.Served) error {
+		if s.Store == nil || s.Registry == nil || s.Metrics == nil || s.GC == nil {
+			return fmt.Errorf("runner given %+v, want a store, a registry, metrics and a GC log", s)
 		}
 		got <- every
 		<-ctx.Done()
@@ -579,6 +628,13 @@ apiVersion: swarmrun.dev/v1alpha1
 kind: TestRun
 metadata: {name: demo-1}
 spec: {recipe: demo, env: {DB_PASSWORD: hunter2-run, LOG_LEVEL: debug}}
+---
+apiVersion: swarmrun.dev/v1alpha1
+kind: Repository
+metadata: {name: demo}
+spec:
+  {forge: gitea, url: "https://git.example.org", owner: recipes, repo: demo, recipe: demo, tokenFile: token, pollInterval: 1m,
+   trigger: {users: [alice]}, template: {env: {DB_PASSWORD: hunter2-template, LOG_LEVEL: debug}}}
 `
 	if _, errOut, code := runIn(t, dir, in, "apply", "-f", "-"); code != 0 {
 		t.Fatal(errOut)
@@ -586,6 +642,7 @@ spec: {recipe: demo, env: {DB_PASSWORD: hunter2-run, LOG_LEVEL: debug}}
 	for _, args := range [][]string{
 		{"get", "testruns", "-o", "json"}, {"get", "testruns", "-o", "yaml"}, {"get", "testrun", "demo-1", "-o", "json"},
 		{"get", "recipes", "-o", "yaml"}, {"get", "recipe", "demo", "-o", "json"},
+		{"get", "repositories", "-o", "yaml"}, {"get", "repository", "demo", "-o", "json"},
 	} {
 		out, errOut, code := run(t, dir, args...)
 		if code != 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,10 @@ import (
 
 	"github.com/swarmrun/swarmrun/api/server"
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
+	"github.com/swarmrun/swarmrun/forge"
 	"github.com/swarmrun/swarmrun/internal/testcert"
+	"github.com/swarmrun/swarmrun/trigger"
 )
 
 // tokenFile writes a token file with mode 0600 and returns its path.
@@ -46,6 +50,8 @@ func TestServeListenFlags(t *testing.T) {
 		{"TLS and insecure", []string{"--listen", "127.0.0.1:0", "--token-file", tok, "--tls-cert", files.Cert, "--tls-key", files.Key, "--insecure"}, "not both"},
 		{"bad key", []string{"--listen", "127.0.0.1:0", "--token-file", tok, "--tls-cert", files.Cert, "--tls-key", files.Cert}, "load TLS certificate"},
 		{"TLS without listen", []string{"--tls-cert", files.Cert, "--tls-key", files.Key}, "apply to --listen, which is not set"},
+		{"public status without listen", []string{"--public-status"}, "apply to --listen, which is not set"},
+		{"public metrics without listen", []string{"--public-metrics"}, "apply to --listen, which is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,4 +224,55 @@ func TestSlowBodyAttack(t *testing.T) {
 	}
 	t.Logf("%d attack connections closed by the server within %s of their headers (all within %s); %d gets during the attack, slowest %s",
 		len(closeTook), maxClose.Round(time.Millisecond), total.Round(time.Millisecond), during, maxLat.Round(time.Millisecond))
+}
+
+// TestServeTakesWebhooksWithoutTheToken: serve mounts the webhook endpoint on its listeners
+// ahead of the bearer token, which every other path still needs; a delivery is judged by its
+// signature instead.
+func TestServeTakesWebhooksWithoutTheToken(t *testing.T) {
+	secrets := t.TempDir()
+	hooks := func(s objcmd.Served) (http.Handler, error) {
+		return trigger.Webhook(trigger.WebhookOptions{Objects: s.Store, SecretsDir: secrets})
+	}
+	s := startServeHooks(t, hooks, "--listen", "127.0.0.1:0", "--insecure", "--token-file", tokenFile(t, "s3cret"))
+	repo := &v1alpha1.Repository{ObjectMeta: v1alpha1.ObjectMeta{Name: "demo"}, Spec: v1alpha1.RepositorySpec{
+		Forge: v1alpha1.ForgeGitea, URL: "https://git.example.org", Owner: "recipes", Repo: "demo", Recipe: "demo",
+		TokenFile: "token", WebhookSecretFile: "secret", Trigger: v1alpha1.RepositoryTrigger{Users: []string{"alice"}}}}
+	repo.Default()
+	if err := s.st.Create(t.Context(), repo); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(secrets, "git.example.org"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(secrets, "git.example.org", "secret"), []byte("hook-secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	post := func(path, signature string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.tcp+path, strings.NewReader(`{"action":"created"}`))
+		req.Header.Set(forge.HeaderGiteaSignature, signature)
+		req.Header.Set(forge.HeaderGiteaDelivery, "d1")
+		req.Header.Set(forge.HeaderGiteaEvent, "push")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post("/apis/swarmrun.dev/v1alpha1/repositories", ""); code != http.StatusUnauthorized || !strings.Contains(body, "bearer token") {
+		t.Errorf("the API without the token: %d %s, want 401", code, body)
+	}
+	if code, body := post("/hooks/forge/demo", forge.Sign([]byte(`{"action":"created"}`), []byte("guess"))); code != http.StatusUnauthorized || strings.Contains(body, "bearer") {
+		t.Errorf("a badly signed delivery: %d %s, want the webhook's 401", code, body)
+	}
+	if code, body := post("/hooks/forge/demo", forge.Sign([]byte(`{"action":"created"}`), []byte("hook-secret"))); code != http.StatusAccepted {
+		t.Errorf("a signed delivery: %d %s, want 202", code, body)
+	}
+	var got v1alpha1.Repository
+	if err := s.st.Get(t.Context(), "demo", &got); err != nil || len(got.Status.Deliveries) != 1 {
+		t.Errorf("deliveries recorded: %v, %v; want the one signed delivery", got.Status.Deliveries, err)
+	}
 }

@@ -1,7 +1,6 @@
 package objcmd
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -14,10 +13,17 @@ import (
 
 // columns returns a kind's table header, plain or wide.
 func columns(kind string, wide bool) []string {
-	if kind == v1alpha1.KindRecipe {
+	switch kind {
+	case v1alpha1.KindRecipe:
 		c := []string{"NAME", "URL", "WARM", "CANONICAL", "AGE"}
 		if wide {
 			c = append(c, "BRANCH", "WARM-STACK", "READY")
+		}
+		return c
+	case v1alpha1.KindRepository:
+		c := []string{"NAME", "FORGE", "REPOSITORY", "RECIPE", "POLL", "READY", "AGE"}
+		if wide {
+			c = append(c, "URL", "PHRASE", "PULL-REQUESTS", "PENDING")
 		}
 		return c
 	}
@@ -30,7 +36,7 @@ func columns(kind string, wide bool) []string {
 
 // row returns an object's table row, matching columns.
 func row(obj v1alpha1.Object, wide bool, now time.Time) []string {
-	age := formatAge(now, obj.GetObjectMeta().CreationTimestamp)
+	age := cli.Age(now, obj.GetObjectMeta().CreationTimestamp)
 	switch o := obj.(type) {
 	case *v1alpha1.Recipe:
 		canonical := "-"
@@ -59,13 +65,26 @@ func row(obj v1alpha1.Object, wide bool, now time.Time) []string {
 			r = append(r, reason, orDash(o.Status.Stack), stages(o.Spec.Stages))
 		}
 		return r
+	case *v1alpha1.Repository:
+		poll, ready := "webhook", "Unknown"
+		if p := o.Spec.Poll(); p > 0 {
+			poll = p.String()
+		}
+		if c := apimeta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+			ready = string(c.Status)
+		}
+		r := []string{o.Name, string(o.Spec.Forge), o.Spec.Owner + "/" + o.Spec.Repo, o.Spec.Recipe, poll, ready, age}
+		if wide {
+			r = append(r, o.Spec.URL, o.Spec.Trigger.Phrase, strconv.Itoa(len(o.Status.PullRequests)), strconv.Itoa(len(o.Status.Pending)))
+		}
+		return r
 	}
 	return nil
 }
 
 func head(o *v1alpha1.TestRun) string {
 	if h := o.Status.Head; h != nil && h.Commit != "" {
-		return shortCommit(h.Commit)
+		return cli.ShortCommit(h.Commit)
 	}
 	return orDash(o.Spec.Head)
 }
@@ -80,7 +99,7 @@ func base(o *v1alpha1.TestRun) string {
 	case b.Version != "":
 		return b.Version
 	}
-	return shortCommit(b.Commit)
+	return cli.ShortCommit(b.Commit)
 }
 
 func stages(s []v1alpha1.Stage) string {
@@ -89,13 +108,6 @@ func stages(s []v1alpha1.Stage) string {
 		out[i] = string(x)
 	}
 	return orDash(strings.Join(out, ","))
-}
-
-func shortCommit(c string) string {
-	if len(c) > 8 {
-		return c[:8]
-	}
-	return orDash(c)
 }
 
 func orDash(s string) string {
@@ -112,23 +124,4 @@ func oneLine(s string) string {
 		return string(r[:59]) + "…"
 	}
 	return s
-}
-
-// formatAge is kubectl's short age: 42s, 5m, 3h, 2d.
-func formatAge(now, t time.Time) string {
-	if t.IsZero() {
-		return "<unknown>"
-	}
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "0s"
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }

@@ -57,6 +57,8 @@ func (w waitFor) check(obj v1alpha1.Object) (bool, error) {
 		cs = o.Status.Conditions
 	case *v1alpha1.Recipe:
 		cs = o.Status.Conditions
+	case *v1alpha1.Repository:
+		cs = o.Status.Conditions
 	}
 	c := apimeta.FindStatusCondition(cs, w.condition)
 	if c == nil {
@@ -77,7 +79,7 @@ func newWaitCommand(g *cli.Globals, o Options) *cobra.Command {
 		timeout time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "wait testrun|recipe NAME --for=condition=TYPE[=STATUS]|delete [--timeout=D]",
+		Use:   "wait testrun|recipe|repository NAME --for=condition=TYPE[=STATUS]|delete [--timeout=D]",
 		Short: "Wait until an object's condition has a status, or until it is deleted",
 		Long: `Wait until an object's condition has a status (True unless given), or until the object is
 gone (--for=delete). Exits 0 when it happens, 1 on timeout or when a run's Succeeded condition

@@ -22,6 +22,7 @@ import (
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/app"
 	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/cli"
+	"github.com/swarmrun/swarmrun/cmd/swarmrun/internal/objcmd"
 	"github.com/swarmrun/swarmrun/deploy/checks"
 	"github.com/swarmrun/swarmrun/deploy/inventory"
 	"github.com/swarmrun/swarmrun/deploy/swarmtest"
@@ -164,7 +165,9 @@ func TestRunnerKeepsWarmStack(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- app.Serve(&cli.Globals{DataDir: dataDir}, &app.Flags{}, &app.GCOptions{})(ctx, st) }()
+	go func() {
+		done <- app.Serve(&cli.Globals{DataDir: dataDir}, &app.Flags{}, &app.GCOptions{}, nil)(ctx, objcmd.Served{Store: st})
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
