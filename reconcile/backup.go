@@ -95,12 +95,15 @@ func backupArchive(t v1alpha1.TierResult) *v1alpha1.Artifact {
 	return nil
 }
 
-// backupbot backs up or restores the run's stack as its backupbot labels ask (in a batch),
-// and reports each step as a built-in check. The backup's archive is kept under the run's
+// backupbot backs up or restores the run's stack as its backupbot labels ask (in a batch,
+// bounded by the recipe's deploy timeout), and reports each step as a built-in check. The backup's archive is kept under the run's
 // directory, <data-dir>/runs/<testrun>/backup/<stack>.tar.gz, with its digest in the tier.
 // After a restore the stack must converge again and stay so for the settle window: a
 // restore that breaks the app fails the tier.
 func (r *TestRunReconciler) backupbot(ctx context.Context, tr *v1alpha1.TestRun, stage v1alpha1.Stage, plan stack.BackupPlan, archive *v1alpha1.Artifact, timeout time.Duration, m *mask.Masker) outcome {
+	// A hook that hangs must not hold the tier until the run's own timeout.
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	dir := results.Dir(r.o.DataDir, tr.Name)
 	o := outcome{checks: []v1alpha1.CheckResult{planCheck(string(stage), plan, m)}}
 	var res *stack.BackupResult

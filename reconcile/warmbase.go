@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 )
 
@@ -33,8 +35,15 @@ func (r *TestRunReconciler) warmBase(ctx context.Context, rn *run) (next, error)
 	case !rc.Spec.Warm:
 		return next{}, unavailable("recipe %s is no longer warm (spec.warm is false)", rc.Name)
 	case ws == nil || ws.Version == "" || (ws.Version == plan.Version && !ws.Ready):
-		// The Recipe controller is bringing the warm stack to the canonical: wait for it,
-		// within the run's timeout.
+		// The Recipe controller (swarmrun serve) is bringing the warm stack to the canonical:
+		// wait for it, within the run's timeout, and say so once.
+		msg := fmt.Sprintf("waiting for the warm stack %s to run %s", warmName(rc, ws), plan.Version)
+		if c := apimeta.FindStatusCondition(tr.Status.Conditions, v1alpha1.ConditionBaseReady); c == nil || c.Message != msg {
+			r.setCondition(tr, v1alpha1.ConditionBaseReady, v1alpha1.ConditionUnknown, v1alpha1.ReasonProgressing, msg)
+			if err := r.save(ctx, rn); err != nil {
+				return next{}, err
+			}
+		}
 		return after(r.o.WarmPoll), nil
 	case ws.Version != plan.Version || ws.Commit != plan.Commit:
 		return next{}, unavailable("the warm stack %s runs %s at %s, the run resolved %s at %s", ws.Name, ws.Version, shortSHA(ws.Commit), plan.Version, shortSHA(plan.Commit))
@@ -92,6 +101,14 @@ func (r *TestRunReconciler) warmBase(ctx context.Context, rn *run) (next, error)
 	}
 	r.event(ctx, rn, v1alpha1.EventNormal, v1alpha1.ReasonWarmCopied, "%s", msg)
 	return again, nil
+}
+
+// warmName is the warm stack's name, from its status or, before it has one, the recipe's.
+func warmName(rc *v1alpha1.Recipe, ws *v1alpha1.WarmStack) string {
+	if ws != nil && ws.Name != "" {
+		return ws.Name
+	}
+	return "warm-" + rc.Name
 }
 
 // notRunOnWarm lists checks that a warm run does not run, each skipped with why.

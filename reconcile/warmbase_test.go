@@ -161,8 +161,12 @@ func TestWarmRunWaitsForTheWarmStack(t *testing.T) {
 	for range 20 {
 		e.reconcileStep("wait-run")
 	}
-	if cur := e.get("wait-run"); conditionTrue(v1alpha1.ConditionBaseReady)(cur) || finished(cur) {
+	cur := e.get("wait-run")
+	if conditionTrue(v1alpha1.ConditionBaseReady)(cur) || finished(cur) {
 		t.Fatalf("went on before the warm stack was ready: %s", e.describe("wait-run"))
+	}
+	if c := condition(cur, v1alpha1.ConditionBaseReady); c.Status != v1alpha1.ConditionUnknown || c.Message != "waiting for the warm stack warm-wait to run 0.1.0+1" {
+		t.Errorf("BaseReady while waiting = %s %s: %s", c.Status, c.Reason, c.Message)
 	}
 	rc := &v1alpha1.Recipe{}
 	if err := e.store.Get(t.Context(), "wait", rc); err != nil {
