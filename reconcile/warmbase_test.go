@@ -178,3 +178,42 @@ func TestWarmRunWaitsForTheWarmStack(t *testing.T) {
 	}
 	requireGreen(t, e, e.reconcileDone(e.rec, "wait-run", steps))
 }
+
+// A copy cut short (the process killed in the middle) leaves its helper container holding
+// the run's volume; deleting the run then removes the helper, and the volume with the stack.
+func TestTeardownRemovesALeftoverCopyHelper(t *testing.T) {
+	e := newFakeEnv(t)
+	e.warmRecipe("left", true)
+	tr := newTestRun("left-run", "left", "0.2.0+2")
+	tr.Spec.Base = &v1alpha1.BaseSource{From: v1alpha1.BaseFromWarm}
+	e.apply(tr)
+	e.reconcileStep("left-run") // the finalizer
+	stack := StackName(e.get("left-run"))
+	if _, err := e.engine.ContainerCreate(t.Context(), &container.Config{Image: probe1}, &container.HostConfig{Mounts: []mount.Mount{{
+		Type: mount.TypeVolume, Source: stack + "_data", Target: "/swarmrun-copy/to/0",
+		VolumeOptions: &mount.VolumeOptions{Labels: map[string]string{"com.docker.stack.namespace": stack,
+			v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelTestRun: "left-run"}}}}}, nil, nil, stack+"_swarmrun-copy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Delete(t.Context(), v1alpha1.KindTestRun, "left-run"); err != nil {
+		t.Fatal(err)
+	}
+	for range steps {
+		if e.get("left-run") == nil {
+			break
+		}
+		e.reconcileStep("left-run")
+	}
+	if e.get("left-run") != nil {
+		t.Fatalf("the run was not let go: %s", e.describe("left-run"))
+	}
+	if state, _ := e.deployer.Observe(t.Context(), stack); state.Exists() {
+		t.Errorf("stack left after the teardown: %+v", state)
+	}
+	all, _ := e.engine.ContainerList(t.Context(), container.ListOptions{All: true})
+	for _, c := range all {
+		if c.State == container.StateCreated {
+			t.Errorf("container left: %+v", c.Names)
+		}
+	}
+}

@@ -58,7 +58,7 @@ func (r *Runner) CopyVolumes(ctx context.Context, req CopyRequest) ([]Copied, er
 			return nil, err
 		}
 	}
-	if err := r.removeHelper(ctx, req.Name); err != nil {
+	if err := r.RemoveHelper(ctx, req.Name); err != nil {
 		return nil, err
 	}
 	var mounts []mount.Mount
@@ -133,8 +133,10 @@ func (r *Runner) volumeExists(ctx context.Context, name string) error {
 	return fmt.Errorf("volume %s does not exist", name)
 }
 
-// removeHelper removes a helper container of this name left by a copy cut short.
-func (r *Runner) removeHelper(ctx context.Context, name string) error {
+// RemoveHelper removes the helper container of this name that a copy cut short (a crash, a
+// kill) left behind: it would hold the volumes it mounts, which a stack's removal then could
+// not remove. A helper that is not there is no error.
+func (r *Runner) RemoveHelper(ctx context.Context, name string) error {
 	cs, err := r.engine.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("name", name))})
 	if err != nil {
 		return fmt.Errorf("look for a leftover copy container %s: %w", name, err)

@@ -52,7 +52,7 @@ func (p *Pipeline) Restore(ctx context.Context, plan BackupPlan, archive, sha256
 // labels, so that the run's teardown knows it as the run's. The helper container uses the
 // image of a service that mounts the volume, which the from stack runs (so it is local).
 func (p *Pipeline) CopyVolumes(ctx context.Context, from string, pr *Prepared) ([]VolumeCopied, error) {
-	req := backup.CopyRequest{Name: pr.Stack + "_swarmrun-copy", Labels: maps.Clone(pr.labels)}
+	req := backup.CopyRequest{Name: copyHelper(pr.Stack), Labels: maps.Clone(pr.labels)}
 	for _, vol := range pr.render.Volumes {
 		key, ok := strings.CutPrefix(vol, pr.Stack+"_")
 		if !ok {
@@ -89,4 +89,13 @@ func (p *Pipeline) CopyVolumes(ctx context.Context, from string, pr *Prepared) (
 		return out, fmt.Errorf("copy the volumes of %s into %s: %w", from, pr.Stack, err)
 	}
 	return out, nil
+}
+
+// copyHelper names the helper container of a copy into stack.
+func copyHelper(stack string) string { return stack + "_swarmrun-copy" }
+
+// RemoveCopyHelper removes the helper container that a copy into stack cut short left behind
+// (backup.Runner.RemoveHelper), so that the stack's volumes can be removed with it.
+func (p *Pipeline) RemoveCopyHelper(ctx context.Context, stack string) error {
+	return backup.NewRunner(backup.Options{Engine: p.engine, Now: p.now}).RemoveHelper(ctx, copyHelper(stack))
 }
