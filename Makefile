@@ -43,7 +43,9 @@ unit:
 test: images chromium vet lint
 	$(GO) test -race -count=1 -tags integration -timeout $(GOTEST_TIMEOUT) ./...
 
+# KEEP=1 leaves what the mission made (its data directory and warm stack) for a look after.
 demo: build images
+	$(GO) build -o bin/swarmrun-demo ./demo/mission
 	bash scripts/demo.sh
 
 bench: build images

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy/stack"
@@ -198,6 +199,15 @@ func headName(in BaseInput) string {
 		return in.HeadVersion
 	}
 	return shortSHA(in.HeadCommit)
+}
+
+// describeHead names a head as people read it: "main at 8ecb9749", or "commit 8ecb9749" when
+// the ref is the commit (a pull request's head).
+func describeHead(ref, commit string) string {
+	if ref == "" || strings.HasPrefix(commit, ref) {
+		return "commit " + shortSHA(commit)
+	}
+	return ref + " at " + shortSHA(commit)
 }
 
 func shortSHA(sha string) string {

@@ -101,7 +101,7 @@ func (r *TestRunReconciler) headPhase(ctx context.Context, rn *run) (next, error
 		t.Checks = append(t.Checks, convergence(tr, roleHead))
 		setTier(tr, string(v1alpha1.StageUpgrade), t)
 	}
-	msg := fmt.Sprintf("head %s at %s converged", tr.Status.Head.Ref, shortSHA(tr.Status.Head.Commit))
+	msg := fmt.Sprintf("head %s converged", describeHead(tr.Status.Head.Ref, tr.Status.Head.Commit))
 	r.setCondition(tr, v1alpha1.ConditionHeadReady, v1alpha1.ConditionTrue, v1alpha1.ReasonConverged, msg)
 	if err := r.save(ctx, rn); err != nil {
 		return next{}, err

@@ -98,7 +98,7 @@ func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
 	if prev.Stale {
 		r.setCondition(tr, v1alpha1.ConditionPreviousStale, v1alpha1.ConditionTrue, v1alpha1.ReasonPreviousStale, prev.Message)
 	}
-	msg := fmt.Sprintf("head %s at %s; base %s", head.Ref, shortSHA(head.Hash), describeBase(plan))
+	msg := fmt.Sprintf("head %s; base %s", describeHead(head.Ref, head.Hash), describeBase(plan))
 	r.setCondition(tr, v1alpha1.ConditionResolved, v1alpha1.ConditionTrue, v1alpha1.ReasonResolved, msg)
 	if err := r.save(ctx, rn); err != nil {
 		return err

@@ -282,11 +282,13 @@ func (e *env) statuses(sha string) []string {
 }
 
 // flakyObjects is the store, with status writes that fail when the test says so: a crash
-// between a post to the forge and the record of it.
+// between a post to the forge and the record of it; and a write of someone else's that the
+// test makes land just before the reconciler's.
 type flakyObjects struct {
 	*store.Store
 	mu       sync.Mutex
 	failNext int
+	before   func()
 }
 
 func (f *flakyObjects) UpdateStatus(ctx context.Context, obj v1alpha1.Object) error {
@@ -295,11 +297,23 @@ func (f *flakyObjects) UpdateStatus(ctx context.Context, obj v1alpha1.Object) er
 	if fail {
 		f.failNext--
 	}
+	before := f.before
+	f.before = nil
 	f.mu.Unlock()
+	if before != nil {
+		before()
+	}
 	if _, ok := obj.(*v1alpha1.Repository); ok && fail {
 		return errCrash
 	}
 	return f.Store.UpdateStatus(ctx, obj)
+}
+
+// beforeNextStatusWrite runs do once, right before the next status write.
+func (f *flakyObjects) beforeNextStatusWrite(do func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.before = do
 }
 
 func (f *flakyObjects) failStatusWrites(n int) {

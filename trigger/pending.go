@@ -92,7 +92,7 @@ func (s *session) handle(ctx context.Context, p v1alpha1.PendingComment) (outcom
 	}
 	if pr.State != "open" {
 		s.record(n).LastComment = c.ID
-		s.event(ctx, v1alpha1.EventNormal, v1alpha1.ReasonTriggerIgnored, "pull request #%d is %s: comment %d by %s starts nothing", n, pr.State, c.ID, c.User.Login)
+		s.event(v1alpha1.EventNormal, v1alpha1.ReasonTriggerIgnored, "pull request #%d is %s: comment %d by %s starts nothing", n, pr.State, c.ID, c.User.Login)
 		return handled, nil
 	}
 	return s.start(ctx, n, c, pr.Head.SHA)
@@ -167,7 +167,7 @@ func (s *session) refuse(ctx context.Context, n int64, c forge.Comment) error {
 		rec.RefusalComment = id
 	}
 	rec.LastComment = c.ID
-	s.event(ctx, v1alpha1.EventWarning, v1alpha1.ReasonTriggerRefused, "pull request #%d: comment %d by %s asks for a run, but %s is not among the users or teams who may", n, c.ID, c.User.Login, c.User.Login)
+	s.event(v1alpha1.EventWarning, v1alpha1.ReasonTriggerRefused, "pull request #%d: comment %d by %s asks for a run, but %s is not among the users or teams who may", n, c.ID, c.User.Login, c.User.Login)
 	return nil
 }
 
@@ -187,7 +187,7 @@ func (s *session) start(ctx context.Context, n int64, c forge.Comment, head stri
 		return 0, err
 	case !ownedBy(cur, s.repo.Name):
 		rec.LastComment = c.ID
-		s.event(ctx, v1alpha1.EventWarning, v1alpha1.ReasonTriggerIgnored, "pull request #%d: comment %d by %s asks for a run, but TestRun %s exists and was not started by this Repository", n, c.ID, c.User.Login, name)
+		s.event(v1alpha1.EventWarning, v1alpha1.ReasonTriggerIgnored, "pull request #%d: comment %d by %s asks for a run, but TestRun %s exists and was not started by this Repository", n, c.ID, c.User.Login, name)
 		return handled, nil
 	case commentOf(cur) == c.ID:
 		// Created by an earlier attempt that crashed before it saved the record.
@@ -199,7 +199,7 @@ func (s *session) start(ctx context.Context, n int64, c forge.Comment, head stri
 	if _, err := s.r.o.Objects.Delete(ctx, v1alpha1.KindTestRun, name); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return 0, fmt.Errorf("delete TestRun %s to replace it: %w", name, err)
 	}
-	s.event(ctx, v1alpha1.EventNormal, v1alpha1.ReasonRunReplaced, "pull request #%d: comment %d by %s replaces the finished TestRun %s", n, c.ID, c.User.Login, name)
+	s.event(v1alpha1.EventNormal, v1alpha1.ReasonRunReplaced, "pull request #%d: comment %d by %s replaces the finished TestRun %s", n, c.ID, c.User.Login, name)
 	return progressed, nil
 }
 
@@ -217,7 +217,7 @@ func (s *session) create(ctx context.Context, n int64, c forge.Comment, head, na
 	tr.Default()
 	if problems := spec.Validate(tr); len(problems) > 0 {
 		s.record(n).LastComment = c.ID
-		s.event(ctx, v1alpha1.EventWarning, v1alpha1.ReasonTriggerIgnored, "pull request #%d: comment %d: the TestRun would be invalid: %s", n, c.ID, problems[0])
+		s.event(v1alpha1.EventWarning, v1alpha1.ReasonTriggerIgnored, "pull request #%d: comment %d: the TestRun would be invalid: %s", n, c.ID, problems[0])
 		return handled, nil
 	}
 	err := s.r.o.Objects.Create(ctx, tr)
@@ -228,7 +228,7 @@ func (s *session) create(ctx context.Context, n int64, c forge.Comment, head, na
 		return 0, fmt.Errorf("create TestRun %s: %w", name, err)
 	}
 	s.adopt(s.record(n), tr, c, head)
-	s.event(ctx, v1alpha1.EventNormal, v1alpha1.ReasonRunStarted, "pull request #%d: comment %d by %s started TestRun %s at %s", n, c.ID, c.User.Login, name, short(head))
+	s.event(v1alpha1.EventNormal, v1alpha1.ReasonRunStarted, "pull request #%d: comment %d by %s started TestRun %s at %s", n, c.ID, c.User.Login, name, short(head))
 	return handled, nil
 }
 

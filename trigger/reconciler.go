@@ -97,6 +97,8 @@ type session struct {
 	now  time.Time
 	// teams caches team IDs by org and name for this reconcile.
 	teams map[v1alpha1.TeamRef]int64
+	// events are the step's events, recorded once its status is saved.
+	events []event
 }
 
 // Reconcile takes the next step for the Repository req names.
@@ -130,11 +132,23 @@ func (r *RepositoryReconciler) Reconcile(ctx context.Context, req controller.Req
 		}
 		if acted {
 			s.ready(v1alpha1.ConditionTrue, v1alpha1.ReasonForgeReachable, "the forge answered")
-			return controller.Result{Requeue: true}, s.save(ctx)
+			return s.saved(ctx, controller.Result{Requeue: true})
 		}
 	}
 	s.ready(v1alpha1.ConditionTrue, v1alpha1.ReasonForgeReachable, "the forge answered")
-	return controller.Result{RequeueAfter: s.nextPoll()}, s.save(ctx)
+	return s.saved(ctx, controller.Result{RequeueAfter: s.nextPoll()})
+}
+
+// saved saves the status and returns res. A conflict is no failure: the webhook recorded a
+// delivery meanwhile, and the step is taken again at once on the object as it is now, finding
+// what it did on the forge; its events, never announced, are announced then.
+func (s *session) saved(ctx context.Context, res controller.Result) (controller.Result, error) {
+	err := s.save(ctx)
+	if errors.Is(err, store.ErrConflict) {
+		logr.FromContextOrDiscard(ctx).V(1).Info("status changed meanwhile, taking the step again")
+		return controller.Result{Requeue: true}, nil
+	}
+	return res, err
 }
 
 // connect reads the token and learns the user it acts as.
@@ -189,13 +203,22 @@ func (s *session) ready(status metav1.ConditionStatus, reason, message string) {
 		Reason: reason, Message: message, ObservedGeneration: s.repo.Generation, LastTransitionTime: metav1.NewTime(s.now)})
 }
 
-// save writes the Repository's status. The store writes nothing when it did not change; a
-// conflict (the webhook recorded a delivery meanwhile) is retried by the driver, and the step
-// taken again finds what it did on the forge.
+// save writes the Repository's status, then records the step's events: an event announces
+// what the status holds, so a step whose status was not saved (and that is taken again)
+// announces nothing. The store writes nothing when the status did not change.
 func (s *session) save(ctx context.Context) error {
 	if err := s.r.o.Objects.UpdateStatus(ctx, s.repo); err != nil {
 		return fmt.Errorf("save repository %s: %w", s.repo.Name, err)
 	}
+	log := logr.FromContextOrDiscard(ctx)
+	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindRepository, Name: s.repo.Name, UID: s.repo.UID}
+	for _, e := range s.events {
+		if err := s.r.o.Objects.RecordEvent(ctx, ref, e.typ, e.reason, e.message); err != nil {
+			log.Error(err, "event not recorded", "reason", e.reason)
+		}
+		log.Info("pull request", "reason", e.reason, "message", e.message)
+	}
+	s.events = nil
 	return nil
 }
 
@@ -212,15 +235,16 @@ func (s *session) nextPoll() time.Duration {
 	return max(last.Add(every).Sub(s.now), time.Second)
 }
 
-// event records an event on the Repository. An event is a report: a failure to record it is
-// logged and does not undo what was done.
-func (s *session) event(ctx context.Context, typ v1alpha1.EventType, reason, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	ref := v1alpha1.ObjectReference{Kind: v1alpha1.KindRepository, Name: s.repo.Name, UID: s.repo.UID}
-	if err := s.r.o.Objects.RecordEvent(ctx, ref, typ, reason, msg); err != nil {
-		logr.FromContextOrDiscard(ctx).Error(err, "event not recorded", "reason", reason)
-	}
-	logr.FromContextOrDiscard(ctx).Info("pull request", "reason", reason, "message", msg)
+// event adds an event on the Repository, recorded and logged once the status is saved. An
+// event is a report: a failure to record it is logged and does not undo what was done.
+func (s *session) event(typ v1alpha1.EventType, reason, format string, args ...any) {
+	s.events = append(s.events, event{typ: typ, reason: reason, message: fmt.Sprintf(format, args...)})
+}
+
+// event is an event of the step, for save to record.
+type event struct {
+	typ             v1alpha1.EventType
+	reason, message string
 }
 
 // record returns the record of pull request n, adding it when missing; the oldest records

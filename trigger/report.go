@@ -100,7 +100,7 @@ func (s *session) summary(ctx context.Context, rec *v1alpha1.PullRequestRecord, 
 		return fmt.Errorf("pull request #%d: summary comment: %w", rec.Number, err)
 	}
 	rec.SummaryComment = id
-	s.event(ctx, v1alpha1.EventNormal, v1alpha1.ReasonRunReported, "pull request #%d: TestRun %s %s, summary comment %d", rec.Number, rec.TestRun, rec.Reported, id)
+	s.event(v1alpha1.EventNormal, v1alpha1.ReasonRunReported, "pull request #%d: TestRun %s %s, summary comment %d", rec.Number, rec.TestRun, rec.Reported, id)
 	return nil
 }
 

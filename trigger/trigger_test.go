@@ -120,6 +120,28 @@ func TestUnauthorisedCommenterGetsOnePoliteComment(t *testing.T) {
 	}
 }
 
+// A delivery the webhook records while a step runs makes the step's status write conflict:
+// the step is taken again at once, not failed, and what it did is announced once.
+func TestDeliveryDuringAStepIsNoFailure(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.comment("bob", "!testme")
+	e.objects.beforeNextStatusWrite(func() { e.comment("alice", "!testme") })
+	res, err := e.step()
+	if err != nil || !res.Requeue {
+		t.Fatalf("step whose status write conflicted: %+v, %v; want an immediate requeue and no error", res, err)
+	}
+	e.mustSettle()
+	if n := e.eventCount(v1alpha1.ReasonTriggerRefused); n != 1 {
+		t.Errorf("%d TriggerRefused events for bob's one comment, want 1", n)
+	}
+	if n := len(e.mine("<!-- swarmrun:refusal -->")); n != 1 {
+		t.Errorf("%d refusal comments, want 1", n)
+	}
+	if runs := e.testRuns(); len(runs) != 1 || e.eventCount(v1alpha1.ReasonRunStarted) != 1 {
+		t.Errorf("%d runs and %d RunStarted events for alice's comment, want 1 and 1", len(runs), e.eventCount(v1alpha1.ReasonRunStarted))
+	}
+}
+
 // An authorised "!testme" starts a run at the pull request's head; the pull request gets a
 // pending status, then the verdict with the level and a link, and one summary comment, which
 // neither more reconciles nor a restart posts again.

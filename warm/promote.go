@@ -150,8 +150,10 @@ func warmBased(run *v1alpha1.TestRun) bool {
 	return false
 }
 
+// headName names a run's head: its ref, or its short commit when the ref is the commit itself
+// (a pull request's head).
 func headName(h *v1alpha1.HeadStatus) string {
-	if h.Ref != "" {
+	if h.Ref != "" && !strings.HasPrefix(h.Commit, h.Ref) {
 		return h.Ref
 	}
 	return short(h.Commit)

@@ -6,6 +6,7 @@
 // forge's contract test keeps both honest about every route and field.
 //
 // It records every request (method, route pattern, query keys, body keys) for the contract
-// test, and can be told to fail a route. It is imported by tests only; it must not grow
-// routes swarmrun does not call, nor answer in ways the API description does not document.
+// test, and can be told to fail a route. It is imported by tests and by the demo (demo/mission),
+// which has no forge either; it must not grow routes swarmrun does not call, nor answer in ways
+// the API description does not document.
 package forgetest

@@ -100,6 +100,13 @@ type StatusRecord struct {
 // New starts a Server, stopped when the test ends.
 func New(t testing.TB, o Options) *Server {
 	t.Helper()
+	s := Start(o)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a Server on a loopback port; Close stops it.
+func Start(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -140,9 +147,11 @@ func New(t testing.TB, o Options) *Server {
 		s.record(Request{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, forge.APIPath), Code: http.StatusNotFound})
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "no such route"})
 	}))
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close stops the server and waits for the requests in flight.
+func (s *Server) Close() { s.srv.Close() }
 
 // route is one API route: its method and path segments, {name} for a path value.
 type route struct {

@@ -2,8 +2,10 @@ package forgetest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -334,15 +336,25 @@ func repoWire(rp *repo) map[string]any {
 	return map[string]any{"id": 1, "name": rp.name, "full_name": rp.owner + "/" + rp.name, "owner": userWire(rp.owner)}
 }
 
-// Deliver posts a webhook delivery to url as Forgejo does: the body signed with secret
+// Deliver posts a webhook delivery to url as Forgejo does (see Post) and returns the answer's
+// status code and body; an error fails the test.
+func Deliver(t testing.TB, url, secret, event, id string, body []byte) (int, string) {
+	t.Helper()
+	code, answer, err := Post(t.Context(), url, secret, event, id, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, answer
+}
+
+// Post posts a webhook delivery to url as Forgejo does: the body signed with secret
 // (X-Forgejo-Signature and X-Gitea-Signature, hex HMAC-SHA256), the delivery's ID and event in
 // X-Forgejo-Delivery/X-Gitea-Delivery and X-Forgejo-Event/X-Gitea-Event. It returns the
 // answer's status code and body.
-func Deliver(t testing.TB, url, secret, event, id string, body []byte) (int, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))
+func Post(ctx context.Context, url, secret, event, id string, body []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	sig := forge.Sign(body, []byte(secret))
 	for k, v := range map[string]string{
@@ -355,10 +367,12 @@ func Deliver(t testing.TB, url, secret, event, id string, body []byte) (int, str
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	var b bytes.Buffer
-	_, _ = b.ReadFrom(resp.Body)
-	return resp.StatusCode, b.String()
+	if _, err := b.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err != nil {
+		return 0, "", err
+	}
+	return resp.StatusCode, b.String(), nil
 }

@@ -130,13 +130,20 @@ func TestSummary(t *testing.T) {
 	s := Summary(Build(finishedRun(), mask.New(secret)))
 	for _, want := range []string{
 		"# TestRun demo-pr4: failed, level 1/5",
-		"- Base: ref at `f87c612d71b4` — target-branch (main) tip",
+		"- Head: `pr4` at `ae5a8180ffff`",
+		"- Base: ref `main` at `f87c612d71b4` — target-branch (main) tip",
 		"- `demo-pr4-8f3a1c_sidekiq`",
 		"| upgrade | failed | check data-kept failed | data-kept: failed |",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}
+	}
+	// A pull request's head is its commit: named once.
+	run := finishedRun()
+	run.Status.Head.Ref = run.Status.Head.Commit
+	if s := Summary(Build(run, mask.New(secret))); !strings.Contains(s, "- Head: commit `ae5a8180ffff`\n") {
+		t.Errorf("summary of a run at a commit:\n%s", s)
 	}
 }
 

@@ -17,7 +17,11 @@ func Summary(r Result) string {
 	fmt.Fprintf(&b, "# TestRun %s: %s, level %d/%d\n\n", r.TestRun, verdict, r.Level, r.MaxLevel)
 	fmt.Fprintf(&b, "- Recipe: `%s`\n", r.Recipe)
 	if r.Head != nil {
-		fmt.Fprintf(&b, "- Head: `%s` at `%s`", r.Head.Ref, short(r.Head.Commit))
+		if r.Head.Ref == "" || strings.HasPrefix(r.Head.Commit, r.Head.Ref) {
+			fmt.Fprintf(&b, "- Head: commit `%s`", short(r.Head.Commit))
+		} else {
+			fmt.Fprintf(&b, "- Head: `%s` at `%s`", r.Head.Ref, short(r.Head.Commit))
+		}
 		if r.Head.Version != "" {
 			fmt.Fprintf(&b, " (version %s)", r.Head.Version)
 		}
@@ -25,8 +29,11 @@ func Summary(r Result) string {
 	}
 	if r.Base != nil {
 		fmt.Fprintf(&b, "- Base: %s", r.Base.Kind)
-		if r.Base.Version != "" {
+		switch {
+		case r.Base.Version != "":
 			fmt.Fprintf(&b, " %s", r.Base.Version)
+		case r.Base.Ref != "":
+			fmt.Fprintf(&b, " `%s`", r.Base.Ref)
 		}
 		if r.Base.Commit != "" {
 			fmt.Fprintf(&b, " at `%s`", short(r.Base.Commit))

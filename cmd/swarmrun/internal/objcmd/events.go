@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,7 +22,7 @@ func newEventsCommand(g *cli.Globals, o Options) *cobra.Command {
 		watch     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "events [--for testrun/NAME|recipe/NAME] [-w]",
+		Use:   "events [--for testrun/NAME|recipe/NAME|repository/NAME] [-w]",
 		Short: "List events, newest last, and with -w follow them",
 		Long: `List the events of every object, or of one with --for, oldest first and newest last, as
 kubectl get events does. A repeated event is one row, with its count: "5m (x3 over 20m)" was
@@ -56,7 +55,7 @@ characters escaped.`,
 			return watchEvents(ctx, c, out, kind, name, o.Now)
 		},
 	}
-	cmd.Flags().StringVar(&forObject, "for", "", "only the events of this object: testrun/NAME or recipe/NAME")
+	cmd.Flags().StringVar(&forObject, "for", "", "only the events of this object: testrun/NAME, recipe/NAME or repository/NAME")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after listing, print each event as it is recorded")
 	return cmd
 }
@@ -69,7 +68,7 @@ func parseFor(s string) (string, string, error) {
 	}
 	res, name, ok := strings.Cut(s, "/")
 	if !ok || name == "" || strings.Contains(name, "/") {
-		return "", "", cli.Invalid(fmt.Errorf("--for %q: want testrun/NAME or recipe/NAME", s))
+		return "", "", cli.Invalid(fmt.Errorf("--for %q: want testrun/NAME, recipe/NAME or repository/NAME", s))
 	}
 	kind, err := kindOf(res)
 	return kind, name, err
@@ -93,15 +92,40 @@ func lastSeen(now time.Time, e v1alpha1.Event) string {
 }
 
 func printEvents(w io.Writer, events []v1alpha1.Event, now time.Time, header bool) {
-	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-	if header {
-		fmt.Fprintln(tw, "LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE")
-	}
+	(&eventTable{}).print(w, events, now, header)
+}
+
+// eventTable prints events in columns that keep their widths from one print to the next, so
+// that the rows a watch prints one by one line up under the list's; a wider cell widens its
+// column from then on.
+type eventTable struct{ widths []int }
+
+func (t *eventTable) print(w io.Writer, events []v1alpha1.Event, now time.Time, header bool) {
+	rows := [][]string{{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}}
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", lastSeen(now, e), cli.Printable(string(e.Type)), cli.Printable(e.Reason),
-			cli.Printable(strings.ToLower(e.Object.Kind)+"/"+e.Object.Name), cli.Printable(strings.Join(strings.Fields(e.Message), " ")))
+		rows = append(rows, []string{lastSeen(now, e), cli.Printable(string(e.Type)), cli.Printable(e.Reason),
+			cli.Printable(strings.ToLower(e.Object.Kind) + "/" + e.Object.Name), cli.Printable(strings.Join(strings.Fields(e.Message), " "))})
 	}
-	tw.Flush()
+	if t.widths == nil {
+		t.widths = make([]int, len(rows[0])-1)
+	}
+	for _, r := range rows {
+		for i := range t.widths {
+			t.widths[i] = max(t.widths[i], len(r[i]))
+		}
+	}
+	if !header {
+		rows = rows[1:]
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		for i, width := range t.widths {
+			fmt.Fprintf(&b, "%-*s", width+3, r[i])
+		}
+		b.WriteString(r[len(r)-1])
+		b.WriteByte('\n')
+	}
+	_, _ = io.WriteString(w, b.String())
 }
 
 // eventKey names an event as the store merges repeats: the object, the type, the reason and
@@ -115,6 +139,7 @@ func eventKey(e v1alpha1.Event) string {
 // showed (at that count) is not printed twice. After a re-list it carries on the same way.
 func watchEvents(ctx context.Context, c *client.Client, w io.Writer, kind, name string, now func() time.Time) error {
 	seen := map[string]int32{}
+	table := &eventTable{}
 	header := true
 	for {
 		ch, err := c.WatchEvents(ctx, kind, name)
@@ -131,13 +156,13 @@ func watchEvents(ctx context.Context, c *client.Client, w io.Writer, kind, name 
 			}
 			return apiError(err)
 		}
-		printEvents(w, unseen(seen, events), now(), header)
+		table.print(w, unseen(seen, events), now(), header)
 		header = false
 		for ev := range ch {
 			if ev.Type == store.Relist {
 				break
 			}
-			printEvents(w, unseen(seen, []v1alpha1.Event{ev.Event}), now(), false)
+			table.print(w, unseen(seen, []v1alpha1.Event{ev.Event}), now(), false)
 		}
 		if ctx.Err() != nil {
 			return nil

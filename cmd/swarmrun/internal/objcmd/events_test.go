@@ -80,8 +80,8 @@ func TestEventsFor(t *testing.T) {
 		{[]string{"--for", "recipe/demo"}, 0, []string{"Promoted"}, ""},
 		{[]string{"--for", "testrun/nope"}, cli.ExitFailed, nil, "not found"},
 		{[]string{"--for", "pod/demo"}, cli.ExitInvalid, nil, "pod"},
-		{[]string{"--for", "demo-pr1"}, cli.ExitInvalid, nil, "want testrun/NAME or recipe/NAME"},
-		{[]string{"--for", "testrun/"}, cli.ExitInvalid, nil, "want testrun/NAME or recipe/NAME"},
+		{[]string{"--for", "demo-pr1"}, cli.ExitInvalid, nil, "want testrun/NAME, recipe/NAME or repository/NAME"},
+		{[]string{"--for", "testrun/"}, cli.ExitInvalid, nil, "want testrun/NAME, recipe/NAME or repository/NAME"},
 	} {
 		out, errOut, code := run(t, dir, append([]string{"events"}, tt.args...)...)
 		if code != tt.code || !strings.Contains(errOut, tt.err) {
