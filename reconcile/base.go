@@ -38,8 +38,9 @@ type BaseInput struct {
 }
 
 // ResolveBase decides the upgrade base of a run, in this order: no base when upgrade is not
-// wanted; the explicit spec.upgradeBase; the Recipe's last green version; the target branch
-// tip; none. A base is never the head itself unless the operator asked for it: when the last
+// wanted; the explicit spec.upgradeBase; the warm stack's data at the canonical version when
+// the run asks to start warm (spec.base.from); the Recipe's last green version; the target
+// branch tip; none. A base is never the head itself unless the operator asked for it: when the last
 // green version is not older than the head's version, or the branch tip is the head, it
 // steps back to the newest published version older than the head. Every plan carries a
 // human reason, and Previous says whether the recipe's base-only repair applies.
@@ -58,6 +59,9 @@ func resolveBase(in BaseInput) v1alpha1.BasePlan {
 	}
 	if in.Run.UpgradeBase != "" {
 		return explicitBase(in)
+	}
+	if in.Run.Warm() && in.Canonical != nil && in.Canonical.Version != "" {
+		return warmPlan(in)
 	}
 
 	var note string
@@ -241,6 +245,8 @@ func PreviousFor(plan v1alpha1.BasePlan, prev *v1alpha1.Previous) PreviousDecisi
 		d.Message = fmt.Sprintf("previous %s applies: the base is that version", prev.Version)
 	case plan.Kind == v1alpha1.BaseNone || plan.Kind == "":
 		d.Message = fmt.Sprintf("previous %s skipped: no base deploy", prev.Version)
+	case plan.Kind == v1alpha1.BaseWarm:
+		d.Message = fmt.Sprintf("previous %s skipped: the base is a copy of the warm stack's data, not a deploy", prev.Version)
 	case plan.Kind == v1alpha1.BaseVersion:
 		d.Stale = true
 		d.Message = fmt.Sprintf("previous %s is stale: the base is version %s (%s)", prev.Version, plan.Version, plan.Reason)

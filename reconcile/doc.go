@@ -21,13 +21,16 @@
 //	           {ref, commit, version, chaosVersion}, the plan and the Recipe's generation;
 //	           PreviousStale when the recipe's base-only repair is skipped
 //	BaseReady  apply the base (role=base) and record it; look at it until it converged;
-//	           run the install and upgrade.before checks; a run without a base records why
+//	           run the install and upgrade.before checks; a run without a base records why;
+//	           a warm base (spec.base.from: warm) waits for the warm stack at the
+//	           canonical and copies its volumes into the run's stack instead (warmbase.go)
 //	HeadReady  apply the head over the base (or install it) and record it; look until it
 //	           converged; without a base the install checks run here
 //	Pruned     remove the services the head does not declare
 //	Verified   upgrade.after checks, then the built-in checks (images by label, spec and
 //	           task; service set; version and chaos-version labels; one deploy per phase)
-//	tiers      backup, restore, custom (each passed, failed, notApplicable or skipped)
+//	tiers      backup, restore, custom (each passed, failed, notApplicable or skipped);
+//	           backup and restore follow the head's backupbot labels (backup.go)
 //	Succeeded  lint, level, promotion (see below), results under
 //	           <data-dir>/runs/<testrun>/, verdict; then teardown, step by step
 //
@@ -42,9 +45,24 @@
 // deploy that has not converged when the recipe's deploy timeout, counted from the recorded
 // apply, has passed ends with ConvergenceTimeout; a restart gets what is left of the bound.
 //
-// Checks take minutes, and run in the background (checkBatches): a step starts a batch and
-// returns, a later step collects its results. Results live in memory until collected; a
-// restarted process runs an unfinished batch again. What the process remembers of a run
+// Checks. Each tier runs the Recipe's checks, then those the recipe repository ships in
+// tests/swarmrun.yaml at the commit concerned (shipped.go): the base's install checks on the
+// base, the head's for everything else, upgrade.before included (read from a checkout of the
+// head of its own, before the head deploys). A deploy's file is read with its render: a bad
+// file fails that deploy with RenderFailed. Every result names its source.
+//
+// Backup and restore. The head's render says whether they apply: backupbot labels make the
+// backup tier back the live stack up as backupbot would (stack.Pipeline.Backup, markers in
+// each backed-up directory) into <data-dir>/runs/<testrun>/backup/, recorded with its digest,
+// and the restore tier put it back (stack.Pipeline.Restore) and prove it by the markers and a
+// stack that converges again; without labels or checks both are notApplicable ("no
+// backupbot labels in the head"), whatever the Recipe declares.
+//
+// Checks take minutes, and run in the background (checkBatches), and so do a backup, a
+// restore and a warm base's copy: a step starts a batch and returns, a later step collects
+// its results. Results live in memory until collected; a restarted process runs an
+// unfinished batch again (a backup writes its markers and archive afresh, a restore puts the
+// same archive back, a copy overwrites what an earlier attempt copied). What the process remembers of a run
 // (its source, its renders, the masker that learnt its secrets) spares later steps work and
 // is never needed for correctness.
 //
@@ -72,7 +90,8 @@
 // branch-tip base and for every head). Nothing of the base deploy can reach the head
 // deploy: they share no directory, no env map and no render.
 //
-// Promotion. It lives at the end of the run, not in the Recipe controller: when the verdict
+// Promotion. Only cold runs promote: a warm base (BaseWarm) tells warm.Decide the run was
+// not cold. It lives at the end of the run, not in the Recipe controller: when the verdict
 // is set (green or red) and the run's Recipe is warm, the Promoter (warm.Promoter) decides
 // with the recipe's published versions as of the run's resolve, writes
 // Recipe.status.canonical on a promotion, and records the decision as events on the TestRun

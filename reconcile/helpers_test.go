@@ -129,7 +129,10 @@ func (e *fakeEnv) reconciler() *TestRunReconciler {
 		Now:       now,
 		Promoter:  warm.NewPromoter(warm.PromoterOptions{Objects: e.store, Now: now}),
 		CheckPoll: time.Millisecond,
-		Observer:  e.observer,
+		// The fake's tasks do not change after a restore: no settle window to wait out.
+		RestoreSettle: time.Millisecond,
+		WarmPoll:      time.Millisecond,
+		Observer:      e.observer,
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -243,4 +246,25 @@ func git(t testing.TB, dir string, args ...string) string {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// hasPassed reports whether the check called name is among checks, passed.
+func hasPassed(checks []v1alpha1.CheckResult, name string) bool {
+	for _, c := range checks {
+		if c.Name == name {
+			return c.Result == v1alpha1.ResultPassed
+		}
+	}
+	return false
+}
+
+// reconcileStep takes one reconcile step of name, as the controller would, and fails on an
+// error.
+func (e *fakeEnv) reconcileStep(name string) controller.Result {
+	e.t.Helper()
+	res, err := e.rec.Reconcile(e.t.Context(), controller.Request{Kind: v1alpha1.KindTestRun, Name: name})
+	if err != nil {
+		e.t.Fatalf("reconcile %s: %v", name, err)
+	}
+	return res
 }

@@ -35,6 +35,10 @@ type runMemory struct {
 	// applied is when each role's apply started, to the nanosecond (the record keeps
 	// seconds), for the convergence time reported as progress.
 	applied map[string]time.Time
+	// shipped are the checks each role's commit ships (v1alpha1.RecipeTestsFile), by role;
+	// headEarly the head's, read before the head is prepared (see earlyHeadChecks).
+	shipped   map[string]v1alpha1.Checks
+	headEarly *v1alpha1.Checks
 }
 
 func newMemory() *memory { return &memory{runs: map[string]*runMemory{}, admitted: map[string]bool{}} }
@@ -81,7 +85,8 @@ func (m *memory) of(tr *v1alpha1.TestRun) *runMemory {
 	if rm := m.runs[tr.Name]; rm != nil && rm.uid == tr.UID {
 		return rm
 	}
-	rm := &runMemory{uid: tr.UID, masker: mask.New(), prepared: map[string]*stack.Prepared{}, applied: map[string]time.Time{}}
+	rm := &runMemory{uid: tr.UID, masker: mask.New(), prepared: map[string]*stack.Prepared{}, applied: map[string]time.Time{},
+		shipped: map[string]v1alpha1.Checks{}}
 	m.runs[tr.Name] = rm
 	return rm
 }
@@ -95,9 +100,10 @@ func (m *memory) drop(name string) {
 
 // checkBatches runs the check batches of runs in the background, so that a step starts them
 // and returns, and a later step collects their results: a check may take minutes, and no
-// worker waits for one. A batch is keyed by its run's name, UID and the batch's name (the
-// moment the checks run at). Results live in memory until a step collects them; a restarted
-// process, which remembers none, runs an unfinished batch again.
+// worker waits for one. The backup and restore of the backup tiers and the copy of a warm
+// stack's volumes run as batches too. A batch is keyed by its run's name, UID and the batch's
+// name (the moment the checks run at). Results live in memory until a step collects them; a
+// restarted process, which remembers none, runs an unfinished batch again.
 type checkBatches struct {
 	mu      sync.Mutex
 	batches map[batchKey]*batch
@@ -110,31 +116,40 @@ type checkBatches struct {
 type batchKey struct{ name, uid, batch string }
 
 type batch struct {
-	cancel  context.CancelFunc
-	done    bool
-	results []v1alpha1.CheckResult
+	cancel context.CancelFunc
+	done   bool
+	out    outcome
+}
+
+// outcome is what a batch found: its checks' results, the files it kept (a backup's
+// archive), and the volumes it copied (a warm base).
+type outcome struct {
+	checks    []v1alpha1.CheckResult
+	artifacts []v1alpha1.Artifact
+	copied    []v1alpha1.VolumeCopy
 }
 
 func newCheckBatches(workers int, wake func(name string)) *checkBatches {
 	return &checkBatches{batches: map[batchKey]*batch{}, slots: make(chan struct{}, workers), wake: wake}
 }
 
-// collect returns the results of the run's batch when it is done, and forgets it then. A
-// batch not running is started with run (which runs the checks one after the other and
-// returns their results), in the background, under a context that outlives the call.
-func (c *checkBatches) collect(ctx context.Context, tr *v1alpha1.TestRun, name string, run func(context.Context) []v1alpha1.CheckResult) ([]v1alpha1.CheckResult, bool) {
+// collect returns the outcome of the run's batch when it is done, and forgets it then. A
+// batch not running is started with run (which runs the checks one after the other, or a
+// backup, and returns what it found), in the background, under a context that outlives the
+// call.
+func (c *checkBatches) collect(ctx context.Context, tr *v1alpha1.TestRun, name string, run func(context.Context) outcome) (outcome, bool) {
 	k := batchKey{name: tr.Name, uid: tr.UID, batch: name}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if b := c.batches[k]; b != nil {
 		if !b.done {
-			return nil, false
+			return outcome{}, false
 		}
 		delete(c.batches, k)
-		return b.results, true
+		return b.out, true
 	}
 	if c.stopped {
-		return nil, false
+		return outcome{}, false
 	}
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b := &batch{cancel: cancel}
@@ -149,14 +164,14 @@ func (c *checkBatches) collect(ctx context.Context, tr *v1alpha1.TestRun, name s
 		res := run(bctx)
 		<-c.slots
 		c.mu.Lock()
-		b.done, b.results = bctx.Err() == nil, res
+		b.done, b.out = bctx.Err() == nil, res
 		if !b.done && c.batches[k] == b {
 			delete(c.batches, k)
 		}
 		c.mu.Unlock()
 		c.wake(k.name)
 	})
-	return nil, false
+	return outcome{}, false
 }
 
 // cancel stops and forgets every batch of the run named name.

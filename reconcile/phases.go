@@ -12,6 +12,7 @@ import (
 
 	"github.com/swarmrun/swarmrun/api/v1alpha1"
 	"github.com/swarmrun/swarmrun/deploy/stack"
+	"github.com/swarmrun/swarmrun/internal/mask"
 	"github.com/swarmrun/swarmrun/reconcile/results"
 )
 
@@ -33,14 +34,24 @@ func (r *TestRunReconciler) basePhase(ctx context.Context, rn *run) (next, error
 		r.setCondition(tr, v1alpha1.ConditionBaseReady, v1alpha1.ConditionTrue, v1alpha1.ReasonNoBase, tr.Status.Base.Reason)
 		return again, r.save(ctx, rn)
 	}
+	if tr.Status.Base.Kind == v1alpha1.BaseWarm {
+		return r.warmBase(ctx, rn)
+	}
 	tier := string(v1alpha1.StageInstall)
 	if res, done, err := r.deployStep(ctx, rn, roleBase, tier); !done || err != nil {
 		return res, err
 	}
-	install := r.installChecks(rn)
+	install, err := r.installChecks(ctx, rn, roleBase)
+	if err != nil {
+		return next{}, withTier(err, tier)
+	}
 	checks := slices.Clone(install)
 	if upgradeWanted(tr) {
-		checks = append(checks, prefixed("before", rn.rc.Spec.Checks.Upgrade.Before)...)
+		before, err := r.beforeChecks(ctx, rn)
+		if err != nil {
+			return next{}, err
+		}
+		checks = append(checks, before...)
 	}
 	res, done, err := r.collectChecks(ctx, rn, "base", checks)
 	if !done || err != nil {
@@ -75,7 +86,11 @@ func (r *TestRunReconciler) headPhase(ctx context.Context, rn *run) (next, error
 		return res, err
 	}
 	if !hasBase(tr) {
-		res, done, err := r.collectChecks(ctx, rn, "head", r.installChecks(rn))
+		install, err := r.installChecks(ctx, rn, roleHead)
+		if err != nil {
+			return next{}, withTier(err, tier)
+		}
+		res, done, err := r.collectChecks(ctx, rn, "head", install)
 		if !done || err != nil {
 			return after(r.o.CheckPoll), err
 		}
@@ -110,12 +125,17 @@ func (r *TestRunReconciler) deployStep(ctx context.Context, rn *run, role, tier 
 	return next{}, true, nil
 }
 
-// installChecks are the install tier's checks, when the run asks for the tier.
-func (r *TestRunReconciler) installChecks(rn *run) []v1alpha1.Check {
+// installChecks are the install tier's checks, when the run asks for the tier: the Recipe's,
+// then those that role's commit ships (the deploy the install checks run against).
+func (r *TestRunReconciler) installChecks(ctx context.Context, rn *run, role string) ([]sourced, error) {
 	if !rn.tr.Spec.HasStage(v1alpha1.StageInstall) {
-		return nil
+		return nil, nil
 	}
-	return rn.rc.Spec.Checks.Install
+	shipped, err := r.shipped(ctx, rn, role)
+	if err != nil {
+		return nil, err
+	}
+	return append(fromRecipe(rn.rc.Spec.Checks.Install), from(shippedSource(role), shipped.Install)...), nil
 }
 
 // setInstall records the install tier: the built-in convergence check of role's deploy (the
@@ -141,7 +161,7 @@ func (r *TestRunReconciler) setInstall(rn *run, role string, res []v1alpha1.Chec
 
 // convergence is the built-in check that role's deploy converged, with the time it took.
 func convergence(tr *v1alpha1.TestRun, role string) v1alpha1.CheckResult {
-	c := v1alpha1.CheckResult{Name: "converge: " + role, Result: v1alpha1.ResultPassed, Message: "converged"}
+	c := v1alpha1.CheckResult{Name: "converge: " + role, Result: v1alpha1.ResultPassed, Message: "converged", Source: v1alpha1.CheckSourceBuiltin}
 	if rec := deployRecord(tr, role); rec != nil && rec.StartedAt != nil && rec.ConvergedAt != nil {
 		c.Duration = v1alpha1.Duration{Duration: rec.ConvergedAt.Sub(rec.StartedAt.Time)}
 		c.Message = fmt.Sprintf("%d services converged", len(rec.Targets))
@@ -170,7 +190,11 @@ func (r *TestRunReconciler) prepare(ctx context.Context, rn *run, role string) (
 	if err != nil {
 		return nil, err
 	}
-	rn.mem.prepared[role] = pr
+	shipped, err := readShipped(req.Dir, role)
+	if err != nil {
+		return nil, err
+	}
+	rn.mem.prepared[role], rn.mem.shipped[role] = pr, shipped
 	return pr, nil
 }
 
@@ -305,31 +329,44 @@ func deployRecord(tr *v1alpha1.TestRun, role string) *v1alpha1.DeployRecord {
 // they are told apart from other runs' and garbage collection knows whose they are. The
 // render of the head (or the base, before the head is applied) teaches the masker the run's
 // generated secrets before any output is kept.
-func (r *TestRunReconciler) collectChecks(ctx context.Context, rn *run, batch string, list []v1alpha1.Check) ([]v1alpha1.CheckResult, bool, error) {
+func (r *TestRunReconciler) collectChecks(ctx context.Context, rn *run, batch string, list []sourced) ([]v1alpha1.CheckResult, bool, error) {
 	if len(list) == 0 {
 		return nil, true, nil
 	}
+	if err := r.teachMasker(ctx, rn); err != nil {
+		return nil, false, err
+	}
+	tr, m := rn.tr.DeepCopy(), rn.masker()
+	out, done := r.checks.collect(ctx, tr, batch, func(ctx context.Context) outcome {
+		return outcome{checks: r.runChecks(ctx, tr, rn.rc.Name, m, list)}
+	})
+	return out.checks, done, nil
+}
+
+// teachMasker prepares the render of the head (or the base, before the head is applied), so
+// that the masker knows the run's generated secrets before a batch keeps any output.
+func (r *TestRunReconciler) teachMasker(ctx context.Context, rn *run) error {
 	role := roleHead
 	if deployRecord(rn.tr, roleHead) == nil {
 		role = roleBase
 	}
-	if _, err := r.prepare(ctx, rn, role); err != nil {
-		return nil, false, err
+	_, err := r.prepare(ctx, rn, role)
+	return err
+}
+
+// runChecks runs list one after the other against tr's stack (in a batch), each result
+// masked and saying where its check came from.
+func (r *TestRunReconciler) runChecks(ctx context.Context, tr *v1alpha1.TestRun, recipe string, m *mask.Masker, list []sourced) []v1alpha1.CheckResult {
+	labels := ownership(tr, recipe, v1alpha1.RoleCheck)
+	var out []v1alpha1.CheckResult
+	for _, c := range list {
+		res := r.o.Checks.Run(ctx, tr.Status.Stack, c.check, labels, m)
+		res.Message, res.Output, res.Source = m.String(res.Message), m.String(res.Output), c.source
+		out = append(out, res)
+		r.eventOn(ctx, tr, m, eventType(res.Result), v1alpha1.ReasonCheck,
+			fmt.Sprintf("check %s %s in %s", res.Name, res.Result, res.Duration.Duration.Round(1e6)))
 	}
-	tr, m := rn.tr.DeepCopy(), rn.masker()
-	labels := ownership(tr, rn.rc.Name, v1alpha1.RoleCheck)
-	res, done := r.checks.collect(ctx, tr, batch, func(ctx context.Context) []v1alpha1.CheckResult {
-		var out []v1alpha1.CheckResult
-		for _, c := range list {
-			res := r.o.Checks.Run(ctx, tr.Status.Stack, c, labels, m)
-			res.Message, res.Output = m.String(res.Message), m.String(res.Output)
-			out = append(out, res)
-			r.eventOn(ctx, tr, m, eventType(res.Result), v1alpha1.ReasonCheck,
-				fmt.Sprintf("check %s %s in %s", res.Name, res.Result, res.Duration.Duration.Round(1e6)))
-		}
-		return out
-	})
-	return res, done, nil
+	return out
 }
 
 func eventType(res v1alpha1.TierResultValue) v1alpha1.EventType {
@@ -340,10 +377,10 @@ func eventType(res v1alpha1.TierResultValue) v1alpha1.EventType {
 }
 
 // prefixed names checks after the moment they run at (before/after the upgrade).
-func prefixed(prefix string, checks []v1alpha1.Check) []v1alpha1.Check {
-	out := make([]v1alpha1.Check, len(checks))
+func prefixed(prefix string, checks []sourced) []sourced {
+	out := make([]sourced, len(checks))
 	for i, c := range checks {
-		c.Name = prefix + ": " + c.Name
+		c.check.Name = prefix + ": " + c.check.Name
 		out[i] = c
 	}
 	return out

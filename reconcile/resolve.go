@@ -44,6 +44,12 @@ func (r *TestRunReconciler) resolve(ctx context.Context, rn *run) error {
 		return err
 	}
 	head, plan := p.Head, p.Base
+	if tr.Spec.Warm() && plan.Kind != v1alpha1.BaseNone {
+		// A run that asked for the warm stack gets it or fails: never a cold base instead.
+		if err := warmAvailable(rn.rc); err != nil {
+			return &failure{reason: v1alpha1.ReasonWarmUnavailable, err: err}
+		}
+	}
 
 	tr.Status.ObservedGeneration = tr.Generation
 	tr.Status.RecipeGeneration = rn.rc.Generation
@@ -86,6 +92,8 @@ func describeBase(p v1alpha1.BasePlan) string {
 		return fmt.Sprintf("version %s (%s)", p.Version, p.Reason)
 	case v1alpha1.BaseRef:
 		return fmt.Sprintf("%s at %s (%s)", p.Ref, shortSHA(p.Commit), p.Reason)
+	case v1alpha1.BaseWarm:
+		return fmt.Sprintf("warm at %s (%s)", p.Version, p.Reason)
 	}
 	return fmt.Sprintf("none (%s)", p.Reason)
 }
@@ -93,4 +101,17 @@ func describeBase(p v1alpha1.BasePlan) string {
 // hasBase reports whether the run deploys a base before the head.
 func hasBase(tr *v1alpha1.TestRun) bool {
 	return tr.Status.Base != nil && tr.Status.Base.Kind != v1alpha1.BaseNone && tr.Status.Base.Kind != ""
+}
+
+// warmAvailable says why a run cannot start from the recipe's warm stack, nil when it can:
+// the recipe must be warm and have a canonical version, which its warm stack runs (or is
+// being brought to; the base phase waits for it).
+func warmAvailable(rc *v1alpha1.Recipe) error {
+	switch {
+	case !rc.Spec.Warm:
+		return fmt.Errorf("spec.base.from is warm, but recipe %s is not warm (spec.warm is false)", rc.Name)
+	case rc.Status.Canonical == nil || rc.Status.Canonical.Version == "":
+		return fmt.Errorf("spec.base.from is warm, but recipe %s has no canonical version yet: a green, cold run of its newest release promotes one", rc.Name)
+	}
+	return nil
 }

@@ -203,15 +203,6 @@ func TestSwarmCanonicalBaseUpgrade(t *testing.T) {
 	}
 }
 
-func hasPassed(checks []v1alpha1.CheckResult, name string) bool {
-	for _, c := range checks {
-		if c.Name == name {
-			return c.Result == v1alpha1.ResultPassed
-		}
-	}
-	return false
-}
-
 // Acceptance 2: no canonical, so the base is the target branch tip, for main and for master.
 func TestSwarmBranchTipBase(t *testing.T) {
 	t.Parallel()

@@ -80,6 +80,10 @@ func (r *TestRunReconciler) removeStack(ctx context.Context, tr *v1alpha1.TestRu
 		_ = r.o.Store.RecordEvent(context.WithoutCancel(ctx), ref, v1alpha1.EventWarning, v1alpha1.ReasonNotOwned, msg)
 		return next{}, nil
 	}
+	// A warm base's copy cut short leaves its helper container holding the stack's volumes.
+	if err := r.stacks.RemoveCopyHelper(ctx, name); err != nil {
+		return next{}, fmt.Errorf("teardown: %w", err)
+	}
 	removed, done, err := r.stacks.RemoveStep(ctx, name, true, ownership(tr, tr.Spec.Recipe, ""))
 	if err != nil {
 		return next{}, fmt.Errorf("teardown: %w", err)

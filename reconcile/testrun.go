@@ -75,6 +75,12 @@ type Options struct {
 	CheckWorkers int
 	// CheckPoll is how often a step looks at running checks; default DefaultCheckPoll.
 	CheckPoll time.Duration
+	// RestoreSettle is how long the stack must stay converged after a restore for the
+	// restore tier to pass; default DefaultRestoreSettle.
+	RestoreSettle time.Duration
+	// WarmPoll is how often a warm run asks whether the warm stack is ready; default
+	// DefaultWarmPoll.
+	WarmPoll time.Duration
 	// MaxRuns bounds the runs in flight (started, not finished) in this process; a run over
 	// the bound waits its turn, first come first, with the Succeeded condition Unknown
 	// (Queued). Zero means DefaultMaxRuns; negative, no bound.
@@ -119,6 +125,12 @@ func NewTestRunReconciler(o Options) (*TestRunReconciler, error) {
 	}
 	if o.MaxRuns == 0 {
 		o.MaxRuns = DefaultMaxRuns
+	}
+	if o.RestoreSettle <= 0 {
+		o.RestoreSettle = DefaultRestoreSettle
+	}
+	if o.WarmPoll <= 0 {
+		o.WarmPoll = DefaultWarmPoll
 	}
 	if o.Observer == nil {
 		o.Observer = nopObserver{}

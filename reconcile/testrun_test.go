@@ -268,7 +268,9 @@ func TestRunOutcomes(t *testing.T) {
 					Overlays: []json.RawMessage{overlay(t, map[string]any{"services": map[string]any{"app": map[string]any{"image": "swarmrun-probe:does-not-exist"}}})}}
 				tr.Spec.Head, tr.Spec.UpgradeBase = "pr", ""
 			},
-			wantStatus: "True", wantReason: v1alpha1.ReasonSucceeded, wantLevel: 2,
+			// install, upgrade, and backup + restore not applicable (the recipe has no
+			// backupbot labels); custom has no checks.
+			wantStatus: "True", wantReason: v1alpha1.ReasonSucceeded, wantLevel: 3,
 			check: func(t *testing.T, e *fakeEnv, tr *v1alpha1.TestRun) {
 				if c := condition(tr, v1alpha1.ConditionPreviousStale); c.Status != v1alpha1.ConditionTrue {
 					t.Errorf("PreviousStale = %+v", c)
@@ -288,7 +290,7 @@ func TestRunOutcomes(t *testing.T) {
 				rc.Spec.Previous = &v1alpha1.Previous{Version: "0.0.9+1",
 					Overlays: []json.RawMessage{overlay(t, map[string]any{"services": map[string]any{"app": map[string]any{"image": "swarmrun-probe:does-not-exist"}}})}}
 			},
-			wantStatus: "True", wantReason: v1alpha1.ReasonSucceeded, wantLevel: 2,
+			wantStatus: "True", wantReason: v1alpha1.ReasonSucceeded, wantLevel: 3,
 			check: func(t *testing.T, _ *fakeEnv, tr *v1alpha1.TestRun) {
 				if c := condition(tr, v1alpha1.ConditionPreviousStale); c.Status != v1alpha1.ConditionTrue || !strings.Contains(c.Message, "0.1.0+1") {
 					t.Errorf("PreviousStale = %+v", c)

@@ -28,9 +28,9 @@ func tiersDone(tr *v1alpha1.TestRun) bool {
 
 // runTiers takes the next step of the backup, restore and custom tiers: the first tier not
 // done either does not run (not asked for, not applicable, no checks) and is recorded, or
-// its checks run in the background, a first call starting them and a later one recording
-// their results. A failed tier does not stop the others: the run is red at the end, with
-// every tier's result.
+// its work runs in the background, a first call starting it and a later one recording its
+// results. A failed tier does not stop the others: the run is red at the end, with every
+// tier's result.
 func (r *TestRunReconciler) runTiers(ctx context.Context, rn *run) (next, error) {
 	tr := rn.tr
 	recorded := false
@@ -38,18 +38,7 @@ func (r *TestRunReconciler) runTiers(ctx context.Context, rn *run) (next, error)
 		if _, done := tr.Status.Tiers[string(stage)]; done {
 			continue
 		}
-		checks := tierChecks(rn.rc, stage)
-		if res, skip := notRun(tr, rn.rc, stage); skip {
-			setTier(tr, string(stage), res)
-			recorded = true
-			continue
-		}
-		if len(checks) == 0 {
-			setTier(tr, string(stage), v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: "the recipe defines no checks for this tier"})
-			recorded = true
-			continue
-		}
-		res, done, err := r.collectChecks(ctx, rn, string(stage), checks)
+		t, ran, done, err := r.laterTier(ctx, rn, stage)
 		if err != nil {
 			return next{}, err
 		}
@@ -60,21 +49,55 @@ func (r *TestRunReconciler) runTiers(ctx context.Context, rn *run) (next, error)
 			}
 			return after(r.o.CheckPoll), nil
 		}
-		t := v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Checks: res}
-		if failed := failedChecks(res); failed != "" {
-			t.Result, t.Reason = v1alpha1.ResultFailed, "checks failed: "+failed
-		}
 		setTier(tr, string(stage), t)
-		return again, r.save(ctx, rn)
+		if ran {
+			return again, r.save(ctx, rn)
+		}
+		recorded = true
 	}
 	return again, r.save(ctx, rn)
 }
 
+// laterTier decides one later tier: its result once done; ran says its work ran in the
+// background and was collected now. Backup and restore are decided from the head's backupbot
+// labels (backupTier); custom runs its checks.
+func (r *TestRunReconciler) laterTier(ctx context.Context, rn *run, stage v1alpha1.Stage) (t v1alpha1.TierResult, ran, done bool, err error) {
+	if !rn.tr.Spec.HasStage(stage) {
+		return v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: "not in the run's stages"}, false, true, nil
+	}
+	checks, err := r.tierChecks(ctx, rn, stage)
+	if err != nil {
+		return t, false, false, err
+	}
+	if stage == v1alpha1.StageBackup || stage == v1alpha1.StageRestore {
+		return r.backupTier(ctx, rn, stage, checks)
+	}
+	if res, skip := notRun(rn.tr, rn.rc, stage); skip {
+		return res, false, true, nil
+	}
+	if len(checks) == 0 {
+		return v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: "the recipe defines no checks for this tier"}, false, true, nil
+	}
+	res, done, err := r.collectChecks(ctx, rn, string(stage), checks)
+	if err != nil || !done {
+		return t, false, false, err
+	}
+	t = v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Checks: res}
+	if failed := failedChecks(res); failed != "" {
+		t.Result, t.Reason = v1alpha1.ResultFailed, "checks failed: "+failed
+	}
+	return t, true, true, nil
+}
+
 // notRun is the result of a tier that does not run: not asked for, or declared not
-// applicable.
+// applicable. Backup and restore are never not applicable by declaration alone: whether a
+// recipe has backups is read from the head's labels (backupTier).
 func notRun(tr *v1alpha1.TestRun, rc *v1alpha1.Recipe, stage v1alpha1.Stage) (v1alpha1.TierResult, bool) {
 	if !tr.Spec.HasStage(stage) {
 		return v1alpha1.TierResult{Result: v1alpha1.ResultSkipped, Reason: "not in the run's stages"}, true
+	}
+	if stage == v1alpha1.StageBackup || stage == v1alpha1.StageRestore {
+		return v1alpha1.TierResult{}, false
 	}
 	if reason, na := rc.Spec.NotApplicable(stage); na {
 		return v1alpha1.TierResult{Result: v1alpha1.ResultNotApplicable, Reason: reason}, true
@@ -82,16 +105,24 @@ func notRun(tr *v1alpha1.TestRun, rc *v1alpha1.Recipe, stage v1alpha1.Stage) (v1
 	return v1alpha1.TierResult{}, false
 }
 
-func tierChecks(rc *v1alpha1.Recipe, stage v1alpha1.Stage) []v1alpha1.Check {
-	switch stage {
-	case v1alpha1.StageBackup:
-		return rc.Spec.Checks.Backup
-	case v1alpha1.StageRestore:
-		return rc.Spec.Checks.Restore
-	case v1alpha1.StageCustom:
-		return rc.Spec.Checks.Custom
+// tierChecks are a later tier's checks: the Recipe's, then those the head ships.
+func (r *TestRunReconciler) tierChecks(ctx context.Context, rn *run, stage v1alpha1.Stage) ([]sourced, error) {
+	head, err := r.shipped(ctx, rn, roleHead)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	pick := func(c v1alpha1.Checks) []v1alpha1.Check {
+		switch stage {
+		case v1alpha1.StageBackup:
+			return c.Backup
+		case v1alpha1.StageRestore:
+			return c.Restore
+		case v1alpha1.StageCustom:
+			return c.Custom
+		}
+		return nil
+	}
+	return append(fromRecipe(pick(rn.rc.Spec.Checks)), from(v1alpha1.CheckSourceHead, pick(head))...), nil
 }
 
 // lint runs the recipe rules on the head's render. Its result caps the level, never the
@@ -104,7 +135,8 @@ func (r *TestRunReconciler) lint(ctx context.Context, rn *run) error {
 	findings := pr.Lint(r.stacks.AppService())
 	t := v1alpha1.TierResult{Result: v1alpha1.ResultPassed}
 	for _, f := range findings {
-		c := v1alpha1.CheckResult{Name: f.Rule + " " + f.Object, Result: v1alpha1.ResultPassed, Message: rn.masker().String(f.Message)}
+		c := v1alpha1.CheckResult{Name: f.Rule + " " + f.Object, Result: v1alpha1.ResultPassed, Message: rn.masker().String(f.Message),
+			Source: v1alpha1.CheckSourceBuiltin}
 		if f.Severity == stack.LintError {
 			c.Result = v1alpha1.ResultFailed
 		}

@@ -65,9 +65,10 @@ func (r *TestRunReconciler) verify(ctx context.Context, rn *run) (next, error) {
 	if err != nil {
 		return next{}, withTier(err, tier)
 	}
-	var afterChecks []v1alpha1.Check
+	var afterChecks []sourced
 	if upgradeWanted(tr) {
-		afterChecks = prefixed("after", rn.rc.Spec.Checks.Upgrade.After)
+		afterChecks = prefixed("after", append(fromRecipe(rn.rc.Spec.Checks.Upgrade.After),
+			from(v1alpha1.CheckSourceHead, rn.mem.shipped[roleHead].Upgrade.After)...))
 	}
 	checked, done, err := r.collectChecks(ctx, rn, "verify", afterChecks)
 	if err != nil {
@@ -146,7 +147,7 @@ func liveTargets(state *stack.State) []stack.Target {
 // phase was deployed once.
 func verifyHead(tr *v1alpha1.TestRun, pr *stack.Prepared, state *stack.State, report *stack.Report, app string) []v1alpha1.CheckResult {
 	check := func(name string, problems []string) v1alpha1.CheckResult {
-		c := v1alpha1.CheckResult{Name: "verify: " + name, Result: v1alpha1.ResultPassed}
+		c := v1alpha1.CheckResult{Name: "verify: " + name, Result: v1alpha1.ResultPassed, Source: v1alpha1.CheckSourceBuiltin}
 		if len(problems) > 0 {
 			c.Result, c.Message = v1alpha1.ResultFailed, strings.Join(problems, "; ")
 		}
@@ -208,7 +209,8 @@ func verifyHead(tr *v1alpha1.TestRun, pr *stack.Prepared, state *stack.State, re
 		count[d.Role]++
 	}
 	wantBase := 0
-	if hasBase(tr) {
+	if hasBase(tr) && tr.Status.Base.Kind != v1alpha1.BaseWarm {
+		// A warm base is a copy of the warm stack's data, not a deploy.
 		wantBase = 1
 	}
 	if count[roleBase] != wantBase || count[roleHead] != 1 {

@@ -228,6 +228,24 @@ func (v *validator) testRun(s *v1alpha1.TestRunSpec) {
 	v.duration("spec.timeout", s.Timeout)
 	v.env("spec.env", s.Env)
 	v.images("spec.images", s.Images)
+	v.base(s)
+}
+
+// base checks spec.base: a known place to start from, and warm only where an upgrade base is
+// asked for and no explicit one is given.
+func (v *validator) base(s *v1alpha1.TestRunSpec) {
+	b := s.Base
+	if b == nil || b.From == "" {
+		return
+	}
+	switch {
+	case !b.From.Known():
+		v.add("spec.base.from", "unknown base %s (want %s or %s)", quote(string(b.From)), v1alpha1.BaseFromCold, v1alpha1.BaseFromWarm)
+	case b.From == v1alpha1.BaseFromWarm && s.UpgradeBase != "":
+		v.add("spec.base.from", "warm starts from the warm stack's canonical version, and spec.upgradeBase names another base: choose one")
+	case b.From == v1alpha1.BaseFromWarm && len(s.Stages) > 0 && !s.HasStage(v1alpha1.StageUpgrade):
+		v.add("spec.base.from", "warm is an upgrade base, and the upgrade stage is not in spec.stages")
+	}
 }
 
 func (v *validator) stages(field string, stages []v1alpha1.Stage) {
@@ -356,14 +374,19 @@ type checkList struct {
 }
 
 func (v *validator) checks(s *v1alpha1.RecipeSpec) {
-	c := s.Checks
+	v.checkTiers("spec.checks", s.Checks, s.ExpectedNotApplicable)
+}
+
+// checkTiers validates the checks of every tier, under the field path prefix; na are the
+// stages declared not applicable, which must have no checks.
+func (v *validator) checkTiers(prefix string, c v1alpha1.Checks, na map[v1alpha1.Stage]string) {
 	tiers := []tier{
-		{v1alpha1.StageInstall, "spec.checks.install", []checkList{{"spec.checks.install", c.Install}}},
-		{v1alpha1.StageUpgrade, "spec.checks.upgrade", []checkList{
-			{"spec.checks.upgrade.before", c.Upgrade.Before}, {"spec.checks.upgrade.after", c.Upgrade.After}}},
-		{v1alpha1.StageBackup, "spec.checks.backup", []checkList{{"spec.checks.backup", c.Backup}}},
-		{v1alpha1.StageRestore, "spec.checks.restore", []checkList{{"spec.checks.restore", c.Restore}}},
-		{v1alpha1.StageCustom, "spec.checks.custom", []checkList{{"spec.checks.custom", c.Custom}}},
+		{v1alpha1.StageInstall, prefix + ".install", []checkList{{prefix + ".install", c.Install}}},
+		{v1alpha1.StageUpgrade, prefix + ".upgrade", []checkList{
+			{prefix + ".upgrade.before", c.Upgrade.Before}, {prefix + ".upgrade.after", c.Upgrade.After}}},
+		{v1alpha1.StageBackup, prefix + ".backup", []checkList{{prefix + ".backup", c.Backup}}},
+		{v1alpha1.StageRestore, prefix + ".restore", []checkList{{prefix + ".restore", c.Restore}}},
+		{v1alpha1.StageCustom, prefix + ".custom", []checkList{{prefix + ".custom", c.Custom}}},
 	}
 	for _, t := range tiers {
 		seen := map[string]bool{}
@@ -379,7 +402,7 @@ func (v *validator) checks(s *v1alpha1.RecipeSpec) {
 				seen[chk.Name] = true
 			}
 		}
-		if _, na := s.ExpectedNotApplicable[t.stage]; hasChecks && na {
+		if _, na := na[t.stage]; hasChecks && na {
 			v.add(t.field, "the tier has checks, but spec.expectedNotApplicable says it does not apply")
 		}
 	}

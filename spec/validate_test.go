@@ -105,6 +105,28 @@ func TestValidate(t *testing.T) {
 			`testrun/demo-pr1: spec.head: "refs/heads/x.lock" is not a git ref: ends with "." or ".lock"`,
 			`testrun/demo-pr1: spec.upgradeBase: "v1^{}" is not a git ref: contains '^'`,
 		}},
+		{"warm base", func() v1alpha1.Object {
+			r := validTestRun()
+			r.Spec.Base = &v1alpha1.BaseSource{From: v1alpha1.BaseFromWarm}
+			return r
+		}, nil},
+		{"unknown base", func() v1alpha1.Object {
+			r := validTestRun()
+			r.Spec.Base = &v1alpha1.BaseSource{From: "tepid"}
+			return r
+		}, []string{`testrun/demo-pr1: spec.base.from: unknown base "tepid" (want cold or warm)`}},
+		{"warm base with an explicit base", func() v1alpha1.Object {
+			r := validTestRun()
+			r.Spec.Base = &v1alpha1.BaseSource{From: v1alpha1.BaseFromWarm}
+			r.Spec.UpgradeBase = "0.1.0+1"
+			return r
+		}, []string{"testrun/demo-pr1: spec.base.from: warm starts from the warm stack's canonical version, and spec.upgradeBase names another base: choose one"}},
+		{"warm base without the upgrade stage", func() v1alpha1.Object {
+			r := validTestRun()
+			r.Spec.Base = &v1alpha1.BaseSource{From: v1alpha1.BaseFromWarm}
+			r.Spec.Stages = []v1alpha1.Stage{v1alpha1.StageInstall}
+			return r
+		}, []string{"testrun/demo-pr1: spec.base.from: warm is an upgrade base, and the upgrade stage is not in spec.stages"}},
 		{"metadata", func() v1alpha1.Object {
 			r := validTestRun()
 			r.Labels = map[string]string{"example.org/tier": "gold", "Example.org/x": "y"}

@@ -1,8 +1,8 @@
 // Package warm holds swarmrun's warm-canonical policy and its garbage collector.
 //
 // Promotion: Decide is a pure function of a finished TestRun, its Recipe, the recipe's
-// published versions and Now; it promotes only a Succeeded, cold run of a recipe enrolled
-// as warm whose head is a release tag that is the newest published version, and gives every
+// published versions and Now; it promotes only a Succeeded, cold run (not a warm one, whose
+// base is a copy of the warm stack's data) of a recipe enrolled as warm whose head is a release tag that is the newest published version, and gives every
 // refusal a reason. A Promoter records the decision as events on the TestRun and the Recipe
 // and writes Recipe.status.canonical with the store's optimistic concurrency, so two runs
 // promoting at once cannot both win with stale data. The TestRun reconciler calls it once per

@@ -133,8 +133,12 @@ func refuseUnlessSucceeded(run *v1alpha1.TestRun) (Decision, bool) {
 	return Decision{}, true
 }
 
-// warmBased reports whether a run started from the warm stack instead of a fresh deploy.
+// warmBased reports whether a run started from the warm stack instead of a fresh deploy: its
+// base is a copy of the warm stack's data (spec.base.from: warm), or it ran in the warm stack.
 func warmBased(run *v1alpha1.TestRun) bool {
+	if run.Status.Base != nil && run.Status.Base.Kind == v1alpha1.BaseWarm {
+		return true
+	}
 	if run.Status.Stack != "" && run.Status.Stack == StackName(run.Spec.Recipe) {
 		return true
 	}

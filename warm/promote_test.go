@@ -82,6 +82,9 @@ func TestDecide(t *testing.T) {
 		{name: "another recipe", run: tag, recipe: func() *v1alpha1.Recipe { return enrolled("discourse") }, want: `not "discourse"`},
 		{name: "warm-based run is not cold", run: with(func(r *v1alpha1.TestRun) { r.Status.Stack = "warm-keycloak" }),
 			recipe: rc, want: "was not cold"},
+		{name: "a run from the warm stack's data is not cold", run: with(func(r *v1alpha1.TestRun) {
+			r.Status.Base = &v1alpha1.BasePlan{Kind: v1alpha1.BaseWarm, Version: "0.7.0+3.3.1", Commit: c070}
+		}), recipe: rc, want: "was not cold"},
 		{name: "warm deploy role is not cold", run: with(func(r *v1alpha1.TestRun) {
 			r.Status.Deploys = append(r.Status.Deploys, v1alpha1.DeployRecord{Role: v1alpha1.RoleWarm})
 		}), recipe: rc, want: "was not cold"},

@@ -17,6 +17,20 @@ type UpgradeChecks struct {
 	After  []Check `json:"after,omitempty"`
 }
 
+// RecipeTestsFile is where a recipe repository ships its own checks, versioned with it.
+const RecipeTestsFile = "tests/swarmrun.yaml"
+
+// KindRecipeTests is the kind of RecipeTestsFile.
+const KindRecipeTests = "RecipeTests"
+
+// RecipeTests is the content of RecipeTestsFile: the checks a recipe ships, per tier, in
+// the form of a Recipe's spec.checks. A run runs the head's own checks against the head
+// and the base's install checks against the base, besides the Recipe's.
+type RecipeTests struct {
+	TypeMeta `json:",inline"`
+	Checks   Checks `json:"checks"`
+}
+
 // Check is one step of a tier: exactly one of HTTP, Exec or Job is set.
 type Check struct {
 	Name    string     `json:"name"`

@@ -36,9 +36,11 @@ const (
 	// runs its canonical version (WarmReady).
 	ReasonConverged = "Converged"
 	// ReasonNoBase: the run has no upgrade base (BaseReady True, with the plan's reason).
-	ReasonNoBase   = "NoBase"
-	ReasonPruned   = "Pruned"
-	ReasonVerified = "Verified"
+	ReasonNoBase = "NoBase"
+	// ReasonWarmCopied: the run's base is a copy of the warm stack's data (BaseReady True).
+	ReasonWarmCopied = "WarmCopied"
+	ReasonPruned     = "Pruned"
+	ReasonVerified   = "Verified"
 )
 
 // Reasons of a run's Succeeded condition (and of the step that failed), PascalCase. Each
@@ -84,6 +86,9 @@ const (
 	ReasonInvalidStatus = "InvalidStatus"
 	// ReasonPreviousStale: a base-only repair was skipped (PreviousStale).
 	ReasonPreviousStale = "PreviousStale"
+	// ReasonWarmUnavailable: the run asked to start from the warm stack (spec.base.from:
+	// warm), and the recipe has none at the version the run resolved.
+	ReasonWarmUnavailable = "WarmUnavailable"
 	// ReasonPromoted and ReasonNotPromoted: the Promoted condition, and its events.
 	ReasonPromoted    = "Promoted"
 	ReasonNotPromoted = "NotPromoted"

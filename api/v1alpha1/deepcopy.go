@@ -119,13 +119,23 @@ func (s TestRunSpec) DeepCopy() TestRunSpec {
 	s.Env = maps.Clone(s.Env)
 	s.Images = slices.Clone(s.Images)
 	s.Timeout = clonePtr(s.Timeout)
+	s.Base = clonePtr(s.Base)
 	return s
 }
 
 // DeepCopy returns a copy of s that shares no memory with it.
 func (s TestRunStatus) DeepCopy() TestRunStatus {
 	s.Conditions = slices.Clone(s.Conditions)
-	s.Base = clonePtr(s.Base)
+	if s.Base != nil {
+		b := *s.Base
+		if b.Warm != nil {
+			w := *b.Warm
+			w.Volumes = slices.Clone(w.Volumes)
+			w.CopiedAt = clonePtr(w.CopiedAt)
+			b.Warm = &w
+		}
+		s.Base = &b
+	}
 	s.Head = clonePtr(s.Head)
 	if s.Deploys != nil {
 		ds := make([]DeployRecord, len(s.Deploys))
@@ -139,6 +149,7 @@ func (s TestRunStatus) DeepCopy() TestRunStatus {
 		ts := make(map[string]TierResult, len(s.Tiers))
 		for k, t := range s.Tiers {
 			t.Checks = slices.Clone(t.Checks)
+			t.Artifacts = slices.Clone(t.Artifacts)
 			ts[k] = t
 		}
 		s.Tiers = ts

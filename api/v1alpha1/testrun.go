@@ -82,6 +82,10 @@ type TestRunSpec struct {
 	Stages []Stage `json:"stages,omitempty"`
 	// UpgradeBase is an explicit base (version tag or commit) that wins over resolution.
 	UpgradeBase string `json:"upgradeBase,omitempty"`
+	// Base says where the upgrade base comes from: a deploy of the resolved base version
+	// (cold, the default) or a copy of the warm stack's data at the recipe's canonical
+	// version (warm).
+	Base *BaseSource `json:"base,omitempty"`
 	// Env is per-run env over the recipe's.
 	Env      map[string]string `json:"env,omitempty"`
 	Teardown TeardownPolicy    `json:"teardown,omitempty"`
@@ -105,6 +109,31 @@ func (r *TestRun) Default() {
 	}
 }
 
+// BaseFrom says where a run's upgrade base comes from.
+type BaseFrom string
+
+// Where a base comes from.
+const (
+	// BaseFromCold deploys the base version into the run's stack, onto empty volumes.
+	BaseFromCold BaseFrom = "cold"
+	// BaseFromWarm skips the base deploy: the run's stack starts with a copy of the volumes
+	// of the recipe's warm stack (warm-<recipe>), which runs the canonical version, and the
+	// head is deployed onto that data. A warm run never promotes.
+	BaseFromWarm BaseFrom = "warm"
+)
+
+// Known reports whether f is one of the places a base can come from.
+func (f BaseFrom) Known() bool { return f == BaseFromCold || f == BaseFromWarm }
+
+// BaseSource is a run's choice of where its base comes from.
+type BaseSource struct {
+	// From is cold or warm; empty means cold.
+	From BaseFrom `json:"from,omitempty"`
+}
+
+// Warm reports whether the run asks to start from the warm stack.
+func (s *TestRunSpec) Warm() bool { return s.Base != nil && s.Base.From == BaseFromWarm }
+
 // HasStage reports whether the run asks for stage.
 func (s *TestRunSpec) HasStage(stage Stage) bool {
 	for _, x := range s.Stages {
@@ -123,6 +152,9 @@ const (
 	BaseVersion BaseKind = "version" // a published version (explicit or the canonical)
 	BaseRef     BaseKind = "ref"     // a commit: the target branch tip or an explicit commit
 	BaseNone    BaseKind = "none"    // no upgrade: install deploys the head directly
+	// BaseWarm is the canonical version as the warm stack runs it: its data is copied into
+	// the run's stack instead of a base deploy (spec.base.from: warm).
+	BaseWarm BaseKind = "warm"
 )
 
 // BasePlan is the resolved upgrade base with the human reason for it.
@@ -134,6 +166,25 @@ type BasePlan struct {
 	Reason  string   `json:"reason"`
 	// Previous reports whether the recipe's base-only repair applies, or why not.
 	Previous string `json:"previous,omitempty"`
+	// Warm records, for a warm base, the copy of the warm stack's data.
+	Warm *WarmBase `json:"warm,omitempty"`
+}
+
+// WarmBase is the copy of a warm stack's data that a warm run starts from.
+type WarmBase struct {
+	// Stack is the warm stack copied from.
+	Stack string `json:"stack"`
+	// Volumes are the volumes copied.
+	Volumes []VolumeCopy `json:"volumes,omitempty"`
+	// CopiedAt is when the copy finished.
+	CopiedAt *Time `json:"copiedAt,omitempty"`
+}
+
+// VolumeCopy is one volume of a warm stack copied into a run's stack.
+type VolumeCopy struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Bytes int64  `json:"bytes"`
 }
 
 // HeadStatus is the resolved head under test.
@@ -229,6 +280,18 @@ type TierResult struct {
 	Result TierResultValue `json:"result"`
 	Reason string          `json:"reason,omitempty"`
 	Checks []CheckResult   `json:"checks,omitempty"`
+	// Artifacts are files the tier left under <data-dir>/runs/<testrun>/ (the backup
+	// tier's archive).
+	Artifacts []Artifact `json:"artifacts,omitempty"`
+}
+
+// Artifact is a file a run keeps, with its digest.
+type Artifact struct {
+	Name string `json:"name"`
+	// Path is relative to the run's directory, <data-dir>/runs/<testrun>/.
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
 }
 
 // CheckResult is the outcome of one check. Output is trimmed and has secrets masked.
@@ -238,7 +301,21 @@ type CheckResult struct {
 	Duration Duration        `json:"duration"`
 	Message  string          `json:"message,omitempty"`
 	Output   string          `json:"output,omitempty"`
+	// Source says where the check came from (CheckSource...).
+	Source string `json:"source,omitempty"`
 }
+
+// Where a check comes from, as CheckResult.Source says.
+const (
+	// CheckSourceRecipe: the Recipe object's spec.checks.
+	CheckSourceRecipe = "Recipe"
+	// CheckSourceHead and CheckSourceBase: the recipe repository's own RecipeTestsFile at
+	// the head's or the base's commit.
+	CheckSourceHead = "head:" + RecipeTestsFile
+	CheckSourceBase = "base:" + RecipeTestsFile
+	// CheckSourceBuiltin: swarmrun's own checks (convergence, verification, backupbot).
+	CheckSourceBuiltin = "builtin"
+)
 
 // TestRunStatus is the observed state of a TestRun.
 type TestRunStatus struct {

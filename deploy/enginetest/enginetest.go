@@ -24,6 +24,8 @@ type Env struct {
 	Image, Image2 string
 	// MissingImage is a reference that is neither present nor pullable.
 	MissingImage string
+	// ImageFile is the path of a regular file in Image's own filesystem (the probe's /probe).
+	ImageFile string
 	// Namespace returns a stack namespace unique to the test; the suite names its objects
 	// <namespace>_<name> and labels them with NamespaceLabel=<namespace>. An engine that
 	// outlives the test removes them in a cleanup.
@@ -67,6 +69,7 @@ func cases() []testCase {
 	all = append(all, rolloutCases()...)
 	all = append(all, objectCases()...)
 	all = append(all, systemCases()...)
+	all = append(all, archiveCases()...)
 	return all
 }
 

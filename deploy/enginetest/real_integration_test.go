@@ -20,6 +20,7 @@ func TestRealEngine(t *testing.T) {
 			Image:        swarmtest.ProbeV1,
 			Image2:       swarmtest.ProbeV2,
 			MissingImage: "swarmrun-probe:does-not-exist",
+			ImageFile:    "/probe",
 			Namespace:    func(t *testing.T) string { return swarmtest.StackName(t, c, "ct") },
 			Crash:        ProbeCrash,
 			NeverHealthy: ProbeNeverHealthy,

@@ -17,14 +17,21 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
-// containerObj is the container of a started task.
+// containerObj is the container of a started task, or one made by ContainerCreate (which
+// the fake never starts).
 type containerObj struct {
 	id      string
 	name    string
+	image   string
 	labels  map[string]string
 	created time.Time
 	running bool
 	exit    int
+	// standalone is a container of ContainerCreate, not of a task.
+	standalone bool
+	// mounts are the container's mounts; rootfs its own files beneath them.
+	mounts []mount.Mount
+	rootfs *fileTree
 }
 
 // ExecResult is what an exec in a task container answers.
@@ -113,7 +120,8 @@ func (f *Fake) startContainer(t *task) {
 	labels["com.docker.swarm.task"] = ""
 	labels["com.docker.swarm.task.id"] = t.t.ID
 	labels["com.docker.swarm.task.name"] = name
-	c := &containerObj{id: f.newHexID(), name: name, labels: labels, created: now, running: true}
+	c := &containerObj{id: f.newHexID(), name: name, image: cs.Image, labels: labels, created: now, running: true,
+		mounts: clone(cs.Mounts), rootfs: f.newRootfs(cs.Image, cs.Mounts)}
 	t.container = c
 	for _, m := range cs.Mounts {
 		if m.Type == mount.TypeVolume && m.Source != "" {
@@ -206,6 +214,16 @@ func (f *Fake) ContainerList(ctx context.Context, options container.ListOptions)
 			Created: c.created.Unix(), Labels: clone(c.labels), State: state, Status: status,
 		})
 	})
+	for _, id := range sortedKeys(f.standalone) {
+		c := f.standalone[id]
+		if !options.All || !options.Filters.MatchKVList("label", c.labels) || !matchPrefix(options.Filters, "id", c.id) ||
+			(options.Filters.Contains("name") && !matchSubstring(options.Filters.Get("name"), c.name)) ||
+			(options.Filters.Contains("status") && !options.Filters.ExactMatch("status", string(container.StateCreated))) {
+			continue
+		}
+		out = append(out, container.Summary{ID: c.id, Names: []string{"/" + c.name}, Image: c.image,
+			Created: c.created.Unix(), Labels: clone(c.labels), State: container.StateCreated, Status: "Created"})
+	}
 	return out, nil
 }
 
@@ -298,12 +316,15 @@ func (f *Fake) ServiceLogs(ctx context.Context, serviceID string, options contai
 // findContainer resolves a container ID, unique ID prefix or name.
 func (f *Fake) findContainer(ref string) *containerObj {
 	var found *containerObj
-	f.eachTask(func(t *task) {
-		c := t.container
+	match := func(c *containerObj) {
 		if found == nil && c != nil && (c.id == ref || strings.TrimPrefix(ref, "/") == c.name || (len(ref) >= 4 && strings.HasPrefix(c.id, ref))) {
 			found = c
 		}
-	})
+	}
+	f.eachTask(func(t *task) { match(t.container) })
+	for _, id := range sortedKeys(f.standalone) {
+		match(f.standalone[id])
+	}
 	return found
 }
 

@@ -82,6 +82,10 @@ type Fake struct {
 	imageKeys map[string]string
 	dists     map[string]distAnswer
 	execs     map[string]*execObj
+	// standalone are the containers of ContainerCreate, by ID; imageFiles the files each
+	// image's containers start with (SetImageFiles).
+	standalone map[string]*containerObj
+	imageFiles map[string]map[string]string
 
 	crashImage   map[string]int
 	crashService map[string]int
@@ -117,6 +121,8 @@ func New(opts Options) *Fake {
 		imageKeys:    map[string]string{},
 		dists:        map[string]distAnswer{},
 		execs:        map[string]*execObj{},
+		standalone:   map[string]*containerObj{},
+		imageFiles:   map[string]map[string]string{},
 		crashImage:   map[string]int{},
 		crashService: map[string]int{},
 		unhealthy:    map[string]bool{},

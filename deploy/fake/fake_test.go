@@ -28,7 +28,7 @@ func TestContract(t *testing.T) {
 		f := fake.New(fake.Options{Images: []string{probe1, probe2}})
 		emulateProbe(f)
 		return f, enginetest.Env{
-			Image: probe1, Image2: probe2, MissingImage: missing,
+			Image: probe1, Image2: probe2, MissingImage: missing, ImageFile: "/probe",
 			Namespace: func(t *testing.T) string { return fmt.Sprintf("ct-%d", n.Add(1)) },
 			Crash:     enginetest.ProbeCrash,
 			NeverHealthy: func(t *testing.T, service string, spec *swarm.ContainerSpec) {
@@ -41,8 +41,12 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// emulateProbe makes the fake's tasks and execs behave like the probe program's flags.
+// emulateProbe makes the fake's tasks and execs behave like the probe program's flags, and
+// gives its containers the image's one file.
 func emulateProbe(f *fake.Fake) {
+	for _, img := range []string{probe1, probe2} {
+		f.SetImageFiles(img, map[string]string{"/probe": "\x7fELF"})
+	}
 	f.CrashWhen(func(_ string, spec swarm.TaskSpec) (int, bool) {
 		return exitFlag(spec.ContainerSpec.Args)
 	})

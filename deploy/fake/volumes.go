@@ -10,8 +10,11 @@ import (
 	"github.com/docker/docker/api/types/volume"
 )
 
-// volObj is a local volume.
-type volObj struct{ v volume.Volume }
+// volObj is a local volume and its files.
+type volObj struct {
+	v     volume.Volume
+	files *fileTree
+}
 
 // AddVolume creates a local volume, as `docker volume create` would (the Engine interface
 // has no VolumeCreate: volumes appear when tasks mount them).
@@ -44,7 +47,7 @@ func (f *Fake) ensureVolume(m mount.Mount) {
 			v.Options = clone(o.DriverConfig.Options)
 		}
 	}
-	f.volumes[m.Source] = &volObj{v: v}
+	f.volumes[m.Source] = &volObj{v: v, files: newFileTree(f.clock())}
 	f.bump()
 	f.emit("volume", "create", m.Source, map[string]string{"driver": v.Driver}, "local")
 }
@@ -123,5 +126,13 @@ func (f *Fake) volumeUsers(name string) []string {
 			}
 		}
 	})
+	for _, id := range sortedKeys(f.standalone) {
+		for _, m := range f.standalone[id].mounts {
+			if m.Type == mount.TypeVolume && m.Source == name {
+				ids = append(ids, id)
+				break
+			}
+		}
+	}
 	return ids
 }

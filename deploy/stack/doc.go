@@ -23,7 +23,10 @@
 //	RemoveStep  one step of removing a stack
 //
 // The pipeline also opens recipe sources (Open) and reads a stack's owner from its labels
-// (Owner). It re-exports the few names of the deploy tree its callers need (Source, Version,
+// (Owner). For the later tiers it reads a render's backupbot labels (Prepared.BackupPlan),
+// backs a live stack up and restores it (Backup, Restore), copies a warm stack's volumes into
+// a run's stack before anything of it is applied (CopyVolumes), all through package backup,
+// and reads the checks a recipe ships inside its checkout (RecipeTests, RecipeTestsAt). It re-exports the few names of the deploy tree its callers need (Source, Version,
 // Target, Memo, State, ...), and Reason maps the deploy tree's errors to condition reasons,
 // so that reconcile imports this package alone from the deploy tree and no Docker SDK type
 // reaches it: renders are seen through swarmrun's own view (Prepared.Services).

@@ -147,6 +147,24 @@ type Version struct {
 	Sidekiq bool
 	// Tag, when set, tags the commit as a release.
 	Tag string
+	// Labels are more deploy labels of the app service ("key=value"), e.g. BackupLabels.
+	Labels []string
+	// Files are more files of the commit, path → content (e.g. tests/swarmrun.yaml). They
+	// stay in the later commits unless a later version writes them again.
+	Files map[string]string
+}
+
+// BackupLabels make the app service's /data volume backed up as backupbot would, with hooks
+// the probe can run without a shell: the pre-hook writes a dump into the volume through the
+// probe's own HTTP API, the post-hook overwrites it, and the restore post-hook fails unless
+// the restore brought the dump of the backup back.
+func BackupLabels() []string {
+	return []string{
+		"backupbot.backup=true",
+		"backupbot.backup.pre-hook=/probe -check http://127.0.0.1:8080/data/dump -put dumped-by-the-pre-hook -expect-status 204 -retries 1",
+		"backupbot.backup.post-hook=/probe -check http://127.0.0.1:8080/data/dump -put cleaned-by-the-post-hook -expect-status 204 -retries 1",
+		"backupbot.restore.post-hook=/probe -check http://127.0.0.1:8080/data/dump -contains dumped-by-the-pre-hook -retries 1",
+	}
 }
 
 // Compose is the test recipe's compose file at one version: app on an image with a
@@ -156,7 +174,11 @@ func Compose(v Version) string {
 	if v.Sidekiq {
 		side = fmt.Sprintf(sidekiq, v.Image)
 	}
-	return fmt.Sprintf(compose, v.Image, v.Version, side)
+	var labels strings.Builder
+	for _, l := range v.Labels {
+		fmt.Fprintf(&labels, "        - %q\n", l)
+	}
+	return fmt.Sprintf(compose, v.Image, v.Version, labels.String(), side)
 }
 
 // EnvSample is the test recipe's .env.sample.
@@ -180,7 +202,7 @@ services:
       update_config: {order: start-first, monitor: 1s}
       labels:
         - "coop-cloud.${STACK_NAME}.version=%s"
-%s
+%s%s
 volumes:
   data:
 secrets:
@@ -204,9 +226,11 @@ func Recipe(t testing.TB, branch string, versions ...Version) (*Repo, []string) 
 	r := NewRepo(t, branch)
 	var commits []string
 	for _, v := range versions {
-		commits = append(commits, r.Commit("version "+v.Version, map[string]string{
-			"compose.yml": Compose(v), ".env.sample": EnvSample,
-		}))
+		files := map[string]string{"compose.yml": Compose(v), ".env.sample": EnvSample}
+		for name, content := range v.Files {
+			files[name] = content
+		}
+		commits = append(commits, r.Commit("version "+v.Version, files))
 		if v.Tag != "" {
 			// Annotated, as abra tags releases (lint R014 wants them so).
 			r.Git("tag", "-a", "-m", "release "+v.Tag, v.Tag)

@@ -148,3 +148,22 @@ func TestSummary(t *testing.T) {
 		t.Errorf("summary of a run at a commit:\n%s", s)
 	}
 }
+
+// The backup tier's archive and a warm base's copies are in the summary.
+func TestSummaryArtifactsAndWarmCopy(t *testing.T) {
+	tr := finishedRun()
+	tr.Status.Base = &v1alpha1.BasePlan{Kind: v1alpha1.BaseWarm, Version: "0.1.0+1", Reason: "warm at 0.1.0+1",
+		Warm: &v1alpha1.WarmBase{Stack: "warm-demo", Volumes: []v1alpha1.VolumeCopy{{From: "warm-demo_data", To: "demo-pr4-8f3a1c_data", Bytes: 2048}}}}
+	tr.Status.Tiers["backup"] = v1alpha1.TierResult{Result: v1alpha1.ResultPassed, Artifacts: []v1alpha1.Artifact{
+		{Name: "backup", Path: "backup/demo-pr4-8f3a1c.tar.gz", SHA256: "ab12", Size: 512}}}
+	s := Summary(Build(tr, mask.New()))
+	for _, want := range []string{
+		"- Warm copy: `warm-demo_data` → `demo-pr4-8f3a1c_data` (2048 bytes)",
+		"## Artifacts",
+		"| backup | `backup/demo-pr4-8f3a1c.tar.gz` | 512 | `ab12` |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}

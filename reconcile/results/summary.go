@@ -42,6 +42,11 @@ func Summary(r Result) string {
 		if r.Base.Previous != "" {
 			fmt.Fprintf(&b, "- Previous-version repair: %s\n", r.Base.Previous)
 		}
+		if w := r.Base.Warm; w != nil {
+			for _, v := range w.Volumes {
+				fmt.Fprintf(&b, "- Warm copy: `%s` → `%s` (%d bytes)\n", v.From, v.To, v.Bytes)
+			}
+		}
 	}
 	if r.Reason != "" {
 		fmt.Fprintf(&b, "- Outcome: %s: %s\n", r.Reason, r.Message)
@@ -84,6 +89,15 @@ func Summary(r Result) string {
 			checks = append(checks, fmt.Sprintf("%s: %s", c.Name, c.Result))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, t.Result, cell(t.Reason), cell(strings.Join(checks, "; ")))
+	}
+	var artifacts []string
+	for _, name := range tierOrder(r.Tiers) {
+		for _, a := range r.Tiers[name].Artifacts {
+			artifacts = append(artifacts, fmt.Sprintf("| %s | `%s` | %d | `%s` |\n", name, a.Path, a.Size, a.SHA256))
+		}
+	}
+	if len(artifacts) > 0 {
+		b.WriteString("\n## Artifacts\n\n| tier | file | bytes | sha256 |\n|---|---|---|---|\n" + strings.Join(artifacts, ""))
 	}
 	return b.String()
 }

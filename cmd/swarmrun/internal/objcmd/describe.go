@@ -68,7 +68,11 @@ func describe(w io.Writer, obj v1alpha1.Object, events []v1alpha1.Event, now tim
 		p(1, "Recipe", "%s", o.Spec.Recipe)
 		p(1, "Head", "%s", orDefault(o.Spec.Head, "the target branch tip"))
 		p(1, "Stages", "%s", stages(o.Spec.Stages))
-		p(1, "Upgrade base", "%s", orDefault(o.Spec.UpgradeBase, "resolved (last green, then target branch tip)"))
+		base := orDefault(o.Spec.UpgradeBase, "resolved (last green, then target branch tip)")
+		if o.Spec.Warm() {
+			base = "warm (a copy of the warm stack's data at the canonical)"
+		}
+		p(1, "Upgrade base", "%s", base)
 		p(1, "Env", "%s", orNone(strings.Join(slices.Sorted(maps.Keys(o.Spec.Env)), ", ")))
 		p(1, "Teardown", "%s", o.Spec.Teardown)
 		if o.Spec.Timeout != nil {
@@ -129,6 +133,13 @@ func describeTestRunStatus(tw io.Writer, p func(int, string, string, ...any), s 
 		if b.Previous != "" {
 			p(2, "Previous", "%s", b.Previous)
 		}
+		if w := b.Warm; w != nil {
+			var vols []string
+			for _, v := range w.Volumes {
+				vols = append(vols, v.From+" → "+v.To)
+			}
+			p(2, "Warm copy", "from %s: %s", w.Stack, orNone(strings.Join(vols, ", ")))
+		}
 	} else {
 		p(1, "Base", "<not resolved>")
 	}
@@ -152,6 +163,9 @@ func describeTestRunStatus(tw io.Writer, p func(int, string, string, ...any), s 
 			line += ": " + r.Reason
 		}
 		p(1, "Tier "+t, "%s (%d checks)", line, len(r.Checks))
+		for _, a := range r.Artifacts {
+			p(2, "Artifact "+a.Name, "%s, %d bytes, sha256 %s", a.Path, a.Size, a.SHA256)
+		}
 	}
 	p(1, "Level", "%d", s.Level)
 }
