@@ -55,6 +55,7 @@ func (v *validator) repository(s *v1alpha1.RepositorySpec) {
 	v.teardown("spec.template.teardown", t.Teardown)
 	v.duration("spec.template.timeout", t.Timeout)
 	v.env("spec.template.env", t.Env)
+	v.base("spec.template.base", t.Base, t.UpgradeBase, t.Stages)
 }
 
 func (v *validator) trigger(t *v1alpha1.RepositoryTrigger) {

@@ -120,6 +120,16 @@ func TestValidateRepository(t *testing.T) {
 			"repository/demo: spec.template.timeout: must be positive, got 0s",
 			"repository/demo: spec.template.env[1X]: invalid environment variable name (want letters, digits and '_', not starting with a digit)",
 		}},
+		{"template base", func(r *v1alpha1.Repository) {
+			r.Spec.Template = v1alpha1.TestRunTemplate{UpgradeBase: "0.1.0+1", Base: &v1alpha1.BaseSource{From: v1alpha1.BaseFromWarm}}
+		}, []string{
+			"repository/demo: spec.template.base.from: warm starts from the warm stack's canonical version, and spec.template.upgradeBase names another base: choose one",
+		}},
+		{"template base without upgrade", func(r *v1alpha1.Repository) {
+			r.Spec.Template = v1alpha1.TestRunTemplate{Stages: []v1alpha1.Stage{v1alpha1.StageInstall}, Base: &v1alpha1.BaseSource{From: "lukewarm"}}
+		}, []string{
+			`repository/demo: spec.template.base.from: unknown base "lukewarm" (want cold or warm)`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

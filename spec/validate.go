@@ -228,23 +228,24 @@ func (v *validator) testRun(s *v1alpha1.TestRunSpec) {
 	v.duration("spec.timeout", s.Timeout)
 	v.env("spec.env", s.Env)
 	v.images("spec.images", s.Images)
-	v.base(s)
+	v.base("spec.base", s.Base, s.UpgradeBase, s.Stages)
 }
 
-// base checks spec.base: a known place to start from, and warm only where an upgrade base is
-// asked for and no explicit one is given.
-func (v *validator) base(s *v1alpha1.TestRunSpec) {
-	b := s.Base
+// base checks a run's base (spec.base, or a Repository's spec.template.base) at field: a known
+// place to start from, and warm only where an upgrade base is asked for and no explicit one is
+// given.
+func (v *validator) base(field string, b *v1alpha1.BaseSource, upgradeBase string, stages []v1alpha1.Stage) {
 	if b == nil || b.From == "" {
 		return
 	}
+	parent := strings.TrimSuffix(field, ".base")
 	switch {
 	case !b.From.Known():
-		v.add("spec.base.from", "unknown base %s (want %s or %s)", quote(string(b.From)), v1alpha1.BaseFromCold, v1alpha1.BaseFromWarm)
-	case b.From == v1alpha1.BaseFromWarm && s.UpgradeBase != "":
-		v.add("spec.base.from", "warm starts from the warm stack's canonical version, and spec.upgradeBase names another base: choose one")
-	case b.From == v1alpha1.BaseFromWarm && len(s.Stages) > 0 && !s.HasStage(v1alpha1.StageUpgrade):
-		v.add("spec.base.from", "warm is an upgrade base, and the upgrade stage is not in spec.stages")
+		v.add(field+".from", "unknown base %s (want %s or %s)", quote(string(b.From)), v1alpha1.BaseFromCold, v1alpha1.BaseFromWarm)
+	case b.From == v1alpha1.BaseFromWarm && upgradeBase != "":
+		v.add(field+".from", "warm starts from the warm stack's canonical version, and %s.upgradeBase names another base: choose one", parent)
+	case b.From == v1alpha1.BaseFromWarm && len(stages) > 0 && !slices.Contains(stages, v1alpha1.StageUpgrade):
+		v.add(field+".from", "warm is an upgrade base, and the upgrade stage is not in %s.stages", parent)
 	}
 }
 

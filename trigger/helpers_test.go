@@ -99,7 +99,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Forge: v1alpha1.ForgeForgejo, URL: e.forge.URL(), Owner: ghRepo.Owner, Repo: ghRepo.Name, Recipe: "demo",
 		TokenFile: "token", WebhookSecretFile: "webhook-secret",
 		Trigger:  v1alpha1.RepositoryTrigger{Users: []string{"alice"}, Teams: []v1alpha1.TeamRef{{Org: "recipes", Team: "maintainers"}}},
-		Template: v1alpha1.TestRunTemplate{Stages: []v1alpha1.Stage{v1alpha1.StageInstall, v1alpha1.StageUpgrade}, Env: map[string]string{"LOG_LEVEL": "debug"}},
+		Template: v1alpha1.TestRunTemplate{Stages: []v1alpha1.Stage{v1alpha1.StageInstall, v1alpha1.StageUpgrade}, Env: map[string]string{"LOG_LEVEL": "debug"},
+			Base: &v1alpha1.BaseSource{From: v1alpha1.BaseFromWarm}},
 	}}
 	if o.poll > 0 {
 		repo.Spec.PollInterval = &v1alpha1.Duration{Duration: o.poll}

@@ -214,6 +214,9 @@ func (s *session) create(ctx context.Context, n int64, c forge.Comment, head, na
 	if t.Timeout != nil {
 		tr.Spec.Timeout = &v1alpha1.Duration{Duration: t.Timeout.Duration}
 	}
+	if t.Base != nil {
+		tr.Spec.Base = &v1alpha1.BaseSource{From: t.Base.From}
+	}
 	tr.Default()
 	if problems := spec.Validate(tr); len(problems) > 0 {
 		s.record(n).LastComment = c.ID

@@ -155,7 +155,7 @@ func TestAuthorisedCommentRunsAndReports(t *testing.T) {
 	}
 	tr := runs[0]
 	if tr.Name != "demo-pr4" || tr.Spec.Recipe != "demo" || tr.Spec.Head != head || tr.Spec.Env["LOG_LEVEL"] != "debug" ||
-		len(tr.Spec.Stages) != 2 || tr.Spec.Teardown != v1alpha1.TeardownAlways {
+		len(tr.Spec.Stages) != 2 || tr.Spec.Teardown != v1alpha1.TeardownAlways || !tr.Spec.Warm() {
 		t.Errorf("run = %s %+v: want demo-pr4 of recipe demo at the head, with the template", tr.Name, tr.Spec)
 	}
 	for k, v := range map[string]string{v1alpha1.LabelRepository: "demo", v1alpha1.LabelPullRequest: "4", v1alpha1.LabelComment: itoa(c.ID)} {

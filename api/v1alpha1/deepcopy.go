@@ -167,6 +167,7 @@ func (s RepositorySpec) DeepCopy() RepositorySpec {
 	s.Template.Stages = slices.Clone(s.Template.Stages)
 	s.Template.Env = maps.Clone(s.Template.Env)
 	s.Template.Timeout = clonePtr(s.Template.Timeout)
+	s.Template.Base = clonePtr(s.Template.Base)
 	return s
 }
 

@@ -85,6 +85,7 @@ type TeamRef struct {
 type TestRunTemplate struct {
 	Stages      []Stage           `json:"stages,omitempty"`
 	UpgradeBase string            `json:"upgradeBase,omitempty"`
+	Base        *BaseSource       `json:"base,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
 	Teardown    TeardownPolicy    `json:"teardown,omitempty"`
 	Timeout     *Duration         `json:"timeout,omitempty"`
