@@ -11,9 +11,12 @@
 //     forge's signed webhook deliveries reach serve, and alice's starts TestRun demo-pr1 at the
 //     pull request's head: base, head, prune, verify, tiers, level. The commit statuses and the
 //     summary comment it posted back are shown from the forge.
-//  4. The pull request is merged and released as 0.2.0+2; the release run (release.yaml) is
-//     green and promoted to the canonical, and the Recipe controller deploys warm-demo.
-//  5. alice asks again on pull request #2; the run takes its base from the canonical.
+//  4. The pull request is merged and released as 0.2.0+2; of the runs CI applies
+//     (release.yaml), the tag's is green and promoted to the canonical, and the Recipe
+//     controller deploys warm-demo. Data is written into it, and the operator applies the
+//     Repository again with its runs based on the warm stack.
+//  5. alice asks on pull request #2, found by the poller this time; the run starts from a copy
+//     of warm-demo's volumes, the canonical version with its data.
 //  6. A legacy warm-keycloak stack is planted with docker stack deploy (keycloak.yml), found by
 //     swarmrun gc --dry-run and collected with --adopt-warm.
 //  7. /metrics and the badge are read from serve; then everything the demo made is removed

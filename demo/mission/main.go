@@ -157,7 +157,7 @@ func (m *mission) setUp(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return stop, err
 	}
-	objects, err := m.objects()
+	objects, err := m.objects(false)
 	if err != nil {
 		return stop, err
 	}
@@ -230,8 +230,9 @@ func (m *mission) showServeLog() {
 	fmt.Fprintf(m.sh.out, "\n--- the last lines of %s ---\n%s\n", m.serveLog(), strings.Join(lines, "\n"))
 }
 
-// objects writes objects.yaml with the recipe repository and the forge filled in.
-func (m *mission) objects() (string, error) {
+// objects writes objects.yaml with the recipe repository and the forge filled in, and with
+// warm, the Repository's runs based on the warm stack.
+func (m *mission) objects(warm bool) (string, error) {
 	t, err := template.New("objects.yaml").Option("missingkey=error").Parse(objectsYAML)
 	if err != nil {
 		return "", err
@@ -242,7 +243,7 @@ func (m *mission) objects() (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	if err := t.Execute(f, map[string]string{"Source": m.recipe.dir, "Forge": m.forge.URL()}); err != nil {
+	if err := t.Execute(f, map[string]any{"Source": m.recipe.dir, "Forge": m.forge.URL(), "Warm": warm}); err != nil {
 		return "", err
 	}
 	return path, f.Close()
@@ -389,11 +390,31 @@ func (m *mission) release(ctx context.Context) error {
 	if err := m.sh.run(ctx, "swarmrun", "get", "recipes"); err != nil {
 		return err
 	}
-	return m.sh.run(ctx, "swarmrun", "stack", "ps", warmStack)
+	if err := m.sh.run(ctx, "swarmrun", "stack", "ps", warmStack); err != nil {
+		return err
+	}
+	m.sh.step("%s is the long-lived app: its users write data (here a note, through the probe in its container)", warmStack)
+	container, err := m.sh.quiet(ctx, "docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+warmStack+"_app")
+	if err != nil {
+		return err
+	}
+	if fields := strings.Fields(container); len(fields) > 0 {
+		container = fields[0]
+	}
+	if err := m.sh.run(ctx, "docker", "exec", container, "/probe", "-check", "http://127.0.0.1:8080/data/note", "-put", "the-apps-data", "-expect-status", "204"); err != nil {
+		return err
+	}
+	m.sh.step("the operator bases the Repository's runs on the warm stack (template.base.from: warm)")
+	objects, err := m.objects(true)
+	if err != nil {
+		return err
+	}
+	return m.sh.run(ctx, "swarmrun", "apply", "-f", objects)
 }
 
 // secondPullRequest opens pull request #2 on top of the release; alice asks, and this time no
-// delivery is sent: the poller finds the comment. The run's base is the canonical.
+// delivery is sent: the poller finds the comment. The run starts from a copy of the warm
+// stack's volumes: the canonical version, with the app's data.
 func (m *mission) secondPullRequest(ctx context.Context) error {
 	m.sh.step("pull request #2: two replicas of the app; %s's !testme is found by the poller (no webhook)", allowedUser)
 	if err := m.recipe.branch(ctx, "pr-2", "main"); err != nil {
@@ -408,7 +429,7 @@ func (m *mission) secondPullRequest(ctx context.Context) error {
 	if err := m.recipe.log(ctx); err != nil {
 		return err
 	}
-	m.sh.say("the Repository lists new comments every 10s (spec.pollInterval)")
+	m.sh.say("the Repository lists new comments every 10s (spec.pollInterval); the run copies %s's volumes, deploys no base", warmStack)
 	if err := m.follow(ctx, recipeName+"-pr2"); err != nil {
 		return err
 	}
