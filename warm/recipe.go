@@ -77,9 +77,12 @@ func (r *RecipeReconciler) Reconcile(ctx context.Context, req controller.Request
 	rc := &v1alpha1.Recipe{}
 	err := r.o.Objects.Get(ctx, name, rc)
 	if errors.Is(err, store.ErrNotFound) {
-		// Deleted without the finalizer (before it was added): the stack still goes.
-		_, res, err := r.removeOwned(ctx, name)
-		return res, err
+		// Nothing to do. A Recipe deploys its stack only once its finalizer is set, and the
+		// finalizer holds it until the stack is gone; a key with no Recipe is one that is
+		// gone already, or an event of a warm stack that another swarmrun (another store)
+		// owns on this swarm. A stack left by a Recipe removed behind swarmrun's back is the
+		// garbage collector's, after its grace period.
+		return controller.Result{}, nil
 	}
 	if err != nil {
 		return controller.Result{}, fmt.Errorf("reconcile recipe %s: %w", name, err)

@@ -233,6 +233,34 @@ func TestRecipeDeletionRemovesTheWarmStackThenTheRecipe(t *testing.T) {
 	}
 }
 
+// A key whose Recipe this store never had comes from an event of a warm stack another
+// swarmrun (another store) owns on the same swarm: it is not this reconciler's to remove.
+// Stacks of Recipes that are gone are the garbage collector's, after its grace period.
+func TestRecipeReconcilerLeavesAnotherStoresWarmStackAlone(t *testing.T) {
+	other := newRecipeEnv(t)
+	create(t, other.st, other.warmRecipe("keycloak"))
+	if err := other.reconcile(t, "keycloak"); err != nil {
+		t.Fatal(err)
+	}
+	// A second reconciler on the same engine, with a store that has no Recipe keycloak.
+	pipeline, err := stack.New(stack.Options{Engine: other.f, DataDir: t.TempDir(), Stable: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := warm.NewRecipeReconciler(warm.RecipeOptions{Objects: newStore(t), Stacks: pipeline, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	removes := other.f.Calls("ServiceRemove")
+	res, err := mine.Reconcile(t.Context(), controller.Request{Kind: v1alpha1.KindRecipe, Name: "keycloak"})
+	if err != nil || !res.IsZero() {
+		t.Fatalf("reconcile of a key with no Recipe = %+v, %v; want nothing to do", res, err)
+	}
+	if other.f.Calls("ServiceRemove") != removes || len(other.stack(t, "warm-keycloak").Services) == 0 {
+		t.Error("removed the warm stack of a Recipe this store does not have")
+	}
+}
+
 func TestRecipeReconcilerLeavesUnlabelledStacksAlone(t *testing.T) {
 	e := newRecipeEnv(t)
 	create(t, e.st, e.warmRecipe("keycloak"))
