@@ -12,8 +12,8 @@ import (
 // shells are looked for in this order in the service's container.
 var shells = []string{"/bin/bash", "/usr/bin/bash", "/bin/sh", "/usr/bin/sh"}
 
-// hookCommand is how a hook runs in a container. backup-bot-two (1.x and 2.x, from memory of
-// its source, not verified here) strips a leading `sh -c` or `bash -c` and the quotes around
+// hookCommand is how a hook runs in a container. backup-bot-two (1.x and 2.x; not verified
+// against its source) strips a leading `sh -c` or `bash -c` and the quotes around
 // the rest, and runs `bash -c 'set -o pipefail;<command>'`, so its recipes' hooks may use bash.
 // swarmrun does the same when the container has bash, falls back to `sh -c` without it, and
 // on an image with no shell at all (FROM scratch, like the test probe) runs the command's

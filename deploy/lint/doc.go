@@ -4,10 +4,10 @@
 // level (never a gate: it caps the level, it does not stop the run) and the exit status of
 // `swarmrun lint`.
 //
-// Only R001's wording and the order of abra's fifteen rule functions could be verified
-// against abra's published documentation; the other rules' wording and checks are
-// reconstructed from memory of abra's source and marked Recalled, and each check says what
-// it relied on. Where abra asks the network (R013, its repository; R006, its catalogue),
+// Only R001's wording and the order of abra's fifteen rule functions are verified against
+// abra's published documentation; the other rules' wording and checks follow abra's rule
+// names but are not verified against its source, and are marked Unverified; each check says
+// what it relies on. Where abra asks the network (R013, its repository; R006, its catalogue),
 // swarmrun lints offline: R013 is skipped, R006 asks the source's tags.
 //
 // lint judges the recipe as it writes itself (its own compose files under its own env, no

@@ -38,12 +38,12 @@ type Rule struct {
 	Level        Severity `json:"level"`
 	Description  string   `json:"description"`
 	HowToResolve string   `json:"howToResolve"`
-	// Recalled marks an abra rule whose wording and check were reconstructed from memory of
-	// abra's source, which could not be read: only R001's text and the list of rule
-	// functions (R001 to R015 in order) were verified against abra's published package
-	// documentation. Recalled rules may word or judge differently from abra.
-	Recalled bool `json:"recalled,omitempty"`
-	check    func(in Input) (findings []Finding, skip string)
+	// Unverified marks an abra rule whose wording and check are not verified against abra's
+	// source: only R001's text and the list of rule functions (R001 to R015 in order) are
+	// checked against abra's published package documentation. Unverified rules may word or
+	// judge differently from abra.
+	Unverified bool `json:"unverified,omitempty"`
+	check      func(in Input) (findings []Finding, skip string)
 }
 
 // Finding is one rule broken by one object.
@@ -90,20 +90,20 @@ type Result struct {
 func Rules() []Rule {
 	return []Rule{
 		{Ref: "R001", Level: Warn, Description: "compose config has expected version", HowToResolve: `ensure 'version: "3.8"' in compose configs`, check: composeVersion},
-		{Ref: "R002", Level: Warn, Description: "healthcheck enabled for all services", HowToResolve: "wire up healthchecks", Recalled: true, check: healthchecks},
-		{Ref: "R003", Level: Warn, Description: "all images use a tag", HowToResolve: "use a tag for all images", Recalled: true, check: imagesTagged},
-		{Ref: "R004", Level: Warn, Description: "no unstable tags", HowToResolve: "tag all images with stable tags", Recalled: true, check: stableTags},
-		{Ref: "R005", Level: Warn, Description: "tags use semver-like format", HowToResolve: "use semver-like tags", Recalled: true, check: semverTags},
-		{Ref: "R006", Level: Warn, Description: "has published recipe version", HowToResolve: "publish a recipe version to the catalogue", Recalled: true, check: publishedVersion},
-		{Ref: "R007", Level: Warn, Description: "README.md metadata filled in", HowToResolve: "fill out all the metadata", Recalled: true, check: metadataFilledIn},
-		{Ref: "R008", Level: Critical, Description: ".env.sample provided", HowToResolve: "create an example .env.sample", Recalled: true, check: envSample},
-		{Ref: "R009", Level: Critical, Description: "one service named 'app'", HowToResolve: "name a service 'app'", Recalled: true, check: appService},
-		{Ref: "R010", Level: Critical, Description: "traefik routing enabled", HowToResolve: `include "traefik.enable=true" deploy label`, Recalled: true, check: traefikEnabled},
-		{Ref: "R011", Level: Critical, Description: "all services have images", HowToResolve: `ensure "image: ..." set on all services`, Recalled: true, check: imagesPresent},
-		{Ref: "R012", Level: Critical, Description: "config version are vendored", HowToResolve: "vendor config versions in an abra.sh", Recalled: true, check: configVersionsVendored},
-		{Ref: "R013", Level: Warn, Description: "git.coopcloud.tech repo exists", HowToResolve: "upload your recipe to git.coopcloud.tech/coop-cloud/...", Recalled: true, check: recipeRepo},
-		{Ref: "R014", Level: Critical, Description: "only annotated tags used for recipe version", HowToResolve: "replace lightweight tags with annotated tags", Recalled: true, check: annotatedTags},
-		{Ref: "R015", Level: Warn, Description: "long secret names", HowToResolve: "reduce length of secret names to 12 chars", Recalled: true, check: secretKeyLengths},
+		{Ref: "R002", Level: Warn, Description: "healthcheck enabled for all services", HowToResolve: "wire up healthchecks", Unverified: true, check: healthchecks},
+		{Ref: "R003", Level: Warn, Description: "all images use a tag", HowToResolve: "use a tag for all images", Unverified: true, check: imagesTagged},
+		{Ref: "R004", Level: Warn, Description: "no unstable tags", HowToResolve: "tag all images with stable tags", Unverified: true, check: stableTags},
+		{Ref: "R005", Level: Warn, Description: "tags use semver-like format", HowToResolve: "use semver-like tags", Unverified: true, check: semverTags},
+		{Ref: "R006", Level: Warn, Description: "has published recipe version", HowToResolve: "publish a recipe version to the catalogue", Unverified: true, check: publishedVersion},
+		{Ref: "R007", Level: Warn, Description: "README.md metadata filled in", HowToResolve: "fill out all the metadata", Unverified: true, check: metadataFilledIn},
+		{Ref: "R008", Level: Critical, Description: ".env.sample provided", HowToResolve: "create an example .env.sample", Unverified: true, check: envSample},
+		{Ref: "R009", Level: Critical, Description: "one service named 'app'", HowToResolve: "name a service 'app'", Unverified: true, check: appService},
+		{Ref: "R010", Level: Critical, Description: "traefik routing enabled", HowToResolve: `include "traefik.enable=true" deploy label`, Unverified: true, check: traefikEnabled},
+		{Ref: "R011", Level: Critical, Description: "all services have images", HowToResolve: `ensure "image: ..." set on all services`, Unverified: true, check: imagesPresent},
+		{Ref: "R012", Level: Critical, Description: "config version are vendored", HowToResolve: "vendor config versions in an abra.sh", Unverified: true, check: configVersionsVendored},
+		{Ref: "R013", Level: Warn, Description: "git.coopcloud.tech repo exists", HowToResolve: "upload your recipe to git.coopcloud.tech/coop-cloud/...", Unverified: true, check: recipeRepo},
+		{Ref: "R014", Level: Critical, Description: "only annotated tags used for recipe version", HowToResolve: "replace lightweight tags with annotated tags", Unverified: true, check: annotatedTags},
+		{Ref: "R015", Level: Warn, Description: "long secret names", HowToResolve: "reduce length of secret names to 12 chars", Unverified: true, check: secretKeyLengths},
 		{Ref: "SR001", Level: Warn, Description: "secret and config names carry a version", HowToResolve: "end each name with a version from a variable that is set (…_${SECRET_X_VERSION}, …_${X_VERSION:-v1})", check: versionedNames},
 	}
 }
@@ -169,7 +169,8 @@ func composeVersion(in Input) ([]Finding, string) {
 	return nil, ""
 }
 
-// R002 [R]: every service declares a healthcheck (abra does not spare jobs or sidecars).
+// R002 (unverified against abra): every service declares a healthcheck (abra does not spare
+// jobs or sidecars).
 func healthchecks(in Input) ([]Finding, string) {
 	var out []Finding
 	for _, s := range services(in) {
@@ -201,7 +202,7 @@ func tagOf(image string) string {
 	return ""
 }
 
-// R003 [R]: no image is a bare name (a digest counts as pinned).
+// R003 (unverified against abra): no image is a bare name (a digest counts as pinned).
 func imagesTagged(in Input) ([]Finding, string) {
 	var out []Finding
 	for _, s := range services(in) {
@@ -212,7 +213,7 @@ func imagesTagged(in Input) ([]Finding, string) {
 	return out, ""
 }
 
-// R004 [R]: no image is tagged latest.
+// R004 (unverified against abra): no image is tagged latest.
 func stableTags(in Input) ([]Finding, string) {
 	var out []Finding
 	for _, s := range services(in) {
@@ -223,12 +224,12 @@ func stableTags(in Input) ([]Finding, string) {
 	return out, ""
 }
 
-// semverLike is a tag abra's tagcmp can order [R: tagcmp's own grammar was not read]: an
+// semverLike is a tag abra's tagcmp can order (not checked against tagcmp's grammar): an
 // optional "v", one to three dot-separated numbers, and an optional "-suffix"
 // ("17-3.5", "1.0.6-social-amd64", "v2.4.8", "8.0-fpm-alpine3.13").
 var semverLike = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z][0-9A-Za-z._-]*)?$`)
 
-// R005 [R]: every tag is semver-like; an image without a tag is R003's.
+// R005 (unverified against abra): every tag is semver-like; an image without a tag is R003's.
 func semverTags(in Input) ([]Finding, string) {
 	var out []Finding
 	for _, s := range services(in) {
@@ -239,8 +240,9 @@ func semverTags(in Input) ([]Finding, string) {
 	return out, ""
 }
 
-// R006 [R]: the recipe has a published version. abra asks its recipe catalogue; swarmrun
-// has none and asks the source: a release tag (recipe.ParseVersion) is a published version.
+// R006 (unverified against abra): the recipe has a published version. abra asks its recipe
+// catalogue; swarmrun has none and asks the source: a release tag (recipe.ParseVersion) is a
+// published version.
 func publishedVersion(in Input) ([]Finding, string) {
 	if in.TagsErr != nil {
 		return nil, "tags unknown: " + in.TagsErr.Error()
@@ -270,7 +272,7 @@ func readFile(in Input, name string) ([]byte, bool, error) {
 // metadataLine is one "* **Key**: value" line of a README's metadata block.
 var metadataLine = regexp.MustCompile(`^\s*[*-]\s*\*\*([^*]+)\*\*\s*:?\s*(.*)$`)
 
-// R007 [R]: README.md has its metadata block (between <!-- metadata --> and
+// R007 (unverified against abra): README.md has its metadata block (between <!-- metadata --> and
 // <!-- endmetadata -->, as every real recipe's README has) and every entry has a value.
 func metadataFilledIn(in Input) ([]Finding, string) {
 	if in.Dir == "" {
@@ -305,7 +307,7 @@ func metadataFilledIn(in Input) ([]Finding, string) {
 	return out, ""
 }
 
-// R008 [R]: .env.sample exists.
+// R008 (unverified against abra): .env.sample exists.
 func envSample(in Input) ([]Finding, string) {
 	if in.Dir == "" {
 		return nil, "no recipe directory"
@@ -320,7 +322,7 @@ func envSample(in Input) ([]Finding, string) {
 	return nil, ""
 }
 
-// R009 [R]: a service is named app.
+// R009 (unverified against abra): a service is named app.
 func appService(in Input) ([]Finding, string) {
 	if _, ok := in.Stack.Services[in.Stack.Name+"_"+in.AppService]; !ok {
 		return []Finding{{Object: in.AppService, Message: fmt.Sprintf("no service %q", in.AppService)}}, ""
@@ -328,9 +330,9 @@ func appService(in Input) ([]Finding, string) {
 	return nil, ""
 }
 
-// R010 [R]: some service has the deploy label traefik.enable=true; skipped, as abra's
-// LintTraefikEnabledSkipCondition does [R: from memory], when .env.sample sets no DOMAIN
-// (a recipe that is not served on a domain).
+// R010 (unverified against abra): some service has the deploy label traefik.enable=true;
+// skipped, as abra's LintTraefikEnabledSkipCondition does (not verified against abra's
+// source), when .env.sample sets no DOMAIN (a recipe that is not served on a domain).
 func traefikEnabled(in Input) ([]Finding, string) {
 	if _, ok := in.Env.Lookup("DOMAIN"); !ok {
 		return nil, "no DOMAIN in " + recipe.EnvSampleFile
@@ -343,8 +345,8 @@ func traefikEnabled(in Input) ([]Finding, string) {
 	return []Finding{{Object: "deploy labels", Message: "no service has traefik.enable=true"}}, ""
 }
 
-// R011 [R]: every service has an image. docker's loader refuses a service without one, so
-// a rendered recipe holds this unless the render was given such a stack.
+// R011 (unverified against abra): every service has an image. docker's loader refuses a
+// service without one, so a rendered recipe holds this unless the render was given such a stack.
 func imagesPresent(in Input) ([]Finding, string) {
 	var out []Finding
 	for _, s := range services(in) {
@@ -355,7 +357,7 @@ func imagesPresent(in Input) ([]Finding, string) {
 	return out, ""
 }
 
-// R012 [R: abra checks that abra.sh exists when the recipe has configs]: configs are
+// R012 (unverified: abra checks that abra.sh exists when the recipe has configs): configs are
 // versioned from abra.sh. swarmrun also names each variable a config's name reads (but
 // STACK_NAME) that abra.sh does not export.
 func configVersionsVendored(in Input) ([]Finding, string) {
@@ -386,12 +388,13 @@ func configVersionsVendored(in Input) ([]Finding, string) {
 	return out, ""
 }
 
-// R013 [R]: abra asks git.coopcloud.tech; swarmrun lints offline and does not.
+// R013 (unverified against abra): abra asks git.coopcloud.tech; swarmrun lints offline and
+// does not.
 func recipeRepo(Input) ([]Finding, string) {
 	return nil, "swarmrun lints offline: git.coopcloud.tech is not asked"
 }
 
-// R014 [R]: every release tag is annotated.
+// R014 (unverified against abra): every release tag is annotated.
 func annotatedTags(in Input) ([]Finding, string) {
 	if in.TagsErr != nil {
 		return nil, "tags unknown: " + in.TagsErr.Error()
@@ -405,7 +408,7 @@ func annotatedTags(in Input) ([]Finding, string) {
 	return out, ""
 }
 
-// R015 [R]: compose secret keys are at most 12 characters, so that
+// R015 (unverified against abra): compose secret keys are at most 12 characters, so that
 // <stack, at most 45>_<key>_<version> stays within the engine's 64.
 func secretKeyLengths(in Input) ([]Finding, string) {
 	var out []Finding

@@ -189,12 +189,12 @@ func TestRulesAreAbrasThenSwarmruns(t *testing.T) {
 		if (r.Level == Critical) != critical[r.Ref] {
 			t.Errorf("%s level %s", r.Ref, r.Level)
 		}
-		if r.Recalled != (r.Ref != "R001") {
-			t.Errorf("%s recalled %t: only R001 is verified against abra", r.Ref, r.Recalled)
+		if r.Unverified != (r.Ref != "R001") {
+			t.Errorf("%s unverified %t: only R001 is verified against abra", r.Ref, r.Unverified)
 		}
 	}
 	for _, r := range rules[15:] {
-		if !strings.HasPrefix(r.Ref, "SR") || r.Recalled {
+		if !strings.HasPrefix(r.Ref, "SR") || r.Unverified {
 			t.Errorf("swarmrun's own rule %+v", r)
 		}
 	}

@@ -277,10 +277,10 @@ func (e Env) Length(name string) (int, bool) {
 // with ":", empty) is an error naming the file, line, variable and message, as compose
 // interpolation words it.
 //
-// abra lets abra.sh exports win even over the operator's app .env [R: abra's
-// MergeAbraShEnv, from memory]; here abra.sh wins over .env.sample only, and the operator's
-// layers win over both: a run's env is explicit, per-run intent (for example a config
-// version under test).
+// abra lets abra.sh exports win even over the operator's app .env (abra's
+// MergeAbraShEnv, not verified against its source); here abra.sh wins over .env.sample only,
+// and the operator's layers win over both: a run's env is explicit, per-run intent (for
+// example a config version under test).
 func (e Env) Resolve(layers ...map[string]string) (map[string]string, error) {
 	over := Merge(layers...)
 	out := map[string]string{}

@@ -90,8 +90,8 @@ func GenerateSecrets(env Env, names []string, rand io.Reader) (map[string]Secret
 }
 
 // Character sets a "# charset=..." hint may name, comma-separated. abra's own set of names
-// could not be checked (its pkg/secret source was not readable; no real recipe fetched for
-// this uses the hint) [R: "default" and "special", from memory]: "default" is letters and
+// is not verified against its pkg/secret source, and no real recipe in the suite uses the
+// hint; the names are "default" and "special": "default" is letters and
 // digits, "special" adds punctuation that needs no quoting in YAML, URLs' userinfo aside,
 // or a double-quoted shell word.
 var secretCharsets = map[string]string{
@@ -103,10 +103,11 @@ var secretCharsets = map[string]string{
 // secret: "# length=N" sets its length (DefaultSecretLength without one) and
 // "# charset=default,special" its characters (letters and digits without one). A hint it
 // cannot honour is an error naming the variable, its file and line. abra generates a
-// passphrase of words when there is no length [R]; a run's secrets are read by machines
-// only, so swarmrun draws DefaultSecretLength letters and digits. A "generate=false" hint
-// (a secret abra leaves for the operator to insert [R]) changes nothing here: a run has no
-// operator to insert it, so it is generated like the rest.
+// passphrase of words when there is no length (unverified against abra); a run's secrets are
+// read by machines only, so swarmrun draws DefaultSecretLength letters and digits. A
+// "generate=false" hint (a secret abra leaves for the operator to insert; unverified against
+// abra) changes nothing here: a run has no operator to insert it, so it is generated like the
+// rest.
 func GenerateSecret(v Var, rand io.Reader) (Secret, error) {
 	n := DefaultSecretLength
 	if h, set := v.Hints["length"]; set {
@@ -139,10 +140,10 @@ func GenerateSecret(v Var, rand io.Reader) (Secret, error) {
 // ("${STACK_NAME}_orchid_client_secret_${SECRET_ORCID_CLIENT_SECRET_VERSION:-v1}"): the
 // first variable the written name reads that env defines with hints wins, then the
 // conventional SECRET_<KEY>_VERSION. abra looks the modifiers up by the compose key alone
-// [R]; real recipes version secrets under other names (bonfire's orchid_client_secret and
-// oauth_client_secret of the github overlay, traefik's ovh_consumer_key versioned by
-// SECRET_OVH_CONSUMER_KEY), so the written name is the better guide. With neither, the
-// returned Var has no hints.
+// (unverified against abra); real recipes version secrets under other names (bonfire's
+// orchid_client_secret and oauth_client_secret of the github overlay, traefik's
+// ovh_consumer_key versioned by SECRET_OVH_CONSUMER_KEY), so the written name is the better
+// guide. With neither, the returned Var has no hints.
 func (e Env) SecretHints(key, written string) Var {
 	for _, name := range ReferencedVars(written) {
 		if v, ok := e.Lookup(name); ok && len(v.Hints) > 0 {

@@ -44,11 +44,11 @@ type conventions struct {
 //   - Image overrides (see overrideImage), so that everything after, the policy, the
 //     apply, the deploy record and verification, sees the image that will run.
 //   - The app env: every variable of the deploy's env that the app service does not set
-//     itself is added to its environment, as abra's ExposeAllEnv does [R: only the service
-//     named app, only names it does not set; abra's source was not readable, but real
+//     itself is added to its environment, as abra's ExposeAllEnv does (unverified: only the service
+//     named app, only names it does not set; not checked against abra's source, but real
 //     recipes depend on it: the 2021 traefik recipe's traefik.yml.tmpl reads
 //     {{ env "LETS_ENCRYPT_EMAIL" }} and the wordpress entrypoint.sh.tmpl
-//     {{ env "PHP_EXTENSIONS" }}, which their app services never declare]. The engine renders
+//     {{ env "PHP_EXTENSIONS" }}, which their app services never declare). The engine renders
 //     a template_driver: golang config or secret at task start from the task's own
 //     environment (swarmkit template/context.go), so without this such templates render
 //     empty values, silently.
@@ -56,12 +56,13 @@ type conventions struct {
 //     join (externalNetworks, usually an operator's reverse-proxy network) stays external
 //     and must exist. Any other, the `proxy: {external: true}` every Co-op Cloud recipe
 //     declares (all 395 network sections of the seven real recipes' histories that declare
-//     an external network have this shape), becomes a network of the stack itself: <stack>_<key>, an overlay network created, labelled and removed with
-//     the stack like its other objects. A test run has no reverse proxy to join, and
-//     creating a network under the shared name would put it where the operator's proxy and
-//     every other run would find it, share it, and fight over its removal. An external
-//     network named explicitly (name: another_stack_internal) is left to the policy, which
-//     refuses it unless externalNetworks lists it.
+//     an external network have this shape), becomes a network of the stack itself:
+//     <stack>_<key>, an overlay network created, labelled and removed with the stack like its
+//     other objects. A test run has no reverse proxy to join, and creating a network under the
+//     shared name would put it where the operator's proxy and every other run would find it,
+//     share it, and fight over its removal. An external network named explicitly (name:
+//     another_stack_internal) is left to the policy, which refuses it unless externalNetworks
+//     lists it.
 func (c *conventions) adjust(cfg *render.Config) error {
 	for i := range cfg.Services {
 		svc := &cfg.Services[i]

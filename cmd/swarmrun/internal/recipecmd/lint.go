@@ -37,8 +37,8 @@ abra's references and levels (R001 to R015), and swarmrun's own (SR...). The rec
 judged as it writes itself: its compose files (COMPOSE_FILE) under its env (.env.sample,
 abra.sh, --env-file), its README.md and its tags.
 
-Rules marked * were reconstructed from memory of abra's source, which could not be read:
-their wording and checks may differ from abra's. R013 asks the network and is skipped.
+Rules marked * are not verified against abra's source: their wording and checks may
+differ from abra's. R013 asks the network and is skipped.
 
 Exit 0 when no critical rule fails, 1 when one does (or the recipe does not render), 2 on
 bad input. The Docker engine is never contacted.`,
@@ -92,11 +92,11 @@ bad input. The Docker engine is never contacted.`,
 func printLint(w io.Writer, rep lintReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REF\tLEVEL\tSTATUS\tRULE\tRESOLVE")
-	recalled := false
+	unverified := false
 	for _, r := range rep.Rules {
 		ref := r.Rule.Ref
-		if r.Rule.Recalled {
-			ref, recalled = ref+"*", true
+		if r.Rule.Unverified {
+			ref, unverified = ref+"*", true
 		}
 		status := "ok"
 		switch {
@@ -116,8 +116,8 @@ func printLint(w io.Writer, rep lintReport) {
 			fmt.Fprintf(w, "%s %s: %s\n", r.Rule.Ref, cli.Printable(f.Object), cli.Printable(f.Message))
 		}
 	}
-	if recalled {
-		fmt.Fprintln(w, "* recalled from abra's source, not verified against it")
+	if unverified {
+		fmt.Fprintln(w, "* not verified against abra's source")
 	}
 	verdict := "passed"
 	if !rep.Passed {

@@ -202,7 +202,7 @@ func TestLint(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Passed || len(rep.Rules) != 16 || rep.Rules[13].Rule.Ref != "R014" || rep.Rules[13].Satisfied ||
-		rep.Rules[13].Findings[0].Object != "tag 3.0.0+3" || !rep.Rules[1].Rule.Recalled || rep.Rules[0].Rule.Recalled {
+		rep.Rules[13].Findings[0].Object != "tag 3.0.0+3" || !rep.Rules[1].Rule.Unverified || rep.Rules[0].Rule.Unverified {
 		t.Errorf("report: %+v", rep)
 	}
 }
