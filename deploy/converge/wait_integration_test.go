@@ -26,6 +26,17 @@ func withArgs(args ...string) specOption {
 	return func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Args = args }
 }
 
+// withRollbackMonitor rolls an update back on failure and watches it for 3 s rather than
+// the tests' usual 1 s. A task that crashes 200 ms after its start must be seen crashing
+// within the monitor period, by the engine (which then rolls back) and by Wait (which would
+// otherwise call it stable). Under the whole suite's load, with a 1 s monitor, Wait has seen
+// such an update converge: the manager learns of a crash late, and a late crash report eats
+// into a short window (see the package doc on stability).
+func withRollbackMonitor(s *swarm.ServiceSpec) {
+	s.UpdateConfig.FailureAction = swarm.UpdateFailureActionRollback
+	s.UpdateConfig.Monitor = 3 * time.Second
+}
+
 func withEnv(env ...string) specOption {
 	return func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Env = env }
 }
@@ -233,7 +244,7 @@ func TestWaitCrashLoopRollbackFails(t *testing.T) {
 	swarmtest.RequireImages(t, c, swarmtest.ProbeV1, swarmtest.ProbeV2)
 	t.Parallel()
 	stack := swarmtest.StackName(t, c, "cv-rb")
-	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1, withFailureAction(swarm.UpdateFailureActionRollback)))
+	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1, withRollbackMonitor))
 	mustConverge(t, c, []converge.Target{first}, converge.Options{Stable: -1})
 
 	target := update(t, c, first.ServiceID, func(s *swarm.ServiceSpec) {
@@ -259,7 +270,7 @@ func TestWaitStaleRollbackDoesNotFailUnchangedService(t *testing.T) {
 	swarmtest.RequireImages(t, c, swarmtest.ProbeV1, swarmtest.ProbeV2)
 	t.Parallel()
 	stack := swarmtest.StackName(t, c, "cv-stale")
-	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1, withFailureAction(swarm.UpdateFailureActionRollback)))
+	first := create(t, c, probeSpec(stack, "app", swarmtest.ProbeV1, withRollbackMonitor))
 	mustConverge(t, c, []converge.Target{first}, converge.Options{Stable: -1})
 	bad := update(t, c, first.ServiceID, func(s *swarm.ServiceSpec) {
 		s.TaskTemplate.ContainerSpec.Args = []string{"-exit", "1", "-after", "200ms"}
